@@ -1,0 +1,205 @@
+//! wit-bindgen glue: the `user-inventory` world's imports as a [`Host`] and its
+//! `inventory` export over [`crate::collect`] and [`crate::check`]. No other module
+//! touches generated types.
+
+use crate::host::{self, Host, HttpResponse, Identity, Level, QueryCall, TransportError};
+use crate::{check, collect, error};
+
+mod bindings {
+    wit_bindgen::generate!({ path: "wit", world: "user-inventory" });
+}
+
+use bindings::aws_iam_users::connector::{
+    identity as wit_identity, log as wit_log, transport as wit,
+};
+use bindings::exports::aws_iam_users::connector::inventory as exp;
+
+/// The host, reached through the WIT imports.
+struct WitHost;
+
+impl Host for WitHost {
+    fn send_all(&self, calls: &[QueryCall]) -> Vec<Result<HttpResponse, TransportError>> {
+        let calls: Vec<wit::QueryCall> = calls.iter().map(to_wit_call).collect();
+        wit::send_all(&calls)
+            .into_iter()
+            .map(from_wit_result)
+            .collect()
+    }
+
+    fn send(&self, call: &QueryCall) -> Result<HttpResponse, TransportError> {
+        from_wit_result(wit::send(&to_wit_call(call)))
+    }
+
+    fn log(&self, level: Level, message: &str) {
+        let level = match level {
+            Level::Debug => wit_log::Level::Debug,
+            Level::Info => wit_log::Level::Info,
+            Level::Warn => wit_log::Level::Warn,
+            Level::Error => wit_log::Level::Error,
+        };
+        wit_log::log(level, message);
+    }
+
+    fn identity(&self) -> Identity {
+        let info = wit_identity::describe();
+        Identity {
+            auth_method: match info.auth_method {
+                wit_identity::AuthMethod::AccessKeys => host::AuthMethod::AccessKeys,
+                wit_identity::AuthMethod::WebIdentityRole => host::AuthMethod::WebIdentityRole,
+            },
+            partition: info.partition,
+            region: info.region,
+            role_arn: info.role_arn,
+        }
+    }
+
+    fn now_ms(&self) -> i64 {
+        let now = wasi::clocks::wall_clock::now();
+        i64::try_from(now.seconds)
+            .unwrap_or(i64::MAX / 1000)
+            .saturating_mul(1000)
+            .saturating_add(i64::from(now.nanoseconds / 1_000_000))
+    }
+}
+
+fn to_wit_call(call: &QueryCall) -> wit::QueryCall {
+    wit::QueryCall {
+        service: call.service.to_owned(),
+        params: call.params.clone(),
+    }
+}
+
+fn from_wit_result(
+    result: Result<wit::Response, wit::TransportError>,
+) -> Result<HttpResponse, TransportError> {
+    result
+        .map(|r| HttpResponse {
+            status: r.status,
+            headers: r.headers,
+            body: r.body,
+        })
+        .map_err(from_wit_transport_error)
+}
+
+fn from_wit_transport_error(error: wit::TransportError) -> TransportError {
+    match error {
+        wit::TransportError::Refused(m) => TransportError::Refused(m),
+        wit::TransportError::Credentials(m) => TransportError::Credentials(m),
+        wit::TransportError::Network(m) => TransportError::Network(m),
+        wit::TransportError::Timeout => TransportError::Timeout,
+        wit::TransportError::BodyTooLarge(cap) => TransportError::BodyTooLarge(cap),
+    }
+}
+
+fn to_wit_transport_error(error: TransportError) -> wit::TransportError {
+    match error {
+        TransportError::Refused(m) => wit::TransportError::Refused(m),
+        TransportError::Credentials(m) => wit::TransportError::Credentials(m),
+        TransportError::Network(m) => wit::TransportError::Network(m),
+        TransportError::Timeout => wit::TransportError::Timeout,
+        TransportError::BodyTooLarge(cap) => wit::TransportError::BodyTooLarge(cap),
+    }
+}
+
+fn to_wit_api_error(e: error::ApiError) -> exp::ApiError {
+    exp::ApiError {
+        action: e.action,
+        status: e.status,
+        code: e.code,
+        message: e.message,
+        request_id: e.request_id,
+    }
+}
+
+fn to_wit_error(error: error::ConnectorError) -> exp::ConnectorError {
+    use error::ConnectorError as E;
+    match error {
+        E::Api(e) => exp::ConnectorError::Api(to_wit_api_error(e)),
+        E::MalformedResponse(m) => exp::ConnectorError::MalformedResponse(exp::MalformedResponse {
+            action: m.action,
+            status: m.status,
+            detail: m.detail,
+        }),
+        E::Transport { action, error } => exp::ConnectorError::Transport(exp::TransportFailure {
+            action,
+            error: to_wit_transport_error(error),
+        }),
+        E::InvalidCursor(m) => exp::ConnectorError::InvalidCursor(m),
+        E::InvalidSettings(m) => exp::ConnectorError::InvalidSettings(m),
+    }
+}
+
+fn settings(s: exp::Settings) -> collect::Settings {
+    collect::Settings {
+        max_items: s.max_items,
+    }
+}
+
+struct Component;
+
+impl exp::Guest for Component {
+    fn check(settings_in: exp::Settings) -> Result<exp::CheckReport, exp::ConnectorError> {
+        settings(settings_in).validate().map_err(to_wit_error)?;
+        let report = check::check(&WitHost).map_err(to_wit_error)?;
+        let identity = report.identity;
+        Ok(exp::CheckReport {
+            identity: wit_identity::Info {
+                auth_method: match identity.auth_method {
+                    host::AuthMethod::AccessKeys => wit_identity::AuthMethod::AccessKeys,
+                    host::AuthMethod::WebIdentityRole => wit_identity::AuthMethod::WebIdentityRole,
+                },
+                partition: identity.partition,
+                region: identity.region,
+                role_arn: identity.role_arn,
+            },
+            probes: report
+                .probes
+                .into_iter()
+                .map(|p| exp::Probe {
+                    permission: p.permission,
+                    outcome: match p.outcome {
+                        check::ProbeOutcome::Granted => exp::ProbeOutcome::Granted,
+                        check::ProbeOutcome::Denied(e) => {
+                            exp::ProbeOutcome::Denied(to_wit_api_error(e))
+                        }
+                        check::ProbeOutcome::NotTestable(why) => {
+                            exp::ProbeOutcome::NotTestable(why)
+                        }
+                    },
+                })
+                .collect(),
+        })
+    }
+
+    fn collect(
+        settings_in: exp::Settings,
+        cursor: Option<String>,
+    ) -> Result<exp::Page, exp::ConnectorError> {
+        let page = collect::collect(&WitHost, settings(settings_in), cursor.as_deref())
+            .map_err(to_wit_error)?;
+        Ok(exp::Page {
+            events: page.events,
+            cursor: page.cursor,
+            stats: exp::PageStats {
+                users: page.stats.users,
+                api_calls: page.stats.api_calls,
+                errors: page
+                    .stats
+                    .errors
+                    .into_iter()
+                    .map(|e| exp::ActionErrors {
+                        action: e.action,
+                        code: e.code,
+                        count: e.count,
+                    })
+                    .collect(),
+            },
+        })
+    }
+
+    fn version() -> String {
+        crate::VERSION.to_owned()
+    }
+}
+
+bindings::export!(Component with_types_in bindings);

@@ -1,0 +1,83 @@
+//! The collection cursor: where the next `collect` call resumes.
+//!
+//! Opaque to the host (it only stores and returns it), JSON inside:
+//! `{"v":1,"marker":"<ListUsers Marker>","pages":<ListUsers pages already returned>}`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::ConnectorError;
+
+/// Cursor format version; a cursor of another version is refused.
+const VERSION: u32 = 1;
+
+/// The position after a returned page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cursor {
+    v: u32,
+    /// The ListUsers `Marker` of the next page.
+    pub marker: String,
+    /// ListUsers pages already returned.
+    pub pages: u64,
+}
+
+impl Cursor {
+    /// The position before the page that starts at `marker`.
+    pub fn new(marker: String, pages: u64) -> Self {
+        Self {
+            v: VERSION,
+            marker,
+            pages,
+        }
+    }
+
+    /// The string handed to the host.
+    pub fn encode(&self) -> String {
+        // A struct of a string and integers always serializes.
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// Reads a cursor returned by an earlier `collect`.
+    ///
+    /// Errors: `InvalidCursor` when it is not JSON of this shape or of another version.
+    pub fn decode(text: &str) -> Result<Self, ConnectorError> {
+        let cursor: Self = serde_json::from_str(text).map_err(|e| {
+            ConnectorError::InvalidCursor(format!("not a cursor of this component: {e}"))
+        })?;
+        if cursor.v != VERSION {
+            return Err(ConnectorError::InvalidCursor(format!(
+                "cursor version {} is not supported (expected {VERSION})",
+                cursor.v
+            )));
+        }
+        Ok(cursor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_keeps_an_opaque_marker() {
+        let cursor = Cursor::new("AAMA+/=\"&<".into(), 3);
+        assert_eq!(
+            cursor.encode(),
+            r#"{"v":1,"marker":"AAMA+/=\"&<","pages":3}"#
+        );
+        assert_eq!(Cursor::decode(&cursor.encode()).unwrap(), cursor);
+    }
+
+    #[test]
+    fn foreign_cursors_are_refused() {
+        assert!(matches!(
+            Cursor::decode("marker"),
+            Err(ConnectorError::InvalidCursor(_))
+        ));
+        assert_eq!(
+            Cursor::decode(r#"{"v":2,"marker":"m","pages":1}"#)
+                .unwrap_err()
+                .to_string(),
+            "invalid cursor: cursor version 2 is not supported (expected 1)"
+        );
+    }
+}

@@ -1,0 +1,28 @@
+//! aws-iam-users: inventories the IAM users of an AWS account as OCSF 1.6.0
+//! "User Inventory Info" events (class_uid 5003).
+//!
+//! Built for `wasm32-wasip2` this crate is a component of the `user-inventory` world in
+//! `wit/` (the glue is in `component`). Everything else is plain Rust over the [`host::Host`]
+//! trait, so the IAM client logic and the OCSF mapping are tested natively.
+
+pub mod arn;
+pub mod check;
+pub mod collect;
+pub mod cursor;
+pub mod enrich;
+pub mod error;
+pub mod host;
+pub mod model;
+pub mod ocsf;
+pub mod paging;
+pub mod query;
+pub mod xml;
+
+#[cfg(target_arch = "wasm32")]
+mod component;
+
+#[cfg(test)]
+mod test_support;
+
+/// The component's version, from Cargo.toml (the WIT package's major.minor follows it).
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

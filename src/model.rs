@@ -1,0 +1,204 @@
+//! What the connector knows about an IAM user, independent of XML and of OCSF.
+//!
+//! `Option` fields are `None` when the value could not be read (the call failed): unknown
+//! is never written as false, zero or empty.
+
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+use crate::query::responses::{GroupXml, MfaDeviceXml, UserXml};
+
+/// An IAM user as listed by ListUsers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    /// `UserName`.
+    pub name: String,
+    /// `UserId` (e.g. `AIDA…`).
+    pub id: String,
+    /// `Arn`.
+    pub arn: String,
+    /// `Path`, e.g. `/engineering/`.
+    pub path: String,
+    /// `CreateDate`, ms since the Unix epoch; `None` if unreadable.
+    pub created_ms: Option<i64>,
+    /// `PasswordLastUsed`, ms since the Unix epoch; `None` if absent or unreadable.
+    pub password_last_used_ms: Option<i64>,
+}
+
+impl User {
+    /// Builds a user from a ListUsers `member`; the second value names the timestamps that
+    /// could not be read.
+    pub fn from_xml(xml: UserXml) -> (Self, Vec<String>) {
+        let mut problems = Vec::new();
+        let created_ms = timestamp_ms(&xml.create_date);
+        if created_ms.is_none() {
+            problems.push(format!(
+                "CreateDate {:?} is not an ISO 8601 timestamp",
+                xml.create_date
+            ));
+        }
+        let password_last_used_ms = xml.password_last_used.as_deref().and_then(|value| {
+            let ms = timestamp_ms(value);
+            if ms.is_none() {
+                problems.push(format!(
+                    "PasswordLastUsed {value:?} is not an ISO 8601 timestamp"
+                ));
+            }
+            ms
+        });
+        let user = Self {
+            name: xml.user_name,
+            id: xml.user_id,
+            arn: xml.arn,
+            path: xml.path,
+            created_ms,
+            password_last_used_ms,
+        };
+        (user, problems)
+    }
+}
+
+/// An IAM group the user belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Group {
+    /// `GroupName`.
+    pub name: String,
+    /// `Arn`.
+    pub arn: String,
+}
+
+impl From<GroupXml> for Group {
+    fn from(xml: GroupXml) -> Self {
+        Self {
+            name: xml.group_name,
+            arn: xml.arn,
+        }
+    }
+}
+
+/// An MFA device assigned to the user (virtual or hardware).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MfaDevice {
+    /// `SerialNumber`: an ARN for virtual devices, a serial for hardware ones.
+    pub serial_number: String,
+    /// `EnableDate`, ms since the Unix epoch; `None` if unreadable.
+    pub enabled_ms: Option<i64>,
+}
+
+impl From<MfaDeviceXml> for MfaDevice {
+    fn from(xml: MfaDeviceXml) -> Self {
+        Self {
+            enabled_ms: timestamp_ms(&xml.enable_date),
+            serial_number: xml.serial_number,
+        }
+    }
+}
+
+/// An access key of the user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessKey {
+    /// `AccessKeyId`, e.g. `AKIA…` (never the secret: IAM does not list secrets).
+    pub id: String,
+    /// `Status`: `Active` or `Inactive`.
+    pub status: String,
+    /// `CreateDate`, ms since the Unix epoch.
+    pub created_ms: Option<i64>,
+}
+
+/// A tag on the user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tag {
+    pub key: String,
+    pub value: String,
+}
+
+/// A call that failed while enriching a user; the field it feeds is left out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CollectionError {
+    /// IAM action, e.g. `ListMFADevices`.
+    pub action: String,
+    /// AWS error code, or `MalformedResponse` / `TransportError`.
+    pub code: String,
+}
+
+/// Everything collected about one user; one record yields one OCSF event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserRecord {
+    pub user: User,
+    /// ListGroupsForUser.
+    pub groups: Option<Vec<Group>>,
+    /// ListMFADevices.
+    pub mfa_devices: Option<Vec<MfaDevice>>,
+    /// ListAccessKeys.
+    pub access_keys: Option<Vec<AccessKey>>,
+    /// GetLoginProfile found a console password.
+    pub console_access: Option<bool>,
+    /// ListUserTags.
+    pub tags: Option<Vec<Tag>>,
+    /// Calls that failed for this user.
+    pub errors: Vec<CollectionError>,
+}
+
+impl UserRecord {
+    /// A record with only the listed user known.
+    pub fn new(user: User) -> Self {
+        Self {
+            user,
+            groups: None,
+            mfa_devices: None,
+            access_keys: None,
+            console_access: None,
+            tags: None,
+            errors: Vec::new(),
+        }
+    }
+}
+
+/// Parses an IAM timestamp (ISO 8601 / RFC 3339, with or without fractional seconds)
+/// into ms since the Unix epoch; fractions below a millisecond are truncated.
+pub fn timestamp_ms(value: &str) -> Option<i64> {
+    let parsed = OffsetDateTime::parse(value.trim(), &Rfc3339).ok()?;
+    i64::try_from(parsed.unix_timestamp_nanos() / 1_000_000).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_whole_fractional_and_offset() {
+        assert_eq!(
+            timestamp_ms("2020-06-04T10:00:00Z"),
+            Some(1_591_264_800_000)
+        );
+        assert_eq!(
+            timestamp_ms("2026-11-29T15:53:17.387390Z"),
+            Some(1_795_967_597_387)
+        );
+        assert_eq!(
+            timestamp_ms("2020-06-04T12:00:00+02:00"),
+            Some(1_591_264_800_000)
+        );
+        assert_eq!(timestamp_ms("1970-01-01T00:00:00.0009Z"), Some(0));
+        assert_eq!(timestamp_ms("yesterday"), None);
+        assert_eq!(timestamp_ms("2020-13-01T00:00:00Z"), None);
+    }
+
+    #[test]
+    fn an_unreadable_create_date_keeps_the_user() {
+        let (user, problems) = User::from_xml(UserXml {
+            path: "/".into(),
+            user_name: "u".into(),
+            user_id: "AIDA".into(),
+            arn: "arn:aws:iam::1:user/u".into(),
+            create_date: "not a date".into(),
+            password_last_used: Some("2020-06-04T10:00:00Z".into()),
+        });
+        assert_eq!(user.created_ms, None);
+        assert_eq!(user.password_last_used_ms, Some(1_591_264_800_000));
+        assert_eq!(
+            problems,
+            ["CreateDate \"not a date\" is not an ISO 8601 timestamp"]
+        );
+    }
+}

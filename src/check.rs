@@ -90,3 +90,98 @@ fn probe(action: &str, outcome: ProbeOutcome) -> Probe {
         outcome,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::host::AuthMethod;
+    use crate::test_support::{fixture, response, ScriptedHost};
+
+    fn outcomes(report: &CheckReport) -> Vec<(String, String)> {
+        report
+            .probes
+            .iter()
+            .map(|p| {
+                let outcome = match &p.outcome {
+                    ProbeOutcome::Granted => "granted".to_owned(),
+                    ProbeOutcome::Denied(e) => format!("denied {}", e.code),
+                    ProbeOutcome::NotTestable(why) => format!("not testable: {why}"),
+                };
+                (p.permission.clone(), outcome)
+            })
+            .collect()
+    }
+
+    fn pairs(expected: &[(&str, &str)]) -> Vec<(String, String)> {
+        expected
+            .iter()
+            .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn all_granted_probes_use_the_first_listed_user() {
+        let host = ScriptedHost::new(|call| match call.action() {
+            "ListUsers" => Ok(response(200, &fixture("synthetic/ListUsers.page2.xml"))),
+            "ListGroupsForUser" => Ok(response(200, &fixture("moto/ListGroupsForUser.carol.xml"))),
+            _ => Ok(response(200, &fixture("moto/ListMFADevices.bob-empty.xml"))),
+        });
+        let report = check(&host).unwrap();
+        assert_eq!(report.identity.auth_method, AuthMethod::AccessKeys);
+        assert_eq!(
+            outcomes(&report),
+            pairs(&[
+                ("iam:ListUsers", "granted"),
+                ("iam:ListGroupsForUser", "granted"),
+                ("iam:ListMFADevices", "granted"),
+            ])
+        );
+        let calls = host.calls.borrow();
+        assert_eq!(calls[0].param("MaxItems"), Some("1"));
+        assert_eq!(calls[1].param("UserName"), Some("bob"));
+    }
+
+    #[test]
+    fn denied_and_untestable_permissions_are_reported() {
+        let host = ScriptedHost::new(|call| match call.action() {
+            "ListUsers" => Ok(response(
+                403,
+                &fixture("moto/Error.AccessDenied.authmode.xml"),
+            )),
+            "ListGroupsForUser" => Ok(response(
+                404,
+                &fixture("moto/Error.NoSuchEntity.GetUser.xml"),
+            )),
+            _ => Ok(response(500, "<html><title>oops</title></html>")),
+        });
+        let report = check(&host).unwrap();
+        assert_eq!(
+            outcomes(&report),
+            pairs(&[
+                ("iam:ListUsers", "denied AccessDenied"),
+                ("iam:ListGroupsForUser", "granted"),
+                (
+                    "iam:ListMFADevices",
+                    "not testable: ListMFADevices returned an unreadable response (HTTP 500): not XML: an HTML page (\"oops\")"
+                ),
+            ])
+        );
+        assert_eq!(
+            host.calls.borrow()[1].param("UserName"),
+            Some(PROBE_USER_NAME)
+        );
+    }
+
+    #[test]
+    fn refused_credentials_fail_the_check() {
+        let host = ScriptedHost::new(|_| {
+            Ok(response(
+                403,
+                &fixture("moto/Error.InvalidClientTokenId.authmode.xml"),
+            ))
+        });
+        let err = check(&host).unwrap_err();
+        assert!(matches!(err, ConnectorError::Api(e) if e.code == "InvalidClientTokenId"));
+        assert_eq!(host.actions(), ["ListUsers"]);
+    }
+}

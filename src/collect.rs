@@ -172,3 +172,6 @@ fn count_errors(records: &[UserRecord]) -> Vec<ActionErrors> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests;

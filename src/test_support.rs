@@ -87,3 +87,7 @@ impl Host for ScriptedHost {
         NOW_MS
     }
 }
+
+/// OCSF schema and semantic checks shared with the end-to-end tests.
+#[path = "../tests/support/ocsf_schema.rs"]
+pub mod ocsf_schema;

@@ -43,10 +43,8 @@ pub fn root_element(text: &str) -> Result<String, String> {
                     return Err(format!("elements nested deeper than {MAX_DEPTH}"));
                 }
             }
-            Event::Empty(start) => {
-                if depth == 0 {
-                    root = Some(String::from_utf8_lossy(start.local_name().as_ref()).into_owned());
-                }
+            Event::Empty(start) if depth == 0 => {
+                root = Some(String::from_utf8_lossy(start.local_name().as_ref()).into_owned());
             }
             Event::End(_) => depth -= 1,
             Event::Text(t) if depth == 0 => {

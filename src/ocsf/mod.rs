@@ -261,3 +261,6 @@ pub fn to_json(event: &UserInventoryInfo) -> String {
     // Serializing these plain structs (strings, integers, maps with string keys) cannot fail.
     serde_json::to_string(event).unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,211 @@
+use serde_json::{json, Value};
+
+use super::*;
+use crate::model::{AccessKey, CollectionError, Group, MfaDevice, Tag, User};
+use crate::test_support::{fixture, ocsf_schema, NOW_MS};
+
+/// A record from one of the seed document's "API Response Examples" (the IAM fields as
+/// the AWS SDK names them, with the per-user call results merged in).
+fn record_from_seed_example(example: &Value) -> UserRecord {
+    let text = |v: &Value| v.as_str().unwrap().to_owned();
+    let ms = |v: &Value| v.as_str().and_then(crate::model::timestamp_ms);
+    let mut record = UserRecord::new(User {
+        name: text(&example["UserName"]),
+        id: text(&example["UserId"]),
+        arn: text(&example["Arn"]),
+        path: text(&example["Path"]),
+        created_ms: ms(&example["CreateDate"]),
+        password_last_used_ms: ms(&example["PasswordLastUsed"]),
+    });
+    let list = |key: &str| example[key].as_array().unwrap().clone();
+    record.access_keys = Some(
+        list("AccessKeys")
+            .iter()
+            .map(|k| AccessKey {
+                id: text(&k["AccessKeyId"]),
+                status: text(&k["Status"]),
+                created_ms: ms(&k["CreateDate"]),
+            })
+            .collect(),
+    );
+    record.mfa_devices = Some(
+        list("MFADevices")
+            .iter()
+            .map(|d| MfaDevice {
+                serial_number: text(&d["SerialNumber"]),
+                enabled_ms: ms(&d["EnableDate"]),
+            })
+            .collect(),
+    );
+    record.console_access = example["ConsoleAccessEnabled"].as_bool();
+    record.tags = Some(
+        list("Tags")
+            .iter()
+            .map(|t| Tag {
+                key: text(&t["Key"]),
+                value: text(&t["Value"]),
+            })
+            .collect(),
+    );
+    record
+}
+
+fn event_json(record: &UserRecord) -> Value {
+    ocsf_schema::assert_valid_event(&to_json(&user_inventory_info(record, NOW_MS)))
+}
+
+fn seed_example(name: &str) -> UserRecord {
+    let examples: Value =
+        serde_json::from_str(&fixture("seed/api-response-examples.json")).unwrap();
+    record_from_seed_example(&examples[name])
+}
+
+fn expected(name: &str) -> Value {
+    serde_json::from_str(&fixture(&format!("ocsf/expected/{name}.json"))).unwrap()
+}
+
+#[test]
+fn seed_programmatic_user_maps_to_the_exact_event() {
+    assert_eq!(
+        event_json(&seed_example("programmatic_user")),
+        expected("programmatic_user")
+    );
+}
+
+#[test]
+fn seed_console_user_maps_to_the_exact_event() {
+    assert_eq!(
+        event_json(&seed_example("console_user")),
+        expected("console_user")
+    );
+}
+
+fn listed_only() -> UserRecord {
+    UserRecord::new(User {
+        name: "peggy.o-neil_2".into(),
+        id: "AIDAEXAMPLEPEGGY00001".into(),
+        arn: "arn:aws-us-gov:iam::111122223333:user/r&d/peggy.o-neil_2".into(),
+        path: "/r&d/".into(),
+        created_ms: Some(1_591_264_800_000),
+        password_last_used_ms: None,
+    })
+}
+
+#[test]
+fn unknown_fields_are_left_out_never_false_or_empty() {
+    let event = event_json(&listed_only());
+    assert_eq!(
+        event["user"],
+        json!({
+            "uid": "arn:aws-us-gov:iam::111122223333:user/r&d/peggy.o-neil_2",
+            "uid_alt": "AIDAEXAMPLEPEGGY00001",
+            "name": "peggy.o-neil_2",
+            "type": "User",
+            "type_id": 1,
+            "account": { "uid": "111122223333", "type": "AWS Account", "type_id": 10 }
+        })
+    );
+    assert_eq!(
+        event["unmapped"],
+        json!({ "path": "/r&d/", "created_time": 1_591_264_800_000_i64 })
+    );
+}
+
+#[test]
+fn groups_and_known_empty_lists() {
+    let mut record = listed_only();
+    record.groups = Some(vec![
+        Group {
+            name: "Developers".into(),
+            arn: "arn:aws:iam::111122223333:group/engineering/Developers".into(),
+        },
+        Group {
+            name: "R&D <core>".into(),
+            arn: "arn:aws:iam::111122223333:group/R&D".into(),
+        },
+    ]);
+    record.mfa_devices = Some(vec![]);
+    record.access_keys = Some(vec![]);
+    record.tags = Some(vec![]);
+    let event = event_json(&record);
+    assert_eq!(
+        event["user"]["groups"],
+        json!([
+            { "uid": "arn:aws:iam::111122223333:group/engineering/Developers", "name": "Developers" },
+            { "uid": "arn:aws:iam::111122223333:group/R&D", "name": "R&D <core>" }
+        ])
+    );
+    assert_eq!(event["user"]["has_mfa"], json!(false));
+    assert_eq!(event["user"]["programmatic_credentials"], json!([]));
+    assert_eq!(event["unmapped"]["access_keys_count"], json!(0));
+    assert_eq!(event["unmapped"]["tags"], json!({}));
+}
+
+#[test]
+fn failed_calls_are_listed_and_their_fields_absent() {
+    let mut record = listed_only();
+    record.groups = Some(vec![]);
+    record.errors = vec![CollectionError {
+        action: "ListMFADevices".into(),
+        code: "AccessDenied".into(),
+    }];
+    let event = event_json(&record);
+    assert_eq!(event["user"].get("has_mfa"), None);
+    assert_eq!(event["user"]["groups"], json!([]));
+    assert_eq!(
+        event["unmapped"]["collection_errors"],
+        json!([{ "action": "ListMFADevices", "code": "AccessDenied" }])
+    );
+}
+
+#[test]
+fn unreadable_create_date_falls_back_to_processing_time() {
+    let mut record = listed_only();
+    record.user.created_ms = None;
+    let event = event_json(&record);
+    assert_eq!(event["time"], json!(NOW_MS));
+    assert_eq!(event["unmapped"].get("created_time"), None);
+}
+
+#[test]
+fn an_unreadable_arn_leaves_the_account_out() {
+    let mut record = listed_only();
+    record.user.arn = "not-an-arn".into();
+    let event = event_json(&record);
+    assert_eq!(event["user"].get("account"), None);
+    assert_eq!(event["user"]["uid"], json!("not-an-arn"));
+}
+
+#[test]
+fn the_validator_rejects_the_seed_documents_sample_event() {
+    let sample: Value =
+        serde_json::from_str(&fixture("ocsf/seed-sample-event.invalid.json")).unwrap();
+    let problems = ocsf_schema::event_problems(&sample);
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains("/user/account/type_id") && p.contains("40")),
+        "{problems:#?}"
+    );
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.starts_with("schema: /user: Additional properties")),
+        "{problems:#?}"
+    );
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.starts_with("/time is not a timestamp in ms")),
+        "{problems:#?}"
+    );
+}
+
+#[test]
+fn mfa_device_enable_date_is_kept_in_the_model() {
+    let record = seed_example("console_user");
+    assert_eq!(
+        record.mfa_devices.unwrap()[0].enabled_ms,
+        Some(1_594_821_600_000)
+    );
+}

@@ -1,0 +1,50 @@
+# aws-iam-users — build, demo and tests. Every target installs what it needs.
+
+CARGO       ?= cargo
+PYTHON      ?= python3
+VENV        := .venv
+PEER_PYTHON := $(VENV)/bin/python
+COMPONENT   := target/guest/wasm32-wasip2/release/aws_iam_users.wasm
+HARNESS     := target/release/host-harness
+
+.PHONY: all toolchain venv build demo test lint fmt clean
+
+all: build
+
+## toolchain: the wasm32-wasip2 Rust target (idempotent)
+toolchain:
+	@rustup target list --installed | grep -qx wasm32-wasip2 || rustup target add wasm32-wasip2
+
+## venv: the Python test peer (moto) in .venv, pinned by tests/peer/requirements.txt
+venv: $(VENV)/.installed
+$(VENV)/.installed: tests/peer/requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r tests/peer/requirements.txt
+	@touch $@
+
+## build: the component (release, wasm32-wasip2) and the host harness (release)
+build: toolchain
+	$(CARGO) build --release -p host-harness
+	@echo "component: $(COMPONENT) ($$(stat -c %s $(COMPONENT)) bytes)"
+	@echo "harness:   $(HARNESS)"
+
+## demo: inventory a seeded local IAM (moto on 127.0.0.1, auth mode) and print the events
+demo: build venv
+	$(PEER_PYTHON) tests/peer/iam_peer.py run -- $(HARNESS) collect --component $(COMPONENT)
+
+## test: every test (unit tests of the component and the harness, end to end via moto)
+test: toolchain venv
+	$(CARGO) test --workspace
+
+## lint: formatting and clippy on the host and on the wasm target
+lint: toolchain
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	$(CARGO) clippy -p aws-iam-users --target wasm32-wasip2 -- -D warnings
+
+fmt:
+	$(CARGO) fmt --all
+
+clean:
+	$(CARGO) clean
+	rm -rf $(VENV) dist

@@ -1,0 +1,124 @@
+//! Builds the guest component (the workspace's root crate) for `wasm32-wasip2` and exports its
+//! path to the harness as `AWS_IAM_USERS_COMPONENT`.
+//!
+//! The guest is built by a nested `cargo build` with its own target directory
+//! (`<workspace>/target/guest`), so it never contends with the outer build's lock. The nested
+//! command's environment is cleaned of everything the outer cargo sets for build scripts
+//! (target, rustflags, wrappers, jobserver, cfg values): left in place they would make the
+//! nested cargo build for the host, with clippy as a wrapper, or into the outer target dir.
+
+use std::env;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The guest package and the file its `cdylib` produces.
+const GUEST_PACKAGE: &str = "aws-iam-users";
+const GUEST_ARTIFACT: &str = "aws_iam_users.wasm";
+const GUEST_TARGET: &str = "wasm32-wasip2";
+
+/// `CARGO_*` variables that are user configuration of the cargo installation and are kept.
+const KEPT_CARGO_PREFIXES: &[&str] = &[
+    "CARGO_HOME",
+    "CARGO_NET_",
+    "CARGO_HTTP_",
+    "CARGO_REGISTRIES_",
+    "CARGO_REGISTRY_",
+    "CARGO_TERM_",
+];
+
+/// Non-`CARGO_*` variables the outer cargo (or make) sets that would redirect the nested build.
+const REMOVED_VARIABLES: &[&str] = &[
+    "RUSTFLAGS",
+    "RUSTDOCFLAGS",
+    "RUSTC_WRAPPER",
+    "RUSTC_WORKSPACE_WRAPPER",
+    "RUSTC_LINKER",
+    "TARGET",
+    "HOST",
+    "OUT_DIR",
+    "OPT_LEVEL",
+    "PROFILE",
+    "DEBUG",
+    "NUM_JOBS",
+    "MAKEFLAGS",
+    "MFLAGS",
+];
+
+fn main() {
+    let manifest_dir =
+        PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
+    let workspace = manifest_dir
+        .parent()
+        .expect("host-harness lives inside the workspace")
+        .to_path_buf();
+
+    for watched in ["src", "wit", "Cargo.toml", "Cargo.lock"] {
+        println!(
+            "cargo:rerun-if-changed={}",
+            workspace.join(watched).display()
+        );
+    }
+
+    let target_dir = workspace.join("target").join("guest");
+    let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+
+    let mut command = Command::new(cargo);
+    command
+        .current_dir(&workspace)
+        .args([
+            "build",
+            "-p",
+            GUEST_PACKAGE,
+            "--release",
+            "--target",
+            GUEST_TARGET,
+        ])
+        .arg("--target-dir")
+        .arg(&target_dir);
+    clean_environment(&mut command);
+
+    let output = command
+        .output()
+        .unwrap_or_else(|err| panic!("could not run the nested cargo to build the guest: {err}"));
+    if !output.status.success() {
+        // Build-script stderr is shown by cargo when the script fails.
+        eprintln!("{}", String::from_utf8_lossy(&output.stdout));
+        eprintln!("{}", String::from_utf8_lossy(&output.stderr));
+        panic!(
+            "building the guest component failed ({}): cargo build -p {GUEST_PACKAGE} --release --target {GUEST_TARGET} --target-dir {}; its stderr is above",
+            output.status,
+            target_dir.display()
+        );
+    }
+
+    let artifact = target_dir
+        .join(GUEST_TARGET)
+        .join("release")
+        .join(GUEST_ARTIFACT);
+    assert!(
+        Path::new(&artifact).is_file(),
+        "the nested cargo succeeded but {} does not exist",
+        artifact.display()
+    );
+    println!(
+        "cargo:rustc-env=AWS_IAM_USERS_COMPONENT={}",
+        artifact.display()
+    );
+}
+
+/// Removes every variable that the outer cargo sets for build scripts, keeping `CARGO_HOME`
+/// and the user's network/registry/terminal configuration.
+fn clean_environment(command: &mut Command) {
+    for (key, _) in env::vars_os() {
+        let Some(key) = key.to_str() else { continue };
+        let cargo_internal = key.starts_with("CARGO_")
+            && !KEPT_CARGO_PREFIXES.iter().any(|kept| key.starts_with(kept));
+        if cargo_internal
+            || key == "CARGO"
+            || key.starts_with("__CARGO")
+            || REMOVED_VARIABLES.contains(&key)
+        {
+            command.env_remove(key);
+        }
+    }
+}

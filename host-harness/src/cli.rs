@@ -1,0 +1,219 @@
+//! Command-line interface (clap derive). Doc comments are the help text.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::logging::LogLevel;
+use crate::sandbox::SandboxLimits;
+use crate::transport::TransportConfig;
+
+const MIB: u64 = 1024 * 1024;
+
+/// Runs the aws-iam-users WebAssembly component: the host holds the AWS credentials, signs
+/// and sends the component's IAM calls, sandboxes it, and writes its OCSF events.
+///
+/// Credentials come from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and, for temporary
+/// credentials, AWS_SESSION_TOKEN. The component never sees them.
+///
+/// Exit codes: 0 ok, 1 internal error, 2 usage or configuration, 3 credentials or
+/// authorisation (missing keys, rejected signature, access denied), 4 partial (some fields or
+/// permissions missing), 5 AWS, transport or malformed-response error, 6 sandbox (trap, memory
+/// cap, deadline).
+#[derive(Debug, Parser)]
+#[command(
+    name = "host-harness",
+    version,
+    about,
+    long_about,
+    max_term_width = 100
+)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The harness's commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Collect every IAM user as one OCSF 1.6.0 User Inventory Info event per line (NDJSON) on
+    /// stdout or --output; print a summary line on stderr.
+    Collect(CollectArgs),
+    /// Verify the credentials and probe each IAM permission the collection needs; print a
+    /// table (or --json). Exits 0 only if every permission is granted.
+    Check(CheckArgs),
+}
+
+/// Arguments of `collect`.
+#[derive(Debug, Args)]
+pub struct CollectArgs {
+    /// Write the events to FILE (created, or truncated if it exists) instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Component, connection, logging and limits.
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// Arguments of `check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Print the report as one JSON object on stdout instead of a table.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Component, connection, logging and limits.
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// Component, connection, logging and limit options shared by every command.
+#[derive(Debug, Args)]
+pub struct CommonArgs {
+    /// The aws-iam-users component to run (a wasm32-wasip2 component, e.g.
+    /// target/guest/wasm32-wasip2/release/aws_iam_users.wasm).
+    #[arg(long, value_name = "PATH")]
+    pub component: PathBuf,
+
+    /// Send every AWS call to URL instead of the partition's endpoints, e.g. a local moto at
+    /// http://127.0.0.1:5055. Plain http is accepted only for loopback hosts. Calls are still
+    /// signed for the region's partition (IAM in us-east-1 for aws).
+    #[arg(long, env = "AWS_ENDPOINT_URL", value_name = "URL")]
+    pub endpoint_url: Option<String>,
+
+    /// AWS region. Selects the partition (aws, aws-cn, aws-us-gov) and the STS endpoint.
+    #[arg(
+        long,
+        env = "AWS_REGION",
+        value_name = "REGION",
+        default_value = "us-east-1"
+    )]
+    pub region: String,
+
+    /// MaxItems of every IAM List* call, and users per page (1 to 1000).
+    #[arg(long, value_name = "N", default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub max_items: u32,
+
+    /// Most HTTP calls in flight at once when the component sends a batch (1 to 64).
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..=64))]
+    pub max_concurrency: u64,
+
+    /// Least severe log level written to stderr (guest and host lines).
+    #[arg(long, value_name = "LEVEL", value_enum, default_value_t = LogLevel::Info)]
+    pub log_level: LogLevel,
+
+    /// Log each HTTP call to stderr: action, service, endpoint host, status, duration in ms.
+    /// Never headers or bodies.
+    #[arg(long)]
+    pub debug: bool,
+
+    /// Sandbox and network limits.
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+/// Sandbox and network limits.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Limits")]
+pub struct LimitArgs {
+    /// Memory cap of the component, in MiB (2 to 65536). Exceeding it exits with 6.
+    #[arg(long, value_name = "MIB", default_value_t = 256, value_parser = clap::value_parser!(u64).range(2..=65536))]
+    pub max_memory_mib: u64,
+
+    /// Wall-clock deadline of each component call (one collect page, or the check), in
+    /// seconds (1 to 86400). Exceeding it exits with 6.
+    #[arg(long, value_name = "SECS", default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..=86400))]
+    pub deadline_secs: u64,
+
+    /// Largest HTTP response body accepted, in MiB (1 to 1024); checked while reading.
+    #[arg(long, value_name = "MIB", default_value_t = 32, value_parser = clap::value_parser!(u64).range(1..=1024))]
+    pub max_body_mib: u64,
+
+    /// Connect timeout of each HTTP call, in seconds (1 to 600).
+    #[arg(long, value_name = "SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub connect_timeout_secs: u64,
+
+    /// Overall timeout of each HTTP call, body included, in seconds (1 to 3600).
+    #[arg(long, value_name = "SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub request_timeout_secs: u64,
+}
+
+impl CommonArgs {
+    /// The transport limits these flags select.
+    pub fn transport_config(&self) -> TransportConfig {
+        TransportConfig {
+            connect_timeout: Duration::from_secs(self.limits.connect_timeout_secs),
+            call_timeout: Duration::from_secs(self.limits.request_timeout_secs),
+            max_body_bytes: self.limits.max_body_mib * MIB,
+            max_concurrency: usize::try_from(self.max_concurrency).unwrap_or(1),
+        }
+    }
+
+    /// The sandbox limits these flags select.
+    pub fn sandbox_limits(&self) -> SandboxLimits {
+        SandboxLimits {
+            max_memory_bytes: usize::try_from(self.limits.max_memory_mib * MIB)
+                .unwrap_or(usize::MAX),
+            call_deadline: Duration::from_secs(self.limits.deadline_secs),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_valid() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn defaults_and_ranges() {
+        let cli = Cli::try_parse_from([
+            "host-harness",
+            "collect",
+            "--component",
+            "x.wasm",
+            "--region",
+            "eu-west-1",
+        ])
+        .unwrap();
+        let Command::Collect(args) = cli.command else {
+            panic!("collect expected")
+        };
+        assert_eq!(args.common.max_items, 1000);
+        assert_eq!(args.common.log_level, LogLevel::Info);
+        assert_eq!(args.common.transport_config(), TransportConfig::default());
+        assert_eq!(args.common.sandbox_limits(), SandboxLimits::default());
+        for bad in [
+            ["--max-items", "0"],
+            ["--max-items", "1001"],
+            ["--max-concurrency", "0"],
+            ["--max-memory-mib", "1"],
+        ] {
+            let mut argv = vec!["host-harness", "collect", "--component", "x.wasm"];
+            argv.extend(bad);
+            assert!(Cli::try_parse_from(argv).is_err(), "{bad:?}");
+        }
+        let cli = Cli::try_parse_from([
+            "host-harness",
+            "check",
+            "--component",
+            "x.wasm",
+            "--json",
+            "--log-level",
+            "debug",
+        ])
+        .unwrap();
+        let Command::Check(args) = cli.command else {
+            panic!("check expected")
+        };
+        assert!(args.json);
+        assert_eq!(args.common.log_level, LogLevel::Debug);
+    }
+}

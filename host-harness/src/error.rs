@@ -1,0 +1,436 @@
+//! Error types, one per boundary, and the process exit-code table.
+//!
+//! | code | constant            | meaning                                                                  |
+//! |------|---------------------|--------------------------------------------------------------------------|
+//! | 0    | [`exit::OK`]        | success: every event written, every permission granted                   |
+//! | 1    | [`exit::INTERNAL`]  | a bug: I/O failure writing output, a component returning invalid data     |
+//! | 2    | [`exit::USAGE`]     | usage or configuration: bad flag, unknown region, bad endpoint URL, unreadable or invalid component file, uncreatable output file |
+//! | 3    | [`exit::AUTH`]      | credentials or authorisation: missing keys, `InvalidClientTokenId`, `SignatureDoesNotMatch`, `ExpiredToken`, `AccessDenied` on the listing; `check` with a denied permission |
+//! | 4    | [`exit::PARTIAL`]   | partial: events written but some fields left out (`page-stats.errors` non-empty); `check` with a permission not testable |
+//! | 5    | [`exit::AWS`]       | AWS answered with another error, the transport failed, or a response was malformed |
+//! | 6    | [`exit::SANDBOX`]   | the component trapped, hit the memory cap or the per-call deadline, or could not be instantiated (it does not fit the world) |
+//!
+//! clap's own usage errors also exit with 2. No `Display` or `Debug` here ever contains a
+//! credential: the types only hold variable names, paths, AWS codes and messages.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use thiserror::Error;
+
+/// Process exit codes (see the module documentation for the table).
+pub mod exit {
+    /// Success.
+    pub const OK: u8 = 0;
+    /// Internal error (a bug in the harness or the component).
+    pub const INTERNAL: u8 = 1;
+    /// Usage or configuration error.
+    pub const USAGE: u8 = 2;
+    /// Missing credentials, rejected credentials, or denied authorisation.
+    pub const AUTH: u8 = 3;
+    /// Events written, but some fields could not be collected.
+    pub const PARTIAL: u8 = 4;
+    /// AWS error, transport failure or malformed response.
+    pub const AWS: u8 = 5;
+    /// Sandbox failure: trap, memory cap, deadline, instantiation failure.
+    pub const SANDBOX: u8 = 6;
+}
+
+/// AWS error codes that mean "these credentials cannot be used" or "this identity may not list
+/// users"; a collection or check ending on one of them exits with [`exit::AUTH`].
+pub const AUTH_ERROR_CODES: &[&str] = &[
+    "AccessDenied",
+    "AccessDeniedException",
+    "AuthFailure",
+    "ExpiredToken",
+    "ExpiredTokenException",
+    "IncompleteSignature",
+    "InvalidAccessKeyId",
+    "InvalidClientTokenId",
+    "MissingAuthenticationToken",
+    "SignatureDoesNotMatch",
+    "UnrecognizedClientException",
+];
+
+/// Credentials could not be read from the environment.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum CredentialsError {
+    /// A required variable is not set.
+    #[error(
+        "no AWS credentials: {variable} is not set (set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, and AWS_SESSION_TOKEN for temporary credentials)"
+    )]
+    Missing {
+        /// Name of the environment variable.
+        variable: &'static str,
+    },
+    /// A variable is set but empty or blank.
+    #[error("AWS credentials: {variable} is set but empty")]
+    Empty {
+        /// Name of the environment variable.
+        variable: &'static str,
+    },
+    /// A variable is not valid Unicode.
+    #[error("AWS credentials: {variable} is not valid UTF-8")]
+    NotUnicode {
+        /// Name of the environment variable.
+        variable: &'static str,
+    },
+    /// A value that travels in a header holds whitespace, control or non-ASCII characters.
+    #[error("AWS credentials: {variable} contains whitespace, control or non-ASCII characters")]
+    InvalidCharacters {
+        /// Name of the environment variable.
+        variable: &'static str,
+    },
+}
+
+/// Configuration that cannot be used (region, endpoint, limits).
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum ConfigError {
+    /// The region belongs to no supported partition.
+    #[error("unknown region {region:?}; supported regions: {supported}")]
+    UnknownRegion {
+        /// The region asked for.
+        region: String,
+        /// Comma-separated list of the supported regions, grouped by partition.
+        supported: String,
+    },
+    /// `--endpoint-url` / `AWS_ENDPOINT_URL` is not usable.
+    #[error("invalid endpoint URL {url:?}: {reason}")]
+    InvalidEndpointUrl {
+        /// The URL given.
+        url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A limit flag is out of range.
+    #[error("invalid setting: {0}")]
+    InvalidSetting(String),
+}
+
+/// Loading, compiling, instantiating or running the component failed in the sandbox.
+#[derive(Debug, Error)]
+pub enum SandboxError {
+    /// The component file could not be read.
+    #[error("cannot read component {path}: {source}")]
+    ReadComponent {
+        /// Path given with `--component`.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not a valid component or could not be compiled.
+    #[error("cannot compile component {path}: {message}")]
+    Compile {
+        /// Path given with `--component`.
+        path: PathBuf,
+        /// wasmtime's message, with its causes.
+        message: String,
+    },
+    /// The engine or the linker could not be set up.
+    #[error("cannot set up the wasm engine: {0}")]
+    Engine(String),
+    /// The component does not fit the `user-inventory` world or its start-up failed.
+    #[error("cannot instantiate component: {0}")]
+    Instantiate(String),
+    /// The component tried to grow its memory beyond the cap.
+    #[error("component exceeded the memory limit of {limit_mib} MiB in {function}")]
+    MemoryLimit {
+        /// Export being called (`collect`, `check`, `version`, `instantiate`).
+        function: &'static str,
+        /// The cap (`--max-memory-mib`).
+        limit_mib: u64,
+    },
+    /// The per-call wall-clock deadline passed (epoch interruption).
+    #[error("component call {function} exceeded its deadline of {seconds} s")]
+    Deadline {
+        /// Export being called.
+        function: &'static str,
+        /// The deadline (`--deadline-secs`).
+        seconds: u64,
+    },
+    /// The component trapped (panic, unreachable, stack overflow, …).
+    #[error("component trapped in {function}: {message}")]
+    Trap {
+        /// Export being called.
+        function: &'static str,
+        /// The trap and its wasm backtrace.
+        message: String,
+    },
+}
+
+/// Writing the NDJSON output failed.
+#[derive(Debug, Error)]
+pub enum OutputError {
+    /// `--output FILE` could not be created.
+    #[error("cannot create output file {path}: {source}")]
+    Create {
+        /// The path given.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Writing or flushing failed.
+    #[error("cannot write events: {0}")]
+    Write(#[source] std::io::Error),
+    /// The component returned an event that is not one JSON object.
+    #[error("component returned an invalid event (#{index} of its page): {reason}")]
+    InvalidEvent {
+        /// Position of the event in its page (0-based).
+        index: usize,
+        /// Why it is invalid.
+        reason: String,
+    },
+}
+
+/// An AWS error the component reported (WIT `api-error`), host side.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiFailure {
+    /// IAM/STS action, e.g. `ListUsers`.
+    pub action: String,
+    /// HTTP status code.
+    pub status: u16,
+    /// AWS error code, e.g. `AccessDenied`.
+    pub code: String,
+    /// AWS error message.
+    pub message: String,
+    /// AWS request id, when known.
+    pub request_id: Option<String>,
+}
+
+impl fmt::Display for ApiFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} failed: HTTP {} {}: {}",
+            self.action, self.status, self.code, self.message
+        )?;
+        if let Some(id) = &self.request_id {
+            write!(f, " (request id {id})")?;
+        }
+        Ok(())
+    }
+}
+
+/// Why `check` or `collect` failed as a whole, as the component reported it
+/// (the host-side mirror of WIT `connector-error`).
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum GuestError {
+    /// AWS answered with an error.
+    #[error("{0}")]
+    Api(ApiFailure),
+    /// AWS answered with something the component could not read.
+    #[error("{action} returned an unreadable response (HTTP {status}): {detail}")]
+    MalformedResponse {
+        /// IAM/STS action.
+        action: String,
+        /// HTTP status code.
+        status: u16,
+        /// What was wrong.
+        detail: String,
+    },
+    /// The host could not complete a call.
+    #[error("{action} failed: {error}")]
+    Transport {
+        /// IAM/STS action.
+        action: String,
+        /// The transport failure.
+        error: crate::transport::TransportError,
+    },
+    /// The component rejected the cursor it was given.
+    #[error("component rejected the cursor: {0}")]
+    InvalidCursor(String),
+    /// The component rejected the settings.
+    #[error("component rejected the settings: {0}")]
+    InvalidSettings(String),
+}
+
+impl GuestError {
+    /// Exit code: [`exit::AUTH`] for credential/authorisation failures, [`exit::USAGE`] for
+    /// rejected settings, [`exit::INTERNAL`] for a rejected cursor (the harness only passes
+    /// cursors the component produced), [`exit::AWS`] otherwise.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            GuestError::Api(api) if AUTH_ERROR_CODES.contains(&api.code.as_str()) => exit::AUTH,
+            GuestError::Api(_) | GuestError::MalformedResponse { .. } => exit::AWS,
+            GuestError::Transport { error, .. } => match error {
+                crate::transport::TransportError::Credentials(_) => exit::AUTH,
+                _ => exit::AWS,
+            },
+            GuestError::InvalidCursor(_) => exit::INTERNAL,
+            GuestError::InvalidSettings(_) => exit::USAGE,
+        }
+    }
+}
+
+/// Any failure of a harness command; maps to an exit code.
+#[derive(Debug, Error)]
+pub enum RunError {
+    /// Configuration is unusable.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// Credentials are missing.
+    #[error(transparent)]
+    Credentials(#[from] CredentialsError),
+    /// The sandbox failed.
+    #[error(transparent)]
+    Sandbox(#[from] SandboxError),
+    /// Writing events failed.
+    #[error(transparent)]
+    Output(#[from] OutputError),
+    /// The component reported a failure.
+    #[error(transparent)]
+    Guest(#[from] GuestError),
+    /// The component misbehaved in a way the WIT cannot express (e.g. returned the same
+    /// cursor twice, which would loop forever).
+    #[error("component protocol violation: {0}")]
+    Protocol(String),
+}
+
+impl RunError {
+    /// The process exit code for this error (see the module table).
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            RunError::Config(_) => exit::USAGE,
+            RunError::Credentials(_) => exit::AUTH,
+            RunError::Sandbox(
+                SandboxError::ReadComponent { .. } | SandboxError::Compile { .. },
+            ) => exit::USAGE,
+            RunError::Sandbox(_) => exit::SANDBOX,
+            RunError::Output(OutputError::Create { .. }) => exit::USAGE,
+            RunError::Output(_) => exit::INTERNAL,
+            RunError::Guest(guest) => guest.exit_code(),
+            RunError::Protocol(_) => exit::INTERNAL,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::transport::TransportError;
+
+    fn api(code: &str) -> GuestError {
+        GuestError::Api(ApiFailure {
+            action: "ListUsers".into(),
+            status: 403,
+            code: code.into(),
+            message: "The request signature we calculated does not match".into(),
+            request_id: None,
+        })
+    }
+
+    #[test]
+    fn api_error_display_names_action_status_code_and_message() {
+        assert_eq!(
+            api("SignatureDoesNotMatch").to_string(),
+            "ListUsers failed: HTTP 403 SignatureDoesNotMatch: The request signature we calculated does not match"
+        );
+    }
+
+    #[test]
+    fn exit_codes_follow_the_table() {
+        for code in [
+            "InvalidClientTokenId",
+            "SignatureDoesNotMatch",
+            "ExpiredToken",
+            "AccessDenied",
+        ] {
+            assert_eq!(RunError::from(api(code)).exit_code(), exit::AUTH, "{code}");
+        }
+        assert_eq!(RunError::from(api("Throttling")).exit_code(), exit::AWS);
+        assert_eq!(RunError::from(api("ServiceFailure")).exit_code(), exit::AWS);
+        let malformed = GuestError::MalformedResponse {
+            action: "ListUsers".into(),
+            status: 500,
+            detail: "not XML".into(),
+        };
+        assert_eq!(RunError::from(malformed).exit_code(), exit::AWS);
+        let transport = |error| GuestError::Transport {
+            action: "ListUsers".into(),
+            error,
+        };
+        assert_eq!(
+            RunError::from(transport(TransportError::Timeout)).exit_code(),
+            exit::AWS
+        );
+        assert_eq!(
+            RunError::from(transport(TransportError::Network("refused".into()))).exit_code(),
+            exit::AWS
+        );
+        assert_eq!(
+            RunError::from(transport(TransportError::Credentials("expired".into()))).exit_code(),
+            exit::AUTH
+        );
+        assert_eq!(
+            RunError::from(GuestError::InvalidSettings("max-items".into())).exit_code(),
+            exit::USAGE
+        );
+        assert_eq!(
+            RunError::from(GuestError::InvalidCursor("bad".into())).exit_code(),
+            exit::INTERNAL
+        );
+        assert_eq!(
+            RunError::from(CredentialsError::Missing {
+                variable: "AWS_ACCESS_KEY_ID"
+            })
+            .exit_code(),
+            exit::AUTH
+        );
+        assert_eq!(
+            RunError::from(ConfigError::UnknownRegion {
+                region: "xx-1".into(),
+                supported: String::new()
+            })
+            .exit_code(),
+            exit::USAGE
+        );
+        let sandbox = [
+            SandboxError::MemoryLimit {
+                function: "collect",
+                limit_mib: 256,
+            },
+            SandboxError::Deadline {
+                function: "collect",
+                seconds: 300,
+            },
+            SandboxError::Trap {
+                function: "collect",
+                message: "unreachable".into(),
+            },
+            SandboxError::Instantiate("missing import".into()),
+        ];
+        for error in sandbox {
+            assert_eq!(RunError::from(error).exit_code(), exit::SANDBOX);
+        }
+        let unreadable = SandboxError::ReadComponent {
+            path: "x.wasm".into(),
+            source: std::io::ErrorKind::NotFound.into(),
+        };
+        assert_eq!(RunError::from(unreadable).exit_code(), exit::USAGE);
+        let invalid = SandboxError::Compile {
+            path: "x.wasm".into(),
+            message: "bad magic number".into(),
+        };
+        assert_eq!(RunError::from(invalid).exit_code(), exit::USAGE);
+        assert_eq!(
+            RunError::from(OutputError::Write(std::io::ErrorKind::BrokenPipe.into())).exit_code(),
+            exit::INTERNAL
+        );
+        assert_eq!(
+            RunError::Protocol("same cursor".into()).exit_code(),
+            exit::INTERNAL
+        );
+    }
+
+    #[test]
+    fn credential_errors_name_variables_only() {
+        let error = CredentialsError::Missing {
+            variable: "AWS_SECRET_ACCESS_KEY",
+        };
+        assert!(error
+            .to_string()
+            .contains("AWS_SECRET_ACCESS_KEY is not set"));
+    }
+}

@@ -1,0 +1,204 @@
+//! The harness's log: guest log lines, HTTP request lines (`--debug`) and host notices, one
+//! line each, on stderr (or any writer, for tests).
+//!
+//! Lines are `<level> <source>: <message>`. Control characters in messages are escaped so a
+//! component cannot forge extra lines or terminal escapes.
+
+use std::fmt;
+use std::io::Write;
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// Severity of a log line, least verbose first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum)]
+pub enum LogLevel {
+    /// Failures only.
+    Error,
+    /// Failures and degraded results.
+    Warn,
+    /// Progress (default).
+    Info,
+    /// Everything the component reports.
+    Debug,
+}
+
+impl fmt::Display for LogLevel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            LogLevel::Error => "error",
+            LogLevel::Warn => "warn",
+            LogLevel::Info => "info",
+            LogLevel::Debug => "debug",
+        })
+    }
+}
+
+/// One HTTP exchange, as logged with `--debug`. Holds no header and no body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestRecord<'a> {
+    /// Value of the `Action` parameter (`?` when absent).
+    pub action: &'a str,
+    /// Service signing name.
+    pub service: &'a str,
+    /// Endpoint host (and port).
+    pub host: &'a str,
+    /// HTTP status, or the transport failure.
+    pub outcome: Result<u16, String>,
+    /// Time from sending to the end of the body.
+    pub duration: Duration,
+}
+
+/// A thread-safe line logger with a level filter.
+pub struct Logger {
+    level: LogLevel,
+    debug_http: bool,
+    sink: Mutex<Box<dyn Write + Send>>,
+}
+
+impl fmt::Debug for Logger {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Logger")
+            .field("level", &self.level)
+            .field("debug_http", &self.debug_http)
+            .finish()
+    }
+}
+
+impl Logger {
+    /// Logs to stderr. `debug_http` enables one line per HTTP request.
+    pub fn stderr(level: LogLevel, debug_http: bool) -> Logger {
+        Logger::with_sink(level, debug_http, Box::new(std::io::stderr()))
+    }
+
+    /// Logs to `sink` (tests pass a buffer).
+    pub fn with_sink(level: LogLevel, debug_http: bool, sink: Box<dyn Write + Send>) -> Logger {
+        Logger {
+            level,
+            debug_http,
+            sink: Mutex::new(sink),
+        }
+    }
+
+    /// Whether a line at `level` is written.
+    pub fn enabled(&self, level: LogLevel) -> bool {
+        level <= self.level
+    }
+
+    /// Logs a message from the component: `<level> guest: <message>`.
+    pub fn guest(&self, level: LogLevel, message: &str) {
+        if self.enabled(level) {
+            self.line(format_args!("{level} guest: {}", escape_controls(message)));
+        }
+    }
+
+    /// Logs a message from the harness: `<level> host: <message>`.
+    pub fn host(&self, level: LogLevel, message: &str) {
+        if self.enabled(level) {
+            self.line(format_args!("{level} host: {}", escape_controls(message)));
+        }
+    }
+
+    /// Writes `line` as is, whatever the level (summary and error lines).
+    pub fn raw(&self, line: &str) {
+        self.line(format_args!("{line}"));
+    }
+
+    /// With `--debug`, logs one HTTP exchange:
+    /// `debug http: ListUsers iam 127.0.0.1:5077 200 12ms`.
+    pub fn request(&self, record: &RequestRecord<'_>) {
+        if !self.debug_http {
+            return;
+        }
+        let outcome = match &record.outcome {
+            Ok(status) => status.to_string(),
+            Err(error) => format!("failed ({error})"),
+        };
+        self.line(format_args!(
+            "debug http: {} {} {} {} {}ms",
+            escape_controls(record.action),
+            record.service,
+            record.host,
+            escape_controls(&outcome),
+            record.duration.as_millis()
+        ));
+    }
+
+    fn line(&self, line: fmt::Arguments<'_>) {
+        // A poisoned lock only means another thread panicked mid-line; keep logging.
+        let mut sink = self
+            .sink
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        // Logging must never fail the run: a closed stderr is ignored.
+        let _ = writeln!(sink, "{line}");
+        let _ = sink.flush();
+    }
+}
+
+/// Replaces control characters (newlines, escapes) with their `\u{…}`/`\n` escapes.
+fn escape_controls(message: &str) -> std::borrow::Cow<'_, str> {
+    if !message.chars().any(char::is_control) {
+        return message.into();
+    }
+    message
+        .chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect::<String>()
+        .into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::SharedBuffer;
+
+    #[test]
+    fn filters_by_level_and_formats_guest_lines() {
+        let buffer = SharedBuffer::default();
+        let logger = Logger::with_sink(LogLevel::Info, false, Box::new(buffer.clone()));
+        logger.guest(LogLevel::Debug, "hidden");
+        logger.guest(LogLevel::Info, "listed 3 users");
+        logger.guest(LogLevel::Error, "line1\nline2\u{1b}[31m");
+        logger.request(&RequestRecord {
+            action: "ListUsers",
+            service: "iam",
+            host: "h",
+            outcome: Ok(200),
+            duration: Duration::ZERO,
+        });
+        assert_eq!(
+            buffer.text(),
+            "info guest: listed 3 users\nerror guest: line1\\nline2\\u{1b}[31m\n"
+        );
+    }
+
+    #[test]
+    fn request_lines_with_debug() {
+        let buffer = SharedBuffer::default();
+        let logger = Logger::with_sink(LogLevel::Error, true, Box::new(buffer.clone()));
+        logger.request(&RequestRecord {
+            action: "ListUsers",
+            service: "iam",
+            host: "127.0.0.1:5077",
+            outcome: Ok(403),
+            duration: Duration::from_millis(12),
+        });
+        logger.request(&RequestRecord {
+            action: "GetUser",
+            service: "iam",
+            host: "iam.amazonaws.com",
+            outcome: Err("timeout".into()),
+            duration: Duration::from_millis(3),
+        });
+        assert_eq!(
+            buffer.text(),
+            "debug http: ListUsers iam 127.0.0.1:5077 403 12ms\ndebug http: GetUser iam iam.amazonaws.com failed (timeout) 3ms\n"
+        );
+    }
+}

@@ -1,0 +1,131 @@
+//! NDJSON event output: one JSON object per line, to stdout or a file.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::Path;
+
+use crate::error::OutputError;
+
+/// Writes events as newline-delimited JSON. Each event must be one JSON object; an event that
+/// spans lines is re-serialised compactly so every line stays one event.
+pub struct NdjsonWriter<W: Write> {
+    inner: W,
+    written: u64,
+}
+
+impl NdjsonWriter<Box<dyn Write>> {
+    /// Opens the output: `Some(path)` creates or truncates the file, `None` is stdout.
+    /// Both are buffered; call [`NdjsonWriter::flush`] at the end.
+    ///
+    /// Errors: [`OutputError::Create`] when the file cannot be created.
+    pub fn open(path: Option<&Path>) -> Result<Self, OutputError> {
+        let inner: Box<dyn Write> = match path {
+            Some(path) => Box::new(BufWriter::new(File::create(path).map_err(|source| {
+                OutputError::Create {
+                    path: path.to_owned(),
+                    source,
+                }
+            })?)),
+            None => Box::new(BufWriter::new(std::io::stdout())),
+        };
+        Ok(NdjsonWriter::new(inner))
+    }
+}
+
+impl<W: Write> NdjsonWriter<W> {
+    /// Wraps any writer (tests pass a `Vec<u8>`).
+    pub fn new(inner: W) -> Self {
+        NdjsonWriter { inner, written: 0 }
+    }
+
+    /// Writes one event as one line. `index` is its position in its page, for errors.
+    ///
+    /// Errors: [`OutputError::InvalidEvent`] when `event` is not a JSON object,
+    /// [`OutputError::Write`] on I/O failure.
+    pub fn write_event(&mut self, index: usize, event: &str) -> Result<(), OutputError> {
+        let invalid = |reason: String| OutputError::InvalidEvent { index, reason };
+        let value: serde_json::Value =
+            serde_json::from_str(event).map_err(|error| invalid(error.to_string()))?;
+        if !value.is_object() {
+            return Err(invalid("not a JSON object".into()));
+        }
+        if event.contains(['\n', '\r']) {
+            serde_json::to_writer(&mut self.inner, &value)
+                .map_err(|error| OutputError::Write(error.into()))?;
+        } else {
+            self.inner
+                .write_all(event.trim().as_bytes())
+                .map_err(OutputError::Write)?;
+        }
+        self.inner.write_all(b"\n").map_err(OutputError::Write)?;
+        self.written += 1;
+        Ok(())
+    }
+
+    /// Flushes buffered lines to the destination.
+    pub fn flush(&mut self) -> Result<(), OutputError> {
+        self.inner.flush().map_err(OutputError::Write)
+    }
+
+    /// Events written so far.
+    pub fn written(&self) -> u64 {
+        self.written
+    }
+
+    /// Returns the inner writer.
+    pub fn into_inner(self) -> W {
+        self.inner
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_line_per_event_and_pretty_json_is_compacted() {
+        let mut writer = NdjsonWriter::new(Vec::new());
+        writer.write_event(0, r#"{"a":1}"#).unwrap();
+        writer.write_event(1, "{\n  \"b\": \"x\\ny\"\n}").unwrap();
+        writer.flush().unwrap();
+        assert_eq!(writer.written(), 2);
+        assert_eq!(
+            String::from_utf8(writer.into_inner()).unwrap(),
+            "{\"a\":1}\n{\"b\":\"x\\ny\"}\n"
+        );
+    }
+
+    #[test]
+    fn rejects_non_objects() {
+        let mut writer = NdjsonWriter::new(Vec::new());
+        assert!(matches!(
+            writer.write_event(3, "[1]"),
+            Err(OutputError::InvalidEvent { index: 3, .. })
+        ));
+        assert!(matches!(
+            writer.write_event(0, "{"),
+            Err(OutputError::InvalidEvent { .. })
+        ));
+        assert_eq!(writer.written(), 0);
+    }
+
+    #[test]
+    fn file_output_is_created_and_truncated() {
+        let path =
+            std::env::temp_dir().join(format!("host-harness-output-{}.ndjson", std::process::id()));
+        std::fs::write(&path, "old content that must disappear\n").unwrap();
+        let mut writer = NdjsonWriter::open(Some(&path)).unwrap();
+        writer.write_event(0, "{}").unwrap();
+        writer.flush().unwrap();
+        drop(writer);
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "{}\n");
+        std::fs::remove_file(&path).unwrap();
+        let missing = std::env::temp_dir()
+            .join("no-such-dir-host-harness")
+            .join("x.ndjson");
+        assert!(matches!(
+            NdjsonWriter::open(Some(&missing)),
+            Err(OutputError::Create { .. })
+        ));
+    }
+}

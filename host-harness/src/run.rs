@@ -1,0 +1,381 @@
+//! The two commands as library functions: the collect loop with its summary, and the check
+//! with its report rendering. Both take an already instantiated [`Session`], so tests can drive
+//! them in-process with their own writers.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+use crate::error::{exit, RunError};
+use crate::output::NdjsonWriter;
+use crate::sandbox::{AuthMethod, CheckReport, ProbeOutcome, Session, Settings};
+use crate::transport::Transport;
+
+/// Totals of one collection, printed as the `summary:` line on stderr.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CollectSummary {
+    /// Users listed (sum of `page-stats.users`).
+    pub users: u64,
+    /// Events written.
+    pub events: u64,
+    /// `collect` calls that returned a page.
+    pub pages: u64,
+    /// HTTP calls the host sent (retries included).
+    pub api_calls: u64,
+    /// Failed enrichment calls, by (action, AWS code); fields they fed are left out.
+    pub field_errors: BTreeMap<(String, String), u64>,
+    /// Wall-clock time of the whole collection.
+    pub elapsed: Duration,
+}
+
+impl CollectSummary {
+    /// Total failed enrichment calls.
+    pub fn field_error_count(&self) -> u64 {
+        self.field_errors.values().sum()
+    }
+
+    /// [`exit::PARTIAL`] when any field failed, else [`exit::OK`].
+    pub fn exit_code(&self) -> u8 {
+        if self.field_errors.is_empty() {
+            exit::OK
+        } else {
+            exit::PARTIAL
+        }
+    }
+}
+
+impl fmt::Display for CollectSummary {
+    /// `summary: users=14 events=14 pages=1 api_calls=29 field_errors=0 seconds=0.84`, then
+    /// ` errors=ListMFADevices/AccessDenied:3,…` when some fields failed.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "summary: users={} events={} pages={} api_calls={} field_errors={} seconds={:.2}",
+            self.users,
+            self.events,
+            self.pages,
+            self.api_calls,
+            self.field_error_count(),
+            self.elapsed.as_secs_f64()
+        )?;
+        if !self.field_errors.is_empty() {
+            let errors: Vec<String> = self
+                .field_errors
+                .iter()
+                .map(|((action, code), count)| format!("{action}/{code}:{count}"))
+                .collect();
+            write!(f, " errors={}", errors.join(","))?;
+        }
+        Ok(())
+    }
+}
+
+/// A collection that stopped on an error, with what it had written until then.
+#[derive(Debug, thiserror::Error)]
+#[error("{error}")]
+pub struct CollectError {
+    /// Totals up to the failure (events already written stay written).
+    pub summary: CollectSummary,
+    /// Why it stopped.
+    #[source]
+    pub error: RunError,
+}
+
+/// Collects every page: calls `collect` from no cursor until the component returns none,
+/// writing each event as one NDJSON line and flushing after every page.
+///
+/// `transport` is the one the session's imports use (for the call count).
+/// Errors: a boxed [`CollectError`] wrapping a [`RunError`] (guest error, sandbox failure, output
+/// failure, or a cursor returned twice), with the totals so far.
+pub fn collect<W: Write>(
+    session: &mut Session,
+    transport: &Transport,
+    settings: Settings,
+    output: &mut NdjsonWriter<W>,
+) -> Result<CollectSummary, Box<CollectError>> {
+    let started = Instant::now();
+    let calls_before = transport.calls();
+    let mut summary = CollectSummary::default();
+    let result = collect_pages(session, settings, output, &mut summary);
+    let flushed = output.flush();
+    summary.api_calls = transport.calls() - calls_before;
+    summary.elapsed = started.elapsed();
+    match result.and(flushed.map_err(RunError::from)) {
+        Ok(()) => Ok(summary),
+        Err(error) => Err(Box::new(CollectError { summary, error })),
+    }
+}
+
+fn collect_pages<W: Write>(
+    session: &mut Session,
+    settings: Settings,
+    output: &mut NdjsonWriter<W>,
+    summary: &mut CollectSummary,
+) -> Result<(), RunError> {
+    let mut cursor: Option<String> = None;
+    loop {
+        let page = session.collect(settings, cursor.as_deref())??;
+        summary.pages += 1;
+        summary.users += u64::from(page.stats.users);
+        for errors in &page.stats.errors {
+            *summary
+                .field_errors
+                .entry((errors.action.clone(), errors.code.clone()))
+                .or_default() += u64::from(errors.count);
+        }
+        for (index, event) in page.events.iter().enumerate() {
+            output.write_event(index, event)?;
+            summary.events += 1;
+        }
+        output.flush()?;
+        match page.cursor {
+            None => return Ok(()),
+            Some(next) if cursor.as_deref() == Some(next.as_str()) => {
+                return Err(RunError::Protocol(
+                    "collect returned the cursor it was given; stopping to avoid a loop".into(),
+                ));
+            }
+            Some(next) => cursor = Some(next),
+        }
+    }
+}
+
+/// Calls `check` and returns the component's report.
+///
+/// Errors: [`RunError::Guest`] when no call could be completed, [`RunError::Sandbox`].
+pub fn check(session: &mut Session, settings: Settings) -> Result<CheckReport, RunError> {
+    Ok(session.check(settings)??)
+}
+
+/// Exit code of a check: [`exit::OK`] if every permission is granted, [`exit::AUTH`] if any is
+/// denied, else [`exit::PARTIAL`] (some could not be tested).
+pub fn check_exit_code(report: &CheckReport) -> u8 {
+    if report
+        .probes
+        .iter()
+        .any(|probe| matches!(probe.outcome, ProbeOutcome::Denied(_)))
+    {
+        exit::AUTH
+    } else if report
+        .probes
+        .iter()
+        .all(|probe| matches!(probe.outcome, ProbeOutcome::Granted))
+    {
+        exit::OK
+    } else {
+        exit::PARTIAL
+    }
+}
+
+fn auth_method_name(method: AuthMethod) -> &'static str {
+    match method {
+        AuthMethod::AccessKeys => "access-keys",
+        AuthMethod::WebIdentityRole => "web-identity-role",
+    }
+}
+
+/// Renders the report as a human table:
+///
+/// ```text
+/// identity: access-keys, partition aws, region us-east-1
+/// PERMISSION                          RESULT
+/// iam:ListUsers                       granted
+/// iam:GetLoginProfile                 denied (AccessDenied: User ... is not authorized ...)
+/// ```
+pub fn render_check_table(report: &CheckReport) -> String {
+    let identity = &report.identity;
+    let mut text = format!(
+        "identity: {}, partition {}, region {}",
+        auth_method_name(identity.auth_method),
+        identity.partition,
+        identity.region
+    );
+    if let Some(role) = &identity.role_arn {
+        text.push_str(&format!(", role {role}"));
+    }
+    text.push('\n');
+    let width = report
+        .probes
+        .iter()
+        .map(|probe| probe.permission.len())
+        .max()
+        .unwrap_or(0)
+        .max("PERMISSION".len())
+        + 2;
+    text.push_str(&format!("{:<width$}RESULT\n", "PERMISSION"));
+    for probe in &report.probes {
+        let result = match &probe.outcome {
+            ProbeOutcome::Granted => "granted".to_owned(),
+            ProbeOutcome::Denied(error) => format!(
+                "denied ({}: HTTP {} {})",
+                error.code, error.status, error.message
+            ),
+            ProbeOutcome::NotTestable(reason) => format!("not testable ({reason})"),
+        };
+        text.push_str(&format!("{:<width$}{result}\n", probe.permission));
+    }
+    let granted = report
+        .probes
+        .iter()
+        .filter(|probe| matches!(probe.outcome, ProbeOutcome::Granted))
+        .count();
+    text.push_str(&format!("{granted}/{} granted\n", report.probes.len()));
+    text
+}
+
+/// Renders the report as one JSON object:
+/// `{"identity":{"auth_method","partition","region","role_arn"?},
+/// "probes":[{"permission","outcome":"granted"|"denied"|"not_testable",
+/// (denied:) "action","status","code","message","request_id"?, (not testable:) "reason"}],
+/// "all_granted":bool}`.
+pub fn check_json(report: &CheckReport) -> serde_json::Value {
+    use serde_json::json;
+    let identity = &report.identity;
+    let mut identity_json = json!({
+        "auth_method": auth_method_name(identity.auth_method),
+        "partition": identity.partition,
+        "region": identity.region,
+    });
+    if let Some(role) = &identity.role_arn {
+        identity_json["role_arn"] = json!(role);
+    }
+    let probes: Vec<serde_json::Value> = report
+        .probes
+        .iter()
+        .map(|probe| match &probe.outcome {
+            ProbeOutcome::Granted => json!({"permission": probe.permission, "outcome": "granted"}),
+            ProbeOutcome::Denied(error) => {
+                let mut denied = json!({
+                    "permission": probe.permission,
+                    "outcome": "denied",
+                    "action": error.action,
+                    "status": error.status,
+                    "code": error.code,
+                    "message": error.message,
+                });
+                if let Some(id) = &error.request_id {
+                    denied["request_id"] = json!(id);
+                }
+                denied
+            }
+            ProbeOutcome::NotTestable(reason) => {
+                json!({"permission": probe.permission, "outcome": "not_testable", "reason": reason})
+            }
+        })
+        .collect();
+    json!({
+        "identity": identity_json,
+        "probes": probes,
+        "all_granted": check_exit_code(report) == exit::OK,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sandbox::{ApiError, IdentityInfo, Probe};
+
+    fn report(outcomes: Vec<ProbeOutcome>) -> CheckReport {
+        CheckReport {
+            identity: IdentityInfo {
+                auth_method: AuthMethod::AccessKeys,
+                partition: "aws".into(),
+                region: "us-east-1".into(),
+                role_arn: None,
+            },
+            probes: outcomes
+                .into_iter()
+                .enumerate()
+                .map(|(i, outcome)| Probe {
+                    permission: format!("iam:Action{i}"),
+                    outcome,
+                })
+                .collect(),
+        }
+    }
+
+    fn denied() -> ProbeOutcome {
+        ProbeOutcome::Denied(ApiError {
+            action: "GetLoginProfile".into(),
+            status: 403,
+            code: "AccessDenied".into(),
+            message: "not authorized".into(),
+            request_id: Some("r-1".into()),
+        })
+    }
+
+    #[test]
+    fn summary_line_format() {
+        let mut summary = CollectSummary {
+            users: 14,
+            events: 14,
+            pages: 1,
+            api_calls: 29,
+            elapsed: Duration::from_millis(840),
+            ..CollectSummary::default()
+        };
+        assert_eq!(
+            summary.to_string(),
+            "summary: users=14 events=14 pages=1 api_calls=29 field_errors=0 seconds=0.84"
+        );
+        assert_eq!(summary.exit_code(), exit::OK);
+        summary
+            .field_errors
+            .insert(("ListMFADevices".into(), "AccessDenied".into()), 3);
+        summary
+            .field_errors
+            .insert(("GetLoginProfile".into(), "Throttling".into()), 1);
+        assert_eq!(
+            summary.to_string(),
+            "summary: users=14 events=14 pages=1 api_calls=29 field_errors=4 seconds=0.84 \
+             errors=GetLoginProfile/Throttling:1,ListMFADevices/AccessDenied:3"
+        );
+        assert_eq!(summary.exit_code(), exit::PARTIAL);
+    }
+
+    #[test]
+    fn check_exit_codes() {
+        assert_eq!(
+            check_exit_code(&report(vec![ProbeOutcome::Granted, ProbeOutcome::Granted])),
+            exit::OK
+        );
+        assert_eq!(
+            check_exit_code(&report(vec![ProbeOutcome::Granted, denied()])),
+            exit::AUTH
+        );
+        assert_eq!(
+            check_exit_code(&report(vec![
+                ProbeOutcome::Granted,
+                ProbeOutcome::NotTestable("x".into())
+            ])),
+            exit::PARTIAL
+        );
+    }
+
+    #[test]
+    fn check_renderings() {
+        let report = report(vec![
+            ProbeOutcome::Granted,
+            denied(),
+            ProbeOutcome::NotTestable("moto lacks it".into()),
+        ]);
+        let table = render_check_table(&report);
+        assert_eq!(
+            table,
+            "identity: access-keys, partition aws, region us-east-1\n\
+             PERMISSION   RESULT\n\
+             iam:Action0  granted\n\
+             iam:Action1  denied (AccessDenied: HTTP 403 not authorized)\n\
+             iam:Action2  not testable (moto lacks it)\n\
+             1/3 granted\n"
+        );
+        let json = check_json(&report);
+        assert_eq!(json["identity"]["partition"], "aws");
+        assert_eq!(json["probes"][1]["outcome"], "denied");
+        assert_eq!(json["probes"][1]["code"], "AccessDenied");
+        assert_eq!(json["probes"][1]["request_id"], "r-1");
+        assert_eq!(json["probes"][2]["reason"], "moto lacks it");
+        assert_eq!(json["all_granted"], false);
+    }
+}

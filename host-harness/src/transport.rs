@@ -1,0 +1,611 @@
+//! The signed AWS Query API transport behind the WIT `transport` import.
+//!
+//! For each call: check the service against the allowlist, resolve its endpoint, form-encode
+//! the parameters, build a `POST` with `content-type: application/x-www-form-urlencoded;
+//! charset=utf-8`, sign exactly that request, send it with `ureq` (4xx/5xx are responses, not
+//! errors; no redirects), and read the body up to the cap. `send_all` runs calls on a bounded
+//! number of scoped threads and returns results in input order.
+
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use thiserror::Error;
+
+use crate::endpoint::{Endpoint, EndpointResolver, Service};
+use crate::logging::{Logger, RequestRecord};
+use crate::signing::Signer;
+
+/// Content type of every Query API request.
+pub const FORM_CONTENT_TYPE: &str = "application/x-www-form-urlencoded; charset=utf-8";
+
+/// One Query API call (WIT `query-call`): a service signing name and unencoded parameters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueryCall {
+    /// Signing name of the service: `iam` or `sts`.
+    pub service: String,
+    /// Parameters in order (`Action`, `Version`, …), not encoded.
+    pub params: Vec<(String, String)>,
+}
+
+impl QueryCall {
+    /// Value of the `Action` parameter, if any.
+    pub fn action(&self) -> Option<&str> {
+        self.params
+            .iter()
+            .find(|(name, _)| name == "Action")
+            .map(|(_, value)| value.as_str())
+    }
+}
+
+/// A complete HTTP response (WIT `response`), whatever its status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpResponse {
+    /// HTTP status code.
+    pub status: u16,
+    /// Headers, names in lowercase, values lossily decoded as UTF-8.
+    pub headers: Vec<(String, String)>,
+    /// Body bytes, at most the configured cap.
+    pub body: Vec<u8>,
+}
+
+/// Why a call produced no HTTP response (WIT `transport-error`). Never holds a secret.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum TransportError {
+    /// The host refused to send the call.
+    #[error("refused: {0}")]
+    Refused(String),
+    /// No usable credentials.
+    #[error("credentials: {0}")]
+    Credentials(String),
+    /// Connection, DNS, TLS or protocol failure.
+    #[error("network error: {0}")]
+    Network(String),
+    /// No complete response within the per-call timeout.
+    #[error("timed out")]
+    Timeout,
+    /// The body exceeded the cap (bytes).
+    #[error("response body larger than {0} bytes")]
+    BodyTooLarge(u64),
+}
+
+/// Network limits of the transport.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TransportConfig {
+    /// TCP (and TLS) connect timeout. Default 10 s.
+    pub connect_timeout: Duration,
+    /// Whole-exchange timeout per call, body included. Default 60 s.
+    pub call_timeout: Duration,
+    /// Largest response body accepted, in bytes. Default 32 MiB.
+    pub max_body_bytes: u64,
+    /// Most calls in flight at once in `send_all` (≥ 1). Default 8.
+    pub max_concurrency: usize,
+}
+
+impl Default for TransportConfig {
+    fn default() -> Self {
+        TransportConfig {
+            connect_timeout: Duration::from_secs(10),
+            call_timeout: Duration::from_secs(60),
+            max_body_bytes: 32 * 1024 * 1024,
+            max_concurrency: 8,
+        }
+    }
+}
+
+/// Form-encodes parameters as `application/x-www-form-urlencoded` (UTF-8, every reserved
+/// character percent-encoded, space as `+`), in the given order.
+pub fn form_encode(params: &[(String, String)]) -> String {
+    let mut serializer = form_urlencoded::Serializer::new(String::new());
+    for (name, value) in params {
+        serializer.append_pair(name, value);
+    }
+    serializer.finish()
+}
+
+/// The signed transport. Shareable across threads; counts every call it sends.
+pub struct Transport {
+    agent: ureq::Agent,
+    signer: Signer,
+    endpoints: EndpointResolver,
+    config: TransportConfig,
+    logger: Arc<Logger>,
+    calls: AtomicU64,
+}
+
+impl std::fmt::Debug for Transport {
+    /// Endpoints, limits and the call count only (not the agent's proxy settings, not the
+    /// signer's credentials).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Transport")
+            .field("endpoints", &self.endpoints)
+            .field("config", &self.config)
+            .field("calls", &self.calls())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Transport {
+    /// Builds the HTTP agent (rustls, timeouts from `config`, no redirects, 4xx/5xx returned
+    /// as responses).
+    pub fn new(
+        signer: Signer,
+        endpoints: EndpointResolver,
+        config: TransportConfig,
+        logger: Arc<Logger>,
+    ) -> Transport {
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .timeout_connect(Some(config.connect_timeout))
+            .timeout_global(Some(config.call_timeout))
+            .max_idle_connections_per_host(config.max_concurrency.max(1))
+            .user_agent(concat!(
+                "aws-iam-users-host-harness/",
+                env!("CARGO_PKG_VERSION")
+            ))
+            .build()
+            .into();
+        Transport {
+            agent,
+            signer,
+            endpoints,
+            config,
+            logger,
+            calls: AtomicU64::new(0),
+        }
+    }
+
+    /// The endpoint resolver (partition and region).
+    pub fn endpoints(&self) -> &EndpointResolver {
+        &self.endpoints
+    }
+
+    /// The transport's limits.
+    pub fn config(&self) -> &TransportConfig {
+        &self.config
+    }
+
+    /// Calls sent so far (refused calls are not sent and not counted).
+    pub fn calls(&self) -> u64 {
+        self.calls.load(Ordering::Relaxed)
+    }
+
+    /// Checks a call against the allowlist and resolves its endpoint.
+    ///
+    /// Errors: [`TransportError::Refused`] naming the service when it is not `iam`/`sts`, or
+    /// when the call has no `Action` parameter or an empty parameter name.
+    pub fn route(&self, call: &QueryCall) -> Result<Endpoint, TransportError> {
+        let service = Service::from_signing_name(&call.service).ok_or_else(|| {
+            TransportError::Refused(format!(
+                "service {:?} is not allowed (allowed: iam, sts)",
+                call.service
+            ))
+        })?;
+        if call.params.iter().any(|(name, _)| name.is_empty()) {
+            return Err(TransportError::Refused(
+                "a parameter has an empty name".into(),
+            ));
+        }
+        if call.action().is_none_or(str::is_empty) {
+            return Err(TransportError::Refused(
+                "the call has no Action parameter".into(),
+            ));
+        }
+        Ok(self.endpoints.resolve(service))
+    }
+
+    /// Sends one call and returns its response, whatever the HTTP status.
+    ///
+    /// Errors: `Refused` (see [`Transport::route`]), `Credentials` (signing failed), `Network`,
+    /// `Timeout` (connect or call timeout), `BodyTooLarge` (cap exceeded while reading).
+    pub fn send(&self, call: &QueryCall) -> Result<HttpResponse, TransportError> {
+        self.send_until(call, None)
+    }
+
+    /// Like [`Transport::send`], but the exchange must also end by `deadline`: the call
+    /// timeout is shortened to the time left, and a call with no time left is not sent
+    /// (`Timeout`).
+    pub fn send_until(
+        &self,
+        call: &QueryCall,
+        deadline: Option<Instant>,
+    ) -> Result<HttpResponse, TransportError> {
+        let endpoint = self.route(call)?;
+        let timeout = match deadline {
+            None => self.config.call_timeout,
+            Some(deadline) => match deadline.checked_duration_since(Instant::now()) {
+                Some(left) if !left.is_zero() => left.min(self.config.call_timeout),
+                _ => return Err(TransportError::Timeout),
+            },
+        };
+        let mut request = http::Request::post(endpoint.url.as_str())
+            .header(http::header::CONTENT_TYPE, FORM_CONTENT_TYPE)
+            .body(form_encode(&call.params).into_bytes())
+            .map_err(|error| {
+                TransportError::Refused(format!("cannot build the request: {error}"))
+            })?;
+        self.signer
+            .sign(
+                &mut request,
+                endpoint.service.signing_name(),
+                endpoint.signing_region,
+                SystemTime::now(),
+            )
+            .map_err(|error| {
+                TransportError::Credentials(format!("cannot sign the request: {error}"))
+            })?;
+
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        let started = Instant::now();
+        let result = self.exchange(request, timeout);
+        self.logger.request(&RequestRecord {
+            action: call.action().unwrap_or("?"),
+            service: endpoint.service.signing_name(),
+            host: &endpoint.host,
+            outcome: result
+                .as_ref()
+                .map(|response| response.status)
+                .map_err(ToString::to_string),
+            duration: started.elapsed(),
+        });
+        result
+    }
+
+    /// Sends `calls` with at most `max_concurrency` in flight; results in the order of `calls`.
+    pub fn send_all(&self, calls: &[QueryCall]) -> Vec<Result<HttpResponse, TransportError>> {
+        self.send_all_until(calls, None)
+    }
+
+    /// Like [`Transport::send_all`], with [`Transport::send_until`]'s deadline for every call.
+    pub fn send_all_until(
+        &self,
+        calls: &[QueryCall],
+        deadline: Option<Instant>,
+    ) -> Vec<Result<HttpResponse, TransportError>> {
+        let workers = self.config.max_concurrency.clamp(1, calls.len().max(1));
+        if workers == 1 {
+            return calls
+                .iter()
+                .map(|call| self.send_until(call, deadline))
+                .collect();
+        }
+        let next = AtomicUsize::new(0);
+        let mut results: Vec<Option<Result<HttpResponse, TransportError>>> =
+            (0..calls.len()).map(|_| None).collect();
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..workers)
+                .map(|_| {
+                    scope.spawn(|| {
+                        let mut done = Vec::new();
+                        loop {
+                            let index = next.fetch_add(1, Ordering::Relaxed);
+                            let Some(call) = calls.get(index) else { break };
+                            done.push((index, self.send_until(call, deadline)));
+                        }
+                        done
+                    })
+                })
+                .collect();
+            for handle in handles {
+                let done = handle
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                for (index, result) in done {
+                    results[index] = Some(result);
+                }
+            }
+        });
+        results
+            .into_iter()
+            .map(|result| result.expect("every index is claimed by exactly one worker"))
+            .collect()
+    }
+
+    fn exchange(
+        &self,
+        request: http::Request<Vec<u8>>,
+        timeout: Duration,
+    ) -> Result<HttpResponse, TransportError> {
+        let max = self.config.max_body_bytes;
+        let request = if timeout < self.config.call_timeout {
+            self.agent
+                .configure_request(request)
+                .timeout_global(Some(timeout))
+                .build()
+        } else {
+            request
+        };
+        let response = self
+            .agent
+            .run(request)
+            .map_err(|error| map_error(error, max))?;
+        let (parts, mut body) = response.into_parts();
+        let body = body
+            .with_config()
+            .limit(max)
+            .read_to_vec()
+            .map_err(|error| map_error(error, max))?;
+        let headers = parts
+            .headers
+            .iter()
+            .map(|(name, value)| {
+                (
+                    name.as_str().to_owned(),
+                    String::from_utf8_lossy(value.as_bytes()).into_owned(),
+                )
+            })
+            .collect();
+        Ok(HttpResponse {
+            status: parts.status.as_u16(),
+            headers,
+            body,
+        })
+    }
+}
+
+fn map_error(error: ureq::Error, max_body_bytes: u64) -> TransportError {
+    match error {
+        ureq::Error::Timeout(_) => TransportError::Timeout,
+        ureq::Error::Io(io)
+            if matches!(
+                io.kind(),
+                std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock
+            ) =>
+        {
+            TransportError::Timeout
+        }
+        ureq::Error::BodyExceedsLimit(_) => TransportError::BodyTooLarge(max_body_bytes),
+        ureq::Error::HostNotFound => TransportError::Network("host not found".into()),
+        other => TransportError::Network(other.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::logging::LogLevel;
+    use crate::test_support::{
+        canary_credentials, http_reply, serve, SharedBuffer, CANARY_SECRET, CANARY_TOKEN,
+    };
+    use std::net::TcpListener;
+
+    fn params(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    fn transport(endpoint: &str, config: TransportConfig, log: SharedBuffer) -> Transport {
+        let endpoints = EndpointResolver::new("us-east-1", Some(endpoint)).unwrap();
+        let logger = Arc::new(Logger::with_sink(LogLevel::Debug, true, Box::new(log)));
+        Transport::new(Signer::new(canary_credentials()), endpoints, config, logger)
+    }
+
+    #[test]
+    fn form_encoding_escapes_reserved_and_unicode() {
+        let encoded = form_encode(&params(&[
+            ("Action", "ListUsers"),
+            ("PathPrefix", "/r&d/"),
+            ("Marker", "a=b+c/d:e"),
+            ("RoleArn", "arn:aws:iam::123456789012:role/x"),
+            ("Name", "Jürgen 🚀"),
+        ]));
+        assert_eq!(
+            encoded,
+            "Action=ListUsers&PathPrefix=%2Fr%26d%2F&Marker=a%3Db%2Bc%2Fd%3Ae\
+             &RoleArn=arn%3Aaws%3Aiam%3A%3A123456789012%3Arole%2Fx&Name=J%C3%BCrgen+%F0%9F%9A%80"
+        );
+        let decoded: Vec<(String, String)> = form_urlencoded::parse(encoded.as_bytes())
+            .into_owned()
+            .collect();
+        assert_eq!(decoded[4].1, "Jürgen 🚀");
+        assert_eq!(decoded[2].1, "a=b+c/d:e");
+    }
+
+    #[test]
+    fn refuses_services_outside_the_allowlist_and_calls_without_action() {
+        let transport = transport(
+            "http://127.0.0.1:9/",
+            TransportConfig::default(),
+            SharedBuffer::default(),
+        );
+        let s3 = QueryCall {
+            service: "s3".into(),
+            params: params(&[("Action", "ListBuckets")]),
+        };
+        match transport.send(&s3) {
+            Err(TransportError::Refused(message)) => {
+                assert!(message.contains("\"s3\""), "{message}")
+            }
+            other => panic!("expected refusal, got {other:?}"),
+        }
+        let no_action = QueryCall {
+            service: "iam".into(),
+            params: params(&[("Version", "2010-05-08")]),
+        };
+        assert!(matches!(
+            transport.send(&no_action),
+            Err(TransportError::Refused(_))
+        ));
+        assert_eq!(transport.calls(), 0);
+    }
+
+    #[test]
+    fn sends_signed_form_post_and_returns_error_statuses_as_responses() {
+        let (url, server) = serve(1, |_| http_reply("403 Forbidden", "<ErrorResponse/>"));
+        let log = SharedBuffer::default();
+        let transport = transport(&url, TransportConfig::default(), log.clone());
+        let call = QueryCall {
+            service: "iam".into(),
+            params: params(&[("Action", "ListUsers"), ("PathPrefix", "/")]),
+        };
+        let response = transport.send(&call).unwrap();
+        assert_eq!(response.status, 403);
+        assert_eq!(response.body, b"<ErrorResponse/>");
+        assert!(response
+            .headers
+            .contains(&("x-amzn-requestid".into(), "r-1".into())));
+        assert_eq!(transport.calls(), 1);
+
+        let request = server.join().unwrap().remove(0);
+        assert!(request.starts_with("POST / HTTP/1.1\r\n"), "{request}");
+        let lower = request.to_ascii_lowercase();
+        assert!(
+            lower.contains("content-type: application/x-www-form-urlencoded; charset=utf-8"),
+            "{request}"
+        );
+        assert!(
+            lower.contains("authorization: aws4-hmac-sha256 credential=akidcanary/"),
+            "{request}"
+        );
+        assert!(lower.contains("/us-east-1/iam/aws4_request"), "{request}");
+        assert!(
+            request.ends_with("Action=ListUsers&PathPrefix=%2F"),
+            "{request}"
+        );
+        assert!(
+            request.contains(CANARY_TOKEN),
+            "the session token is sent as x-amz-security-token"
+        );
+        assert!(!request.contains(CANARY_SECRET));
+
+        let log = log.text();
+        assert!(
+            log.starts_with("debug http: ListUsers iam 127.0.0.1:"),
+            "{log}"
+        );
+        assert!(log.contains(" 403 "), "{log}");
+        assert!(
+            !log.contains("CANARY") && !log.to_ascii_lowercase().contains("authorization"),
+            "{log}"
+        );
+    }
+
+    #[test]
+    fn body_cap_is_enforced_while_reading() {
+        let (url, server) = serve(1, |_| http_reply("200 OK", &"x".repeat(2000)));
+        let config = TransportConfig {
+            max_body_bytes: 1000,
+            ..TransportConfig::default()
+        };
+        let transport = transport(&url, config, SharedBuffer::default());
+        let call = QueryCall {
+            service: "iam".into(),
+            params: params(&[("Action", "ListUsers")]),
+        };
+        assert_eq!(
+            transport.send(&call),
+            Err(TransportError::BodyTooLarge(1000))
+        );
+        server.join().unwrap();
+    }
+
+    #[test]
+    fn connection_refused_is_a_network_error() {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let transport = transport(
+            &format!("http://127.0.0.1:{port}/"),
+            TransportConfig::default(),
+            SharedBuffer::default(),
+        );
+        let call = QueryCall {
+            service: "sts".into(),
+            params: params(&[("Action", "GetCallerIdentity")]),
+        };
+        assert!(matches!(
+            transport.send(&call),
+            Err(TransportError::Network(_))
+        ));
+    }
+
+    #[test]
+    fn send_all_keeps_input_order() {
+        let (url, server) = serve(6, |request| {
+            let action = request
+                .rsplit("Action=")
+                .next()
+                .unwrap()
+                .split('&')
+                .next()
+                .unwrap()
+                .to_owned();
+            http_reply("200 OK", &action)
+        });
+        let config = TransportConfig {
+            max_concurrency: 3,
+            ..TransportConfig::default()
+        };
+        let transport = transport(&url, config, SharedBuffer::default());
+        let mut calls: Vec<QueryCall> = (0..5)
+            .map(|i| QueryCall {
+                service: "iam".into(),
+                params: params(&[("Action", &format!("A{i}"))]),
+            })
+            .collect();
+        calls.insert(
+            2,
+            QueryCall {
+                service: "ec2".into(),
+                params: params(&[("Action", "Nope")]),
+            },
+        );
+        calls.push(QueryCall {
+            service: "iam".into(),
+            params: params(&[("Action", "A5")]),
+        });
+        let results = transport.send_all(&calls);
+        assert_eq!(results.len(), 7);
+        assert!(matches!(&results[2], Err(TransportError::Refused(_))));
+        let bodies: Vec<String> = results
+            .iter()
+            .filter_map(|r| r.as_ref().ok())
+            .map(|r| String::from_utf8(r.body.clone()).unwrap())
+            .collect();
+        assert_eq!(bodies, ["A0", "A1", "A2", "A3", "A4", "A5"]);
+        assert_eq!(transport.calls(), 6);
+        server.join().unwrap();
+    }
+
+    #[test]
+    fn deadline_shortens_the_call_timeout_and_stops_new_calls() {
+        // A listener that accepts but never answers.
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/", listener.local_addr().unwrap());
+        let transport = transport(&url, TransportConfig::default(), SharedBuffer::default());
+        let call = QueryCall {
+            service: "iam".into(),
+            params: params(&[("Action", "ListUsers")]),
+        };
+        let started = Instant::now();
+        let result = transport.send_until(&call, Some(Instant::now() + Duration::from_millis(300)));
+        assert_eq!(result, Err(TransportError::Timeout));
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{:?}",
+            started.elapsed()
+        );
+        assert_eq!(
+            transport.send_until(&call, Some(Instant::now())),
+            Err(TransportError::Timeout)
+        );
+        assert_eq!(transport.calls(), 1, "a call with no time left is not sent");
+        drop(listener);
+    }
+
+    #[test]
+    fn debug_of_transport_shows_no_secret() {
+        let transport = transport(
+            "http://127.0.0.1:9/",
+            TransportConfig::default(),
+            SharedBuffer::default(),
+        );
+        let debug = format!("{transport:?}");
+        assert!(!debug.contains("CANARY"), "{debug}");
+    }
+}

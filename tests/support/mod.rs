@@ -1,0 +1,9 @@
+//! Support for the end-to-end tests: a loopback IAM stub, the moto peer, and running the
+//! harness binary with a time limit.
+
+#![allow(dead_code)]
+
+pub mod harness;
+pub mod iam_stub;
+pub mod moto_peer;
+pub mod ocsf_schema;

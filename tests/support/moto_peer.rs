@@ -1,0 +1,128 @@
+//! moto (an independent IAM implementation) on loopback, seeded with the project's sample
+//! account and in auth mode, through `tests/peer/iam_peer.py serve`. The peer stops when
+//! its stdin closes, so a test that fails or panics never leaves a server behind.
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use serde_json::Value;
+
+/// How long the peer may take to start and seed (measured: a few seconds).
+const START_LIMIT: Duration = Duration::from_secs(90);
+
+/// Access keys of a principal seeded by the peer.
+#[derive(Debug, Clone)]
+pub struct Keys {
+    pub access_key_id: String,
+    pub secret_access_key: String,
+}
+
+pub struct MotoPeer {
+    /// `http://127.0.0.1:PORT`.
+    pub endpoint: String,
+    /// What the peer printed: endpoint, account_id, principals, users.
+    pub info: Value,
+    child: Child,
+    stdin: Option<ChildStdin>,
+}
+
+fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+/// The peer's Python: `$AWS_IAM_USERS_PEER_PYTHON`, else the venv `make test` creates.
+fn python() -> PathBuf {
+    std::env::var_os("AWS_IAM_USERS_PEER_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join(".venv/bin/python"))
+}
+
+impl MotoPeer {
+    /// Starts a seeded moto in auth mode (`auth` false: signatures not checked).
+    pub fn start(auth: bool) -> Self {
+        let python = python();
+        assert!(
+            python.exists(),
+            "{} is missing: `make test` creates the venv with moto (tests/peer/requirements.txt)",
+            python.display()
+        );
+        let mut child = Command::new(&python)
+            .arg(repo_root().join("tests/peer/iam_peer.py"))
+            .args([
+                "serve",
+                "--port",
+                "0",
+                "--auth",
+                if auth { "on" } else { "off" },
+            ])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spawn the moto peer");
+        let stdin = child.stdin.take();
+        let stdout = child.stdout.take().unwrap();
+        let (sender, receiver) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let _ = BufReader::new(stdout).read_line(&mut line);
+            let _ = sender.send(line);
+        });
+        let line = match receiver.recv_timeout(START_LIMIT) {
+            Ok(line) if !line.trim().is_empty() => line,
+            other => {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("the moto peer did not start within {START_LIMIT:?}: {other:?}");
+            }
+        };
+        let info: Value = serde_json::from_str(&line).expect("peer prints one JSON line");
+        let endpoint = info["endpoint"].as_str().expect("endpoint").to_owned();
+        Self {
+            endpoint,
+            info,
+            child,
+            stdin,
+        }
+    }
+
+    /// Keys of `admin` (allowed everything) or `restricted`.
+    pub fn keys(&self, principal: &str) -> Keys {
+        let p = &self.info["principals"][principal];
+        Keys {
+            access_key_id: p["access_key_id"]
+                .as_str()
+                .expect("access_key_id")
+                .to_owned(),
+            secret_access_key: p["secret_access_key"]
+                .as_str()
+                .expect("secret_access_key")
+                .to_owned(),
+        }
+    }
+
+    /// Number of IAM users in the seeded account.
+    pub fn users(&self) -> usize {
+        self.info["users"].as_u64().expect("users") as usize
+    }
+}
+
+impl Drop for MotoPeer {
+    fn drop(&mut self) {
+        drop(self.stdin.take());
+        for _ in 0..100 {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -3,17 +3,17 @@
 use std::collections::BTreeMap;
 
 use crate::cursor::Cursor;
-use crate::enrich;
+use crate::enrich::{self, GroupCache};
 use crate::error::ConnectorError;
 use crate::host::{Host, Level};
 use crate::model::{CollectionError, User, UserRecord};
 use crate::ocsf;
-use crate::paging;
-use crate::query::responses::ListUsersResponse;
+use crate::paging::Pager;
+use crate::query::responses::{GetAccountSummaryResponse, ListUsersResponse};
 use crate::query::{self, requests, ListResponse};
 
 /// Most ListUsers pages one collection may take: 1,000,000 users at one per page.
-pub const MAX_USER_PAGES: u32 = 1_000_000;
+pub const MAX_USER_PAGES: u64 = 1_000_000;
 
 /// Collection settings (mirrors WIT `inventory.settings`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,12 +47,17 @@ pub struct ActionErrors {
 /// What one page did (mirrors WIT `inventory.page-stats`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PageStats {
-    /// Users listed on the page; each yields one event.
+    /// Users listed on the page.
     pub users: u32,
+    /// Listed users deleted before their own calls (`NoSuchEntity`); they yield no event.
+    pub skipped_users: u32,
     /// Calls sent.
     pub api_calls: u32,
     /// Enrichment failures by action and code, sorted.
     pub errors: Vec<ActionErrors>,
+    /// The account's `Users` count from GetAccountSummary, read with the first page;
+    /// `None` when that call failed.
+    pub account_users: Option<u32>,
 }
 
 /// One page of events (mirrors WIT `inventory.page`).
@@ -65,7 +70,8 @@ pub struct Page {
     pub stats: PageStats,
 }
 
-/// Collects the page at `cursor` (`None`: the first page).
+/// Collects the page at `cursor` (`None`: the first page). `groups` keeps the groups'
+/// privileges between pages of one collection.
 ///
 /// Errors: `InvalidSettings`, `InvalidCursor`; and any failure of ListUsers itself (an AWS
 /// error, an unreadable response, a transport failure, a pagination loop), since without
@@ -74,28 +80,53 @@ pub fn collect(
     host: &dyn Host,
     settings: Settings,
     cursor: Option<&str>,
+    groups: &mut GroupCache,
 ) -> Result<Page, ConnectorError> {
     settings.validate()?;
     let position = cursor.map(Cursor::decode).transpose()?;
-    let marker = position.as_ref().map(|c| c.marker.as_str());
-    let pages_before = position.as_ref().map_or(0, |c| c.pages);
-
-    let call = requests::list_page(ListUsersResponse::ACTION, &[], settings.max_items, marker);
-    let result = host.send(&call);
-    let listing =
+    let mut api_calls = 0u32;
+    let account_users = match &position {
+        Some(position) => position.account_users,
+        None => {
+            api_calls += 1;
+            account_users(host)
+        }
+    };
+    let mut listing = Pager::resume(
+        ListUsersResponse::ACTION,
+        settings.max_items,
+        position.as_ref().map(|p| p.marker.clone()),
+        position.as_ref().map_or(0, |p| p.pages),
+        MAX_USER_PAGES,
+    );
+    let result = host.send(&listing.call());
+    api_calls += 1;
+    let page =
         query::parse_result::<ListUsersResponse>(ListUsersResponse::ACTION, &result)?.into_page();
-    let next = next_cursor(marker, pages_before, listing.is_truncated, listing.marker)?;
+    let next = listing.advance(page.is_truncated, page.marker)?.then(|| {
+        Cursor::new(
+            listing.marker().unwrap_or_default().to_owned(),
+            listing.pages(),
+            account_users,
+        )
+    });
 
-    let mut records: Vec<UserRecord> = listing
+    let mut records: Vec<UserRecord> = page
         .items
         .into_iter()
         .map(|xml| listed(host, xml))
         .collect();
-    let api_calls = 1 + enrich::enrich(host, &mut records, settings.max_items);
+    api_calls = api_calls.saturating_add(enrich::enrich(
+        host,
+        &mut records,
+        settings.max_items,
+        groups,
+    ));
 
     let processed_time = host.now_ms();
     let events = records
         .iter()
+        .filter(|record| !record.deleted)
         .map(|record| ocsf::to_json(&ocsf::user_inventory_info(record, processed_time)))
         .collect();
     Ok(Page {
@@ -103,39 +134,30 @@ pub fn collect(
         cursor: next.map(|c| c.encode()),
         stats: PageStats {
             users: records.len() as u32,
+            skipped_users: records.iter().filter(|r| r.deleted).count() as u32,
             api_calls,
             errors: count_errors(&records),
+            account_users,
         },
     })
 }
 
-/// The cursor after a ListUsers page, with the loop guards of [`paging`].
-fn next_cursor(
-    marker: Option<&str>,
-    pages_before: u64,
-    is_truncated: bool,
-    next_marker: Option<String>,
-) -> Result<Option<Cursor>, ConnectorError> {
-    if !is_truncated {
-        return Ok(None);
-    }
-    let action = ListUsersResponse::ACTION;
-    let next_marker = next_marker.ok_or_else(|| {
-        ConnectorError::MalformedResponse(crate::error::MalformedResponse {
-            action: action.to_owned(),
-            status: 200,
-            detail: "IsTruncated is true but no Marker was returned".into(),
-        })
-    })?;
-    let seen: Vec<String> = marker.map(str::to_owned).into_iter().collect();
-    paging::check_next_marker(
+/// The account's `Users` count (GetAccountSummary); a failure is logged, not fatal.
+fn account_users(host: &dyn Host) -> Option<u32> {
+    let action = "GetAccountSummary";
+    match query::parse_result::<GetAccountSummaryResponse>(
         action,
-        &seen,
-        &next_marker,
-        pages_before + 1,
-        MAX_USER_PAGES,
-    )?;
-    Ok(Some(Cursor::new(next_marker, pages_before + 1)))
+        &host.send(&requests::iam(action, &[])),
+    ) {
+        Ok(summary) => summary.get("Users").and_then(|n| u32::try_from(n).ok()),
+        Err(error) => {
+            host.log(
+                Level::Warn,
+                &format!("{error}; the account's user count is unknown"),
+            );
+            None
+        }
+    }
 }
 
 /// A record for a listed user; unreadable timestamps are logged and recorded.

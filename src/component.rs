@@ -3,6 +3,9 @@
 //! touches generated types.
 
 use crate::host::{self, Host, HttpResponse, Identity, Level, QueryCall, TransportError};
+use std::cell::RefCell;
+
+use crate::enrich::GroupCache;
 use crate::{check, collect, error};
 
 mod bindings {
@@ -135,6 +138,11 @@ fn settings(s: exp::Settings) -> collect::Settings {
     }
 }
 
+thread_local! {
+    /// Groups' privileges, kept by this instance between the pages of one collection.
+    static GROUPS: RefCell<GroupCache> = RefCell::default();
+}
+
 struct Component;
 
 impl exp::Guest for Component {
@@ -175,16 +183,24 @@ impl exp::Guest for Component {
         settings_in: exp::Settings,
         cursor: Option<String>,
     ) -> Result<exp::Page, exp::ConnectorError> {
-        let page = collect::collect(&WitHost, settings(settings_in), cursor.as_deref())
+        let page = GROUPS
+            .with_borrow_mut(|groups| {
+                if cursor.is_none() {
+                    // A new collection: group policies may have changed since the last one.
+                    *groups = GroupCache::default();
+                }
+                collect::collect(&WitHost, settings(settings_in), cursor.as_deref(), groups)
+            })
             .map_err(to_wit_error)?;
+        let stats = page.stats;
         Ok(exp::Page {
             events: page.events,
             cursor: page.cursor,
             stats: exp::PageStats {
-                users: page.stats.users,
-                api_calls: page.stats.api_calls,
-                errors: page
-                    .stats
+                users: stats.users,
+                skipped_users: stats.skipped_users,
+                api_calls: stats.api_calls,
+                errors: stats
                     .errors
                     .into_iter()
                     .map(|e| exp::ActionErrors {
@@ -193,6 +209,7 @@ impl exp::Guest for Component {
                         count: e.count,
                     })
                     .collect(),
+                account_users: stats.account_users,
             },
         })
     }

@@ -1,7 +1,7 @@
 //! The collection cursor: where the next `collect` call resumes.
 //!
 //! Opaque to the host (it only stores and returns it), JSON inside:
-//! `{"v":1,"marker":"<ListUsers Marker>","pages":<ListUsers pages already returned>}`.
+//! `{"v":1,"marker":"<ListUsers Marker>","pages":<pages returned>,"account_users":<n>}`.
 
 use serde::{Deserialize, Serialize};
 
@@ -18,15 +18,19 @@ pub struct Cursor {
     pub marker: String,
     /// ListUsers pages already returned.
     pub pages: u64,
+    /// The account's `Users` count read with the first page, reported with every page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_users: Option<u32>,
 }
 
 impl Cursor {
     /// The position before the page that starts at `marker`.
-    pub fn new(marker: String, pages: u64) -> Self {
+    pub fn new(marker: String, pages: u64, account_users: Option<u32>) -> Self {
         Self {
             v: VERSION,
             marker,
             pages,
+            account_users,
         }
     }
 
@@ -59,12 +63,14 @@ mod tests {
 
     #[test]
     fn round_trip_keeps_an_opaque_marker() {
-        let cursor = Cursor::new("AAMA+/=\"&<".into(), 3);
+        let cursor = Cursor::new("AAMA+/=\"&<".into(), 3, Some(14));
         assert_eq!(
             cursor.encode(),
-            r#"{"v":1,"marker":"AAMA+/=\"&<","pages":3}"#
+            r#"{"v":1,"marker":"AAMA+/=\"&<","pages":3,"account_users":14}"#
         );
         assert_eq!(Cursor::decode(&cursor.encode()).unwrap(), cursor);
+        let unknown_count = Cursor::new("m".into(), 1, None);
+        assert_eq!(unknown_count.encode(), r#"{"v":1,"marker":"m","pages":1}"#);
     }
 
     #[test]

@@ -1,120 +1,262 @@
-//! Per-user enrichment: the List* calls that complete a listed user, sent in rounds.
+//! Enrichment: the calls that complete each listed user, and the policies of its groups.
 //!
-//! Every user's calls for the current page of each listing go out together through the
-//! host's `send-all`; a truncated listing puts its next page in the following round. A
-//! failed call leaves its field out of that user's record, records the failure, and logs
-//! a warning: one failing call never drops the user or the page.
+//! Calls go out in rounds through the host's `send-all`: every user's first page of every
+//! lookup together, then the next pages of the truncated ones. Group policies are looked up
+//! once per group per run ([`GroupCache`]). A failed call leaves its field out of the
+//! record, records the failure, and logs a warning: one failing call never drops the user.
+//! A user whose own calls answer `NoSuchEntity` was deleted after ListUsers and is marked
+//! for skipping.
+
+use std::collections::HashMap;
 
 use crate::error::ConnectorError;
 use crate::host::{Host, HttpResponse, Level, TransportError};
-use crate::model::{CollectionError, Group, MfaDevice, UserRecord};
+use crate::model::{AccessKey, AttachedPolicy, CollectionError, Group, MfaDevice, Tag, UserRecord};
 use crate::paging::Pager;
-use crate::query::responses::{ListGroupsForUserResponse, ListMfaDevicesResponse};
+use crate::query::responses::{
+    GetLoginProfileResponse, ListAccessKeysResponse, ListAttachedGroupPoliciesResponse,
+    ListAttachedUserPoliciesResponse, ListGroupPoliciesResponse, ListGroupsForUserResponse,
+    ListMfaDevicesResponse, ListServiceSpecificCredentialsResponse,
+    ListSigningCertificatesResponse, ListSshPublicKeysResponse, ListUserPoliciesResponse,
+    ListUserTagsResponse,
+};
 use crate::query::{self, ListResponse};
 
 /// Most calls handed to the host in one `send-all`, so memory stays bounded per round.
 const MAX_BATCH: usize = 256;
 
-/// A listing that feeds one field of a user's record.
+/// One IAM call (followed across its pages) that feeds one field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lookup {
-    /// ListGroupsForUser → `groups`.
+    /// ListGroupsForUser → `user.groups`.
     GroupsForUser,
-    /// ListMFADevices → `mfa_devices`.
+    /// ListMFADevices → `user.has_mfa`.
     MfaDevices,
+    /// ListAccessKeys → `user.programmatic_credentials`, `unmapped.access_keys(_count)`.
+    AccessKeys,
+    /// GetLoginProfile → `unmapped.is_console_user` (`NoSuchEntity` means false).
+    LoginProfile,
+    /// ListUserTags → `unmapped.tags`.
+    UserTags,
+    /// ListUserPolicies → `unmapped.user_policies`.
+    UserPolicies,
+    /// ListAttachedUserPolicies → `unmapped.attached_policies`.
+    AttachedUserPolicies,
+    /// ListSSHPublicKeys → `unmapped.ssh_public_keys_count`.
+    SshPublicKeys,
+    /// ListSigningCertificates → `unmapped.signing_certificates_count`.
+    SigningCertificates,
+    /// ListServiceSpecificCredentials → `unmapped.service_specific_credentials_count`.
+    ServiceSpecificCredentials,
+    /// ListGroupPolicies → `user.groups[].privileges`.
+    GroupPolicies,
+    /// ListAttachedGroupPolicies → `user.groups[].privileges`.
+    AttachedGroupPolicies,
 }
 
 impl Lookup {
-    /// Every lookup made for each user.
-    pub const ALL: [Lookup; 2] = [Lookup::GroupsForUser, Lookup::MfaDevices];
+    /// The lookups made for every user.
+    pub const PER_USER: [Lookup; 10] = [
+        Lookup::GroupsForUser,
+        Lookup::MfaDevices,
+        Lookup::AccessKeys,
+        Lookup::LoginProfile,
+        Lookup::UserTags,
+        Lookup::UserPolicies,
+        Lookup::AttachedUserPolicies,
+        Lookup::SshPublicKeys,
+        Lookup::SigningCertificates,
+        Lookup::ServiceSpecificCredentials,
+    ];
+
+    /// The lookups made once per group.
+    pub const PER_GROUP: [Lookup; 2] = [Lookup::GroupPolicies, Lookup::AttachedGroupPolicies];
 
     /// The IAM action.
     pub fn action(self) -> &'static str {
         match self {
             Self::GroupsForUser => ListGroupsForUserResponse::ACTION,
             Self::MfaDevices => ListMfaDevicesResponse::ACTION,
+            Self::AccessKeys => ListAccessKeysResponse::ACTION,
+            Self::LoginProfile => "GetLoginProfile",
+            Self::UserTags => ListUserTagsResponse::ACTION,
+            Self::UserPolicies => ListUserPoliciesResponse::ACTION,
+            Self::AttachedUserPolicies => ListAttachedUserPoliciesResponse::ACTION,
+            Self::SshPublicKeys => ListSshPublicKeysResponse::ACTION,
+            Self::SigningCertificates => ListSigningCertificatesResponse::ACTION,
+            Self::ServiceSpecificCredentials => ListServiceSpecificCredentialsResponse::ACTION,
+            Self::GroupPolicies => ListGroupPoliciesResponse::ACTION,
+            Self::AttachedGroupPolicies => ListAttachedGroupPoliciesResponse::ACTION,
         }
     }
 
-    /// The record field the listing feeds, for log messages.
+    /// The event attribute the lookup feeds, for log messages.
     fn field(self) -> &'static str {
         match self {
             Self::GroupsForUser => "user.groups",
             Self::MfaDevices => "user.has_mfa",
+            Self::AccessKeys => "user.programmatic_credentials",
+            Self::LoginProfile => "unmapped.is_console_user",
+            Self::UserTags => "unmapped.tags",
+            Self::UserPolicies => "unmapped.user_policies",
+            Self::AttachedUserPolicies => "unmapped.attached_policies",
+            Self::SshPublicKeys => "unmapped.ssh_public_keys_count",
+            Self::SigningCertificates => "unmapped.signing_certificates_count",
+            Self::ServiceSpecificCredentials => "unmapped.service_specific_credentials_count",
+            Self::GroupPolicies | Self::AttachedGroupPolicies => "user.groups[].privileges",
+        }
+    }
+
+    fn pager(self, owner_name: &str, max_items: u32) -> Pager {
+        match self {
+            Self::LoginProfile => {
+                Pager::single(self.action(), vec![("UserName", owner_name.to_owned())])
+            }
+            Self::GroupPolicies | Self::AttachedGroupPolicies => Pager::new(
+                self.action(),
+                vec![("GroupName", owner_name.to_owned())],
+                max_items,
+            ),
+            _ => Pager::new(
+                self.action(),
+                vec![("UserName", owner_name.to_owned())],
+                max_items,
+            ),
+        }
+    }
+
+    /// Reads one response: what it found, `IsTruncated` and `Marker`.
+    fn read(
+        self,
+        result: &Result<HttpResponse, TransportError>,
+    ) -> Result<PageRead, ConnectorError> {
+        match self {
+            Self::GroupsForUser => list::<ListGroupsForUserResponse>(result, |i| {
+                Found::Groups(i.map(Group::from).collect())
+            }),
+            Self::MfaDevices => list::<ListMfaDevicesResponse>(result, |i| {
+                Found::MfaDevices(i.map(MfaDevice::from).collect())
+            }),
+            Self::AccessKeys => list::<ListAccessKeysResponse>(result, |i| {
+                Found::AccessKeys(i.map(AccessKey::from).collect())
+            }),
+            Self::LoginProfile => {
+                match query::parse_result::<GetLoginProfileResponse>(self.action(), result) {
+                    Ok(_) => Ok((Found::ConsoleAccess(true), false, None)),
+                    Err(ConnectorError::Api(e)) if e.code == NO_SUCH_ENTITY => {
+                        Ok((Found::ConsoleAccess(false), false, None))
+                    }
+                    Err(e) => Err(e),
+                }
+            }
+            Self::UserTags => {
+                list::<ListUserTagsResponse>(result, |i| Found::Tags(i.map(Tag::from).collect()))
+            }
+            Self::UserPolicies => {
+                list::<ListUserPoliciesResponse>(result, |i| Found::PolicyNames(i.collect()))
+            }
+            Self::GroupPolicies => {
+                list::<ListGroupPoliciesResponse>(result, |i| Found::PolicyNames(i.collect()))
+            }
+            Self::AttachedUserPolicies => list::<ListAttachedUserPoliciesResponse>(result, |i| {
+                Found::AttachedPolicies(i.map(AttachedPolicy::from).collect())
+            }),
+            Self::AttachedGroupPolicies => list::<ListAttachedGroupPoliciesResponse>(result, |i| {
+                Found::AttachedPolicies(i.map(AttachedPolicy::from).collect())
+            }),
+            Self::SshPublicKeys => list::<ListSshPublicKeysResponse>(result, count),
+            Self::SigningCertificates => list::<ListSigningCertificatesResponse>(result, count),
+            Self::ServiceSpecificCredentials => {
+                list::<ListServiceSpecificCredentialsResponse>(result, count)
+            }
         }
     }
 }
 
-/// Items gathered so far by one listing.
+/// The AWS error code for a user, group or login profile that does not exist.
+const NO_SUCH_ENTITY: &str = "NoSuchEntity";
+
+/// What one lookup gathered (all pages appended).
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum Found {
     Groups(Vec<Group>),
     MfaDevices(Vec<MfaDevice>),
+    AccessKeys(Vec<AccessKey>),
+    ConsoleAccess(bool),
+    Tags(Vec<Tag>),
+    PolicyNames(Vec<String>),
+    AttachedPolicies(Vec<AttachedPolicy>),
+    Count(u32),
 }
 
+impl Found {
+    /// Adds a later page of the same lookup.
+    fn append(&mut self, page: Found) {
+        match (self, page) {
+            (Found::Groups(all), Found::Groups(more)) => all.extend(more),
+            (Found::MfaDevices(all), Found::MfaDevices(more)) => all.extend(more),
+            (Found::AccessKeys(all), Found::AccessKeys(more)) => all.extend(more),
+            (Found::Tags(all), Found::Tags(more)) => all.extend(more),
+            (Found::PolicyNames(all), Found::PolicyNames(more)) => all.extend(more),
+            (Found::AttachedPolicies(all), Found::AttachedPolicies(more)) => all.extend(more),
+            (Found::Count(all), Found::Count(more)) => *all = all.saturating_add(more),
+            (all, more) => *all = more,
+        }
+    }
+}
+
+type PageRead = (Found, bool, Option<String>);
+
+fn list<R: ListResponse>(
+    result: &Result<HttpResponse, TransportError>,
+    found: impl FnOnce(std::vec::IntoIter<R::Item>) -> Found,
+) -> Result<PageRead, ConnectorError> {
+    let page = query::parse_result::<R>(R::ACTION, result)?.into_page();
+    Ok((
+        found(page.items.into_iter()),
+        page.is_truncated,
+        page.marker,
+    ))
+}
+
+fn count<T>(items: std::vec::IntoIter<T>) -> Found {
+    Found::Count(u32::try_from(items.len()).unwrap_or(u32::MAX))
+}
+
+/// One lookup for one owner (a user or a group), followed page by page.
 struct Job {
-    user: usize,
+    owner: usize,
     lookup: Lookup,
     pager: Pager,
-    found: Found,
+    found: Option<Found>,
 }
 
 impl Job {
-    fn new(user: usize, user_name: &str, lookup: Lookup, max_items: u32) -> Self {
-        let params = vec![("UserName", user_name.to_owned())];
-        let found = match lookup {
-            Lookup::GroupsForUser => Found::Groups(Vec::new()),
-            Lookup::MfaDevices => Found::MfaDevices(Vec::new()),
-        };
-        Self {
-            user,
-            lookup,
-            pager: Pager::new(lookup.action(), params, max_items),
-            found,
-        }
-    }
-
-    /// Reads one page into the job; returns whether another page is needed.
+    /// Reads one response; returns whether another page is needed.
     fn feed(
         &mut self,
         result: &Result<HttpResponse, TransportError>,
     ) -> Result<bool, ConnectorError> {
-        let (is_truncated, marker) = match &mut self.found {
-            Found::Groups(items) => {
-                read::<ListGroupsForUserResponse, _>(result, items, Group::from)?
-            }
-            Found::MfaDevices(items) => {
-                read::<ListMfaDevicesResponse, _>(result, items, MfaDevice::from)?
-            }
-        };
+        let (found, is_truncated, marker) = self.lookup.read(result)?;
+        match &mut self.found {
+            Some(all) => all.append(found),
+            None => self.found = Some(found),
+        }
         self.pager.advance(is_truncated, marker)
     }
-
-    fn finish(self, record: &mut UserRecord) {
-        match self.found {
-            Found::Groups(groups) => record.groups = Some(groups),
-            Found::MfaDevices(devices) => record.mfa_devices = Some(devices),
-        }
-    }
 }
 
-/// Appends a page's items to `into`; returns its `IsTruncated` and `Marker`.
-fn read<R: ListResponse, T>(
-    result: &Result<HttpResponse, TransportError>,
-    into: &mut Vec<T>,
-    convert: impl Fn(R::Item) -> T,
-) -> Result<(bool, Option<String>), ConnectorError> {
-    let page = query::parse_result::<R>(R::ACTION, result)?.into_page();
-    into.extend(page.items.into_iter().map(convert));
-    Ok((page.is_truncated, page.marker))
+/// The end of one lookup.
+struct Outcome {
+    owner: usize,
+    lookup: Lookup,
+    result: Result<Found, ConnectorError>,
 }
 
-/// Completes `records` with every [`Lookup`]; returns the number of calls sent.
-pub fn enrich(host: &dyn Host, records: &mut [UserRecord], max_items: u32) -> u32 {
-    let mut active: Vec<Job> = records
-        .iter()
-        .enumerate()
-        .flat_map(|(i, r)| Lookup::ALL.map(|lookup| Job::new(i, &r.user.name, lookup, max_items)))
-        .collect();
+/// Runs `jobs` to completion in rounds; returns their outcomes and the calls sent.
+fn run(host: &dyn Host, jobs: Vec<Job>) -> (Vec<Outcome>, u32) {
+    let mut active = jobs;
+    let mut outcomes = Vec::new();
     let mut api_calls = 0u32;
     while !active.is_empty() {
         let mut next = Vec::new();
@@ -130,32 +272,212 @@ pub fn enrich(host: &dyn Host, records: &mut [UserRecord], max_items: u32) -> u3
                         "the host returned fewer results than calls".into(),
                     ))
                 });
-                match job.feed(&result) {
-                    Ok(true) => next.push(job),
-                    Ok(false) => {
-                        let user = job.user;
-                        job.finish(&mut records[user]);
+                let result = match job.feed(&result) {
+                    Ok(true) => {
+                        next.push(job);
+                        continue;
                     }
-                    Err(error) => fail(host, &mut records[job.user], job.lookup, &error),
-                }
+                    Ok(false) => Ok(job.found.take().expect("a fed job has found something")),
+                    Err(error) => Err(error),
+                };
+                outcomes.push(Outcome {
+                    owner: job.owner,
+                    lookup: job.lookup,
+                    result,
+                });
             }
         }
         active = next;
     }
-    api_calls
+    (outcomes, api_calls)
 }
 
-fn fail(host: &dyn Host, record: &mut UserRecord, lookup: Lookup, error: &ConnectorError) {
-    host.log(
-        Level::Warn,
-        &format!(
-            "user {:?}: {error}; {} left out",
-            record.user.name,
-            lookup.field()
-        ),
-    );
-    record.errors.push(CollectionError {
-        action: lookup.action().to_owned(),
-        code: error.code().to_owned(),
-    });
+/// Policy names of a group, or the failure that left them unknown.
+type Privileges = Result<Vec<String>, CollectionError>;
+
+/// Groups' privileges, looked up once per group and kept for the whole collection.
+#[derive(Debug, Default)]
+pub struct GroupCache {
+    by_name: HashMap<String, Privileges>,
+}
+
+impl GroupCache {
+    /// Number of groups looked up so far.
+    pub fn len(&self) -> usize {
+        self.by_name.len()
+    }
+
+    /// Whether no group was looked up yet.
+    pub fn is_empty(&self) -> bool {
+        self.by_name.is_empty()
+    }
+}
+
+/// Completes `records` with every per-user lookup and their groups' privileges (looking up
+/// groups not yet in `cache`); returns the number of calls sent.
+pub fn enrich(
+    host: &dyn Host,
+    records: &mut [UserRecord],
+    max_items: u32,
+    cache: &mut GroupCache,
+) -> u32 {
+    let jobs = records
+        .iter()
+        .enumerate()
+        .flat_map(|(owner, record)| {
+            Lookup::PER_USER.map(|lookup| Job {
+                owner,
+                lookup,
+                pager: lookup.pager(&record.user.name, max_items),
+                found: None,
+            })
+        })
+        .collect();
+    let (outcomes, user_calls) = run(host, jobs);
+    for outcome in outcomes {
+        apply_to_user(
+            host,
+            &mut records[outcome.owner],
+            outcome.lookup,
+            outcome.result,
+        );
+    }
+    for record in records.iter().filter(|r| r.deleted) {
+        host.log(
+            Level::Info,
+            &format!(
+                "user {:?} was deleted during the collection (NoSuchEntity); skipped",
+                record.user.name
+            ),
+        );
+    }
+    let group_calls = look_up_groups(host, records, max_items, cache);
+    for record in records.iter_mut().filter(|r| !r.deleted) {
+        apply_privileges(record, cache);
+    }
+    user_calls.saturating_add(group_calls)
+}
+
+fn apply_to_user(
+    host: &dyn Host,
+    record: &mut UserRecord,
+    lookup: Lookup,
+    result: Result<Found, ConnectorError>,
+) {
+    let found = match result {
+        Ok(found) => found,
+        Err(ConnectorError::Api(e)) if e.code == NO_SUCH_ENTITY => {
+            record.deleted = true;
+            return;
+        }
+        Err(error) => {
+            host.log(
+                Level::Warn,
+                &format!(
+                    "user {:?}: {error}; {} left out",
+                    record.user.name,
+                    lookup.field()
+                ),
+            );
+            record.errors.push(CollectionError {
+                action: lookup.action().to_owned(),
+                code: error.code().to_owned(),
+            });
+            return;
+        }
+    };
+    match (lookup, found) {
+        (_, Found::Groups(groups)) => record.groups = Some(groups),
+        (_, Found::MfaDevices(devices)) => record.mfa_devices = Some(devices),
+        (_, Found::AccessKeys(keys)) => record.access_keys = Some(keys),
+        (_, Found::ConsoleAccess(console)) => record.console_access = Some(console),
+        (_, Found::Tags(tags)) => record.tags = Some(tags),
+        (_, Found::PolicyNames(names)) => record.user_policies = Some(names),
+        (_, Found::AttachedPolicies(policies)) => record.attached_policies = Some(policies),
+        (Lookup::SshPublicKeys, Found::Count(n)) => record.ssh_public_keys = Some(n),
+        (Lookup::SigningCertificates, Found::Count(n)) => record.signing_certificates = Some(n),
+        (_, Found::Count(n)) => record.service_specific_credentials = Some(n),
+    }
+}
+
+/// Looks up the groups of `records` missing from `cache`; returns the calls sent.
+fn look_up_groups(
+    host: &dyn Host,
+    records: &[UserRecord],
+    max_items: u32,
+    cache: &mut GroupCache,
+) -> u32 {
+    let mut names: Vec<String> = records
+        .iter()
+        .filter(|r| !r.deleted)
+        .flat_map(|r| r.groups.iter().flatten())
+        .filter(|g| !cache.by_name.contains_key(&g.name))
+        .map(|g| g.name.clone())
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    if names.is_empty() {
+        return 0;
+    }
+    let jobs = names
+        .iter()
+        .enumerate()
+        .flat_map(|(owner, name)| {
+            Lookup::PER_GROUP.map(|lookup| Job {
+                owner,
+                lookup,
+                pager: lookup.pager(name, max_items),
+                found: None,
+            })
+        })
+        .collect();
+    let (outcomes, calls) = run(host, jobs);
+    let mut privileges: Vec<Privileges> = vec![Ok(Vec::new()); names.len()];
+    // Inline names first, then attached ones, whatever order the outcomes came in.
+    for lookup in Lookup::PER_GROUP {
+        for outcome in outcomes.iter().filter(|o| o.lookup == lookup) {
+            let entry = &mut privileges[outcome.owner];
+            match (&outcome.result, entry) {
+                (_, Err(_)) => {}
+                (Ok(Found::PolicyNames(found)), Ok(all)) => all.extend(found.iter().cloned()),
+                (Ok(Found::AttachedPolicies(found)), Ok(all)) => {
+                    all.extend(found.iter().map(|p| p.name.clone()))
+                }
+                (Ok(_), Ok(_)) => {}
+                (Err(error), entry) => {
+                    host.log(
+                        Level::Warn,
+                        &format!(
+                            "group {:?}: {error}; {} left out",
+                            names[outcome.owner],
+                            lookup.field()
+                        ),
+                    );
+                    *entry = Err(CollectionError {
+                        action: lookup.action().to_owned(),
+                        code: error.code().to_owned(),
+                    });
+                }
+            }
+        }
+    }
+    cache.by_name.extend(names.into_iter().zip(privileges));
+    calls
+}
+
+fn apply_privileges(record: &mut UserRecord, cache: &GroupCache) {
+    let Some(groups) = record.groups.as_mut() else {
+        return;
+    };
+    for group in groups {
+        match cache.by_name.get(&group.name) {
+            Some(Ok(privileges)) => group.privileges = Some(privileges.clone()),
+            Some(Err(error)) => {
+                if !record.errors.contains(error) {
+                    record.errors.push(error.clone());
+                }
+            }
+            None => {}
+        }
+    }
 }

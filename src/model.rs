@@ -6,7 +6,9 @@
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use crate::query::responses::{GroupXml, MfaDeviceXml, UserXml};
+use crate::query::responses::{
+    AccessKeyXml, AttachedPolicyXml, GroupXml, MfaDeviceXml, TagXml, UserXml,
+};
 
 /// An IAM user as listed by ListUsers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,6 +67,9 @@ pub struct Group {
     pub name: String,
     /// `Arn`.
     pub arn: String,
+    /// Names of the group's inline policies, then of its attached managed policies
+    /// (ListGroupPolicies, ListAttachedGroupPolicies); `None` if either call failed.
+    pub privileges: Option<Vec<String>>,
 }
 
 impl From<GroupXml> for Group {
@@ -72,6 +77,7 @@ impl From<GroupXml> for Group {
         Self {
             name: xml.group_name,
             arn: xml.arn,
+            privileges: None,
         }
     }
 }
@@ -105,11 +111,48 @@ pub struct AccessKey {
     pub created_ms: Option<i64>,
 }
 
+impl From<AccessKeyXml> for AccessKey {
+    fn from(xml: AccessKeyXml) -> Self {
+        Self {
+            created_ms: timestamp_ms(&xml.create_date),
+            id: xml.access_key_id,
+            status: xml.status,
+        }
+    }
+}
+
 /// A tag on the user.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tag {
     pub key: String,
     pub value: String,
+}
+
+impl From<TagXml> for Tag {
+    fn from(xml: TagXml) -> Self {
+        Self {
+            key: xml.key,
+            value: xml.value,
+        }
+    }
+}
+
+/// A managed policy attached to a user or group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttachedPolicy {
+    /// `PolicyName`.
+    pub name: String,
+    /// `PolicyArn`.
+    pub arn: String,
+}
+
+impl From<AttachedPolicyXml> for AttachedPolicy {
+    fn from(xml: AttachedPolicyXml) -> Self {
+        Self {
+            name: xml.policy_name,
+            arn: xml.policy_arn,
+        }
+    }
 }
 
 /// A call that failed while enriching a user; the field it feeds is left out.
@@ -135,6 +178,18 @@ pub struct UserRecord {
     pub console_access: Option<bool>,
     /// ListUserTags.
     pub tags: Option<Vec<Tag>>,
+    /// ListUserPolicies: names of the user's inline policies.
+    pub user_policies: Option<Vec<String>>,
+    /// ListAttachedUserPolicies: managed policies attached to the user.
+    pub attached_policies: Option<Vec<AttachedPolicy>>,
+    /// ListSSHPublicKeys: number of SSH public keys.
+    pub ssh_public_keys: Option<u32>,
+    /// ListSigningCertificates: number of X.509 signing certificates.
+    pub signing_certificates: Option<u32>,
+    /// ListServiceSpecificCredentials: number of service-specific credentials.
+    pub service_specific_credentials: Option<u32>,
+    /// A per-user call answered `NoSuchEntity`: the user was deleted after ListUsers.
+    pub deleted: bool,
     /// Calls that failed for this user.
     pub errors: Vec<CollectionError>,
 }
@@ -149,6 +204,12 @@ impl UserRecord {
             access_keys: None,
             console_access: None,
             tags: None,
+            user_policies: None,
+            attached_policies: None,
+            ssh_public_keys: None,
+            signing_certificates: None,
+            service_specific_credentials: None,
+            deleted: false,
             errors: Vec::new(),
         }
     }

@@ -7,9 +7,10 @@ use crate::error::{ConnectorError, MalformedResponse};
 use crate::host::QueryCall;
 use crate::query::requests;
 
-/// Most pages one List* call may take before the listing is judged endless. IAM's own
-/// limits (10 groups per user, 8 MFA devices, 2 access keys, 50 tags) need far fewer.
-pub const MAX_PAGES: u32 = 1_000;
+/// Most pages one per-user or per-group listing may take before it is judged endless.
+/// IAM's own limits (10 groups per user, 8 MFA devices, 2 access keys, 50 tags) need far
+/// fewer.
+pub const MAX_PAGES: u64 = 1_000;
 
 /// A List* call for one resource, followed page by page.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,7 +19,13 @@ pub struct Pager {
     params: Vec<(&'static str, String)>,
     max_items: u32,
     marker: Option<String>,
+    /// Markers already followed (in this process; a resumed listing knows only its last).
     seen: Vec<String>,
+    /// Pages read before the current one.
+    pages: u64,
+    max_pages: u64,
+    /// Whether the action takes `MaxItems`/`Marker` (Get* actions do not).
+    paged: bool,
 }
 
 impl Pager {
@@ -30,17 +37,53 @@ impl Pager {
             max_items,
             marker: None,
             seen: Vec::new(),
+            pages: 0,
+            max_pages: MAX_PAGES,
+            paged: true,
         }
     }
 
-    /// IAM action, e.g. `ListGroupsForUser`.
-    pub fn action(&self) -> &'static str {
-        self.action
+    /// Resumes a listing at `marker` after `pages` pages, allowing `max_pages` in all.
+    pub fn resume(
+        action: &'static str,
+        max_items: u32,
+        marker: Option<String>,
+        pages: u64,
+        max_pages: u64,
+    ) -> Self {
+        Self {
+            seen: marker.iter().cloned().collect(),
+            marker,
+            pages,
+            max_pages,
+            ..Self::new(action, Vec::new(), max_items)
+        }
+    }
+
+    /// A call that is not paged (e.g. GetLoginProfile): one request, no `MaxItems`.
+    pub fn single(action: &'static str, params: Vec<(&'static str, String)>) -> Self {
+        Self {
+            paged: false,
+            ..Self::new(action, params, 0)
+        }
+    }
+
+    /// The `Marker` of the current page; `None` on the first.
+    pub fn marker(&self) -> Option<&str> {
+        self.marker.as_deref()
+    }
+
+    /// Pages read before the current one.
+    pub fn pages(&self) -> u64 {
+        self.pages
     }
 
     /// The call for the current page.
     pub fn call(&self) -> QueryCall {
         let params: Vec<(&str, &str)> = self.params.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        if !self.paged {
+            return requests::iam(self.action, &params);
+        }
         requests::list_page(self.action, &params, self.max_items, self.marker.as_deref())
     }
 
@@ -48,62 +91,37 @@ impl Pager {
     /// page must be fetched.
     ///
     /// Errors (as `MalformedResponse`): `IsTruncated` true without a `Marker`, a `Marker`
-    /// already seen in this listing, more than [`MAX_PAGES`] pages.
+    /// already followed, more pages than the listing allows.
     pub fn advance(
         &mut self,
         is_truncated: bool,
         marker: Option<String>,
     ) -> Result<bool, ConnectorError> {
+        self.pages += 1;
         if !is_truncated {
             return Ok(false);
         }
         let marker = marker.ok_or_else(|| {
             self.malformed("IsTruncated is true but no Marker was returned".into())
         })?;
-        check_next_marker(
-            self.action,
-            &self.seen,
-            &marker,
-            self.seen.len() as u64 + 1,
-            MAX_PAGES,
-        )?;
+        if self.seen.contains(&marker) {
+            return Err(self.malformed(format!("Marker {marker:?} was returned twice")));
+        }
+        if self.pages >= self.max_pages {
+            return Err(self.malformed(format!("more than {} pages", self.max_pages)));
+        }
         self.seen.push(marker.clone());
         self.marker = Some(marker);
         Ok(true)
     }
 
     fn malformed(&self, detail: String) -> ConnectorError {
-        malformed(self.action, detail)
+        ConnectorError::MalformedResponse(MalformedResponse {
+            action: self.action.to_owned(),
+            status: 200,
+            detail,
+        })
     }
-}
-
-/// Loop guards shared by every listing: `marker` must be new and the listing must not
-/// exceed `max_pages` pages (`pages_so_far` counts the pages already read).
-pub fn check_next_marker(
-    action: &str,
-    seen: &[String],
-    marker: &str,
-    pages_so_far: u64,
-    max_pages: u32,
-) -> Result<(), ConnectorError> {
-    if seen.iter().any(|m| m == marker) {
-        return Err(malformed(
-            action,
-            format!("Marker {marker:?} was returned twice"),
-        ));
-    }
-    if pages_so_far >= u64::from(max_pages) {
-        return Err(malformed(action, format!("more than {max_pages} pages")));
-    }
-    Ok(())
-}
-
-fn malformed(action: &str, detail: String) -> ConnectorError {
-    ConnectorError::MalformedResponse(MalformedResponse {
-        action: action.to_owned(),
-        status: 200,
-        detail,
-    })
 }
 
 #[cfg(test)]
@@ -124,6 +142,21 @@ mod tests {
         assert_eq!(call.param("UserName"), Some("carol"));
         assert_eq!(call.param("MaxItems"), Some("2"));
         assert!(!p.advance(false, None).unwrap());
+        assert_eq!(p.pages(), 2);
+    }
+
+    #[test]
+    fn single_calls_take_no_paging_parameters() {
+        let p = Pager::single("GetLoginProfile", vec![("UserName", "carol".into())]);
+        assert_eq!(
+            p.call().params,
+            [
+                ("Action", "GetLoginProfile"),
+                ("Version", "2010-05-08"),
+                ("UserName", "carol")
+            ]
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        );
     }
 
     #[test]
@@ -145,6 +178,16 @@ mod tests {
             err.to_string(),
             "ListGroupsForUser returned an unreadable response (HTTP 200): Marker \"a\" was returned twice"
         );
+    }
+
+    #[test]
+    fn a_resumed_listing_refuses_its_own_marker_again() {
+        let mut p = Pager::resume("ListUsers", 2, Some("same".into()), 3, 10);
+        assert_eq!(p.call().param("Marker"), Some("same"));
+        assert!(p.advance(true, Some("same".into())).is_err());
+        let mut p = Pager::resume("ListUsers", 2, Some("m9".into()), 9, 10);
+        let err = p.advance(true, Some("m10".into())).unwrap_err();
+        assert!(err.to_string().ends_with("more than 10 pages"), "{err}");
     }
 
     #[test]

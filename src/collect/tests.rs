@@ -10,23 +10,59 @@ fn ok(path: &str) -> Result<HttpResponse, TransportError> {
     Ok(response(200, &fixture(path)))
 }
 
-/// Two pages of ListUsers (synthetic), carol's groups and alice's MFA device for everyone.
+fn xml(text: &str) -> Result<HttpResponse, TransportError> {
+    Ok(response(200, text))
+}
+
+fn api_error(status: u16, code: &str) -> Result<HttpResponse, TransportError> {
+    Ok(response(
+        status,
+        &format!("<ErrorResponse><Error><Code>{code}</Code><Message>{code} for the test</Message></Error></ErrorResponse>"),
+    ))
+}
+
+/// An account answered from fixtures: two ListUsers pages (alice and svc+deploy, then bob),
+/// carol's two groups, alice's MFA device and keys for everyone; a console password for
+/// alice only; two pages of attached policies.
 fn account(call: &QueryCall) -> Result<HttpResponse, TransportError> {
     match (call.action(), call.param("Marker")) {
+        ("GetAccountSummary", _) => ok("moto/GetAccountSummary.xml"),
         ("ListUsers", None) => ok("synthetic/ListUsers.page1.xml"),
         ("ListUsers", Some(_)) => ok("synthetic/ListUsers.page2.xml"),
         ("ListGroupsForUser", _) => ok("moto/ListGroupsForUser.carol.xml"),
         ("ListMFADevices", _) => ok("moto/ListMFADevices.alice.xml"),
-        (other, _) => panic!("unexpected call {other}"),
+        ("ListAccessKeys", _) => ok("moto/ListAccessKeys.alice.xml"),
+        ("GetLoginProfile", _) if call.param("UserName") == Some("alice") => ok("moto/GetLoginProfile.alice.xml"),
+        ("GetLoginProfile", _) => Ok(response(404, &fixture("moto/Error.NoSuchEntity.GetLoginProfile.xml"))),
+        ("ListUserTags", _) => ok("moto/ListUserTags.carol-unicode-emptyvalue.xml"),
+        ("ListUserPolicies", _) => ok("moto/ListUserPolicies.bob.xml"),
+        ("ListAttachedUserPolicies", None) => ok("moto/ListAttachedUserPolicies.svc-ci.MaxItems1.xml"),
+        ("ListAttachedUserPolicies", Some("1")) => xml(
+            "<ListAttachedUserPoliciesResponse><ListAttachedUserPoliciesResult><AttachedPolicies><member>\
+             <PolicyName>DeployerAccess</PolicyName><PolicyArn>arn:aws:iam::123456789012:policy/DeployerAccess</PolicyArn>\
+             </member></AttachedPolicies><IsTruncated>false</IsTruncated></ListAttachedUserPoliciesResult>\
+             </ListAttachedUserPoliciesResponse>",
+        ),
+        ("ListSSHPublicKeys", _) => ok("moto/ListSSHPublicKeys.dave.xml"),
+        ("ListSigningCertificates", _) => ok("moto/ListSigningCertificates.alice-empty.xml"),
+        ("ListServiceSpecificCredentials", _) => xml(
+            "<ListServiceSpecificCredentialsResponse><ListServiceSpecificCredentialsResult>\
+             <ServiceSpecificCredentials/><IsTruncated>false</IsTruncated>\
+             </ListServiceSpecificCredentialsResult></ListServiceSpecificCredentialsResponse>",
+        ),
+        ("ListGroupPolicies", _) => ok("moto/ListGroupPolicies.Developers.xml"),
+        ("ListAttachedGroupPolicies", _) => ok("moto/ListAttachedGroupPolicies.Developers.xml"),
+        (other, marker) => panic!("unexpected call {other} {marker:?}"),
     }
 }
 
 fn collect_all(host: &ScriptedHost) -> (Vec<Value>, Vec<PageStats>) {
+    let mut groups = GroupCache::default();
     let mut cursor = None;
     let mut events = Vec::new();
     let mut stats = Vec::new();
     loop {
-        let page = collect(host, SETTINGS, cursor.as_deref()).unwrap();
+        let page = collect(host, SETTINGS, cursor.as_deref(), &mut groups).unwrap();
         events.extend(
             page.events
                 .iter()
@@ -40,6 +76,19 @@ fn collect_all(host: &ScriptedHost) -> (Vec<Value>, Vec<PageStats>) {
     }
 }
 
+fn first_page(host: &ScriptedHost) -> Page {
+    collect(host, SETTINGS, None, &mut GroupCache::default()).unwrap()
+}
+
+fn calls_of(host: &ScriptedHost, action: &str) -> Vec<QueryCall> {
+    host.calls
+        .borrow()
+        .iter()
+        .filter(|c| c.action() == action)
+        .cloned()
+        .collect()
+}
+
 #[test]
 fn follows_list_users_markers_and_yields_each_user_once() {
     let host = ScriptedHost::new(account);
@@ -49,11 +98,8 @@ fn follows_list_users_markers_and_yields_each_user_once() {
         .map(|e| e["user"]["name"].as_str().unwrap())
         .collect();
     assert_eq!(names, ["alice", "svc+deploy=bot@corp.example", "bob"]);
-    let list_users: Vec<_> = host
-        .calls
-        .borrow()
+    let list_users: Vec<_> = calls_of(&host, "ListUsers")
         .iter()
-        .filter(|c| c.action() == "ListUsers")
         .map(|c| {
             (
                 c.param("MaxItems").map(str::to_owned),
@@ -71,32 +117,59 @@ fn follows_list_users_markers_and_yields_each_user_once() {
             ),
         ]
     );
-    assert_eq!(
-        stats,
-        [
-            PageStats {
-                users: 2,
-                api_calls: 5,
-                errors: vec![]
-            },
-            PageStats {
-                users: 1,
-                api_calls: 3,
-                errors: vec![]
-            },
-        ]
-    );
-    // Each page's enrichment calls went out in one batch.
+    let page = |users, api_calls| PageStats {
+        users,
+        skipped_users: 0,
+        api_calls,
+        errors: vec![],
+        account_users: Some(14),
+    };
+    // Page 1: GetAccountSummary, ListUsers, 2 users × 10 lookups, 2 second pages of
+    // ListAttachedUserPolicies, 2 groups × 2 lookups. Page 2: the groups are cached.
+    assert_eq!(stats, [page(2, 28), page(1, 12)]);
     assert_eq!(
         host.batches.borrow().iter().copied().collect::<Vec<_>>(),
-        [1, 4, 1, 2]
+        [1, 1, 20, 2, 4, 1, 10, 1]
     );
+    assert_eq!(calls_of(&host, "GetAccountSummary").len(), 1);
+    assert_eq!(calls_of(&host, "ListGroupPolicies").len(), 2);
+}
+
+#[test]
+fn each_lookup_is_sent_with_the_user_and_paging_parameters() {
+    let host = ScriptedHost::new(account);
+    first_page(&host);
+    let login = &calls_of(&host, "GetLoginProfile")[0];
+    assert_eq!(
+        login.params,
+        [
+            ("Action", "GetLoginProfile"),
+            ("Version", "2010-05-08"),
+            ("UserName", "alice")
+        ]
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    );
+    let keys = &calls_of(&host, "ListAccessKeys")[1];
+    assert_eq!(
+        (
+            keys.param("UserName"),
+            keys.param("MaxItems"),
+            keys.param("Marker")
+        ),
+        (Some("svc+deploy=bot@corp.example"), Some("2"), None)
+    );
+    let group_calls: Vec<_> = calls_of(&host, "ListAttachedGroupPolicies")
+        .iter()
+        .map(|c| c.param("GroupName").unwrap().to_owned())
+        .collect();
+    assert_eq!(group_calls, ["Developers", "ReadOnly"]);
 }
 
 #[test]
 fn an_enriched_event_has_the_exact_fields() {
     let host = ScriptedHost::new(account);
     let (events, _) = collect_all(&host);
+    let privileges = json!(["dev-inline", "DevS3Access"]);
     assert_eq!(
         events[1],
         json!({
@@ -118,14 +191,39 @@ fn an_enriched_event_has_the_exact_fields() {
                 "type": "User", "type_id": 1,
                 "has_mfa": true,
                 "groups": [
-                    { "uid": "arn:aws:iam::123456789012:group/engineering/Developers", "name": "Developers" },
-                    { "uid": "arn:aws:iam::123456789012:group/ReadOnly", "name": "ReadOnly" }
+                    { "uid": "arn:aws:iam::123456789012:group/engineering/Developers", "name": "Developers",
+                      "privileges": privileges },
+                    { "uid": "arn:aws:iam::123456789012:group/ReadOnly", "name": "ReadOnly",
+                      "privileges": privileges }
+                ],
+                "programmatic_credentials": [
+                    { "uid": "AKIARZPUZDIKE6K4PT5N", "type": "AWS Access Key" },
+                    { "uid": "AKIARZPUZDIKHUHSNSTI", "type": "AWS Access Key" }
                 ],
                 "account": { "uid": "111122223333", "type": "AWS Account", "type_id": 10 }
             },
-            "unmapped": { "path": "/r&d/", "created_time": 1_625_097_600_000_i64 }
+            "unmapped": {
+                "path": "/r&d/",
+                "created_time": 1_625_097_600_000_i64,
+                "is_console_user": false,
+                "access_keys_count": 2,
+                "access_keys": [
+                    { "access_key_id": "AKIARZPUZDIKE6K4PT5N", "status": "Active", "created_time": 1_795_967_597_409_i64 },
+                    { "access_key_id": "AKIARZPUZDIKHUHSNSTI", "status": "Inactive", "created_time": 1_795_967_597_413_i64 }
+                ],
+                "tags": { "location": "東京", "empty": "" },
+                "user_policies": ["bob-sqs"],
+                "attached_policies": [
+                    { "name": "DevS3Access", "arn": "arn:aws:iam::123456789012:policy/custom/DevS3Access" },
+                    { "name": "DeployerAccess", "arn": "arn:aws:iam::123456789012:policy/DeployerAccess" }
+                ],
+                "ssh_public_keys_count": 1,
+                "signing_certificates_count": 0,
+                "service_specific_credentials_count": 0
+            }
         })
     );
+    assert_eq!(events[0]["unmapped"]["is_console_user"], json!(true));
     assert_eq!(
         events[0]["unmapped"]["password_last_used_time"],
         json!(1_730_570_711_000_i64)
@@ -157,12 +255,11 @@ fn groups_page(names: &[&str], marker: Option<&str>) -> String {
 fn enrichment_listings_follow_their_own_markers() {
     let host = ScriptedHost::new(|call| match (call.action(), call.param("Marker")) {
         ("ListUsers", _) => ok("synthetic/ListUsers.page2.xml"),
-        ("ListGroupsForUser", None) => Ok(response(200, &groups_page(&["g1", "g2"], Some("p2")))),
-        ("ListGroupsForUser", Some("p2")) => Ok(response(200, &groups_page(&["g3"], None))),
-        ("ListMFADevices", _) => ok("moto/ListMFADevices.bob-empty.xml"),
-        (action, marker) => panic!("unexpected {action} {marker:?}"),
+        ("ListGroupsForUser", None) => xml(&groups_page(&["g1", "g2"], Some("p2"))),
+        ("ListGroupsForUser", Some("p2")) => xml(&groups_page(&["g3"], None)),
+        _ => account(call),
     });
-    let page = collect(&host, SETTINGS, None).unwrap();
+    let page = first_page(&host);
     assert_eq!(page.cursor, None);
     let event = ocsf_schema::assert_valid_event(&page.events[0]);
     let groups: Vec<_> = event["user"]["groups"]
@@ -172,8 +269,11 @@ fn enrichment_listings_follow_their_own_markers() {
         .map(|g| g["name"].as_str().unwrap())
         .collect();
     assert_eq!(groups, ["g1", "g2", "g3"]);
-    assert_eq!(event["user"]["has_mfa"], json!(false));
-    assert_eq!(page.stats.api_calls, 4);
+    let marker_calls: Vec<_> = calls_of(&host, "ListGroupsForUser")
+        .iter()
+        .map(|c| c.param("Marker").map(str::to_owned))
+        .collect();
+    assert_eq!(marker_calls, [None, Some("p2".to_owned())]);
 }
 
 #[test]
@@ -182,52 +282,132 @@ fn a_failing_enrichment_call_leaves_its_field_out_and_keeps_the_user() {
         ("ListMFADevices", Some("alice")) => {
             Ok(response(403, &fixture("synthetic/Error.AccessDenied.xml")))
         }
-        ("ListGroupsForUser", Some("svc+deploy=bot@corp.example")) => Ok(response(
+        ("ListServiceSpecificCredentials", _) => Ok(response(
             500,
             &fixture("moto/ListServiceSpecificCredentials.alice.moto-500-html.xml"),
         )),
         _ => account(call),
     });
-    let page = collect(&host, SETTINGS, None).unwrap();
+    let page = first_page(&host);
     assert_eq!(page.events.len(), 2);
     let alice = ocsf_schema::assert_valid_event(&page.events[0]);
     assert_eq!(alice["user"].get("has_mfa"), None);
+    assert_eq!(
+        alice["unmapped"].get("service_specific_credentials_count"),
+        None
+    );
     assert_eq!(alice["user"]["groups"].as_array().unwrap().len(), 2);
     assert_eq!(
         alice["unmapped"]["collection_errors"],
-        json!([{ "action": "ListMFADevices", "code": "AccessDenied" }])
+        json!([
+            { "action": "ListMFADevices", "code": "AccessDenied" },
+            { "action": "ListServiceSpecificCredentials", "code": "MalformedResponse" }
+        ])
     );
     let svc = ocsf_schema::assert_valid_event(&page.events[1]);
-    assert_eq!(svc["user"].get("groups"), None);
     assert_eq!(svc["user"]["has_mfa"], json!(true));
-    assert_eq!(
-        svc["unmapped"]["collection_errors"],
-        json!([{ "action": "ListGroupsForUser", "code": "MalformedResponse" }])
-    );
     assert_eq!(
         page.stats.errors,
         [
-            ActionErrors {
-                action: "ListGroupsForUser".into(),
-                code: "MalformedResponse".into(),
-                count: 1
-            },
             ActionErrors {
                 action: "ListMFADevices".into(),
                 code: "AccessDenied".into(),
                 count: 1
             },
+            ActionErrors {
+                action: "ListServiceSpecificCredentials".into(),
+                code: "MalformedResponse".into(),
+                count: 2
+            },
         ]
     );
     let logs = host.logs.borrow();
-    assert_eq!(logs.len(), 2);
-    assert_eq!(logs[0].0, Level::Warn);
+    assert_eq!(logs.len(), 3);
+    assert!(logs.iter().all(|(level, _)| *level == Level::Warn));
     assert!(logs.iter().any(|(_, m)| m.starts_with(
         "user \"alice\": ListMFADevices failed: HTTP 403 AccessDenied: User: arn:aws:iam::111122223333:user/auditor"
     ) && m.ends_with("; user.has_mfa left out")));
     assert!(logs.iter().any(|(_, m)| m
-        == "user \"svc+deploy=bot@corp.example\": ListGroupsForUser returned an unreadable response \
-            (HTTP 500): not XML: an HTML page (\"500 Internal Server Error\"); user.groups left out"));
+        == "user \"svc+deploy=bot@corp.example\": ListServiceSpecificCredentials returned an unreadable response \
+            (HTTP 500): not XML: an HTML page (\"500 Internal Server Error\"); \
+            unmapped.service_specific_credentials_count left out"));
+}
+
+#[test]
+fn a_user_deleted_during_the_run_is_skipped_not_an_error() {
+    let host = ScriptedHost::new(|call| match (call.action(), call.param("UserName")) {
+        (action, Some("alice")) if action != "GetLoginProfile" => Ok(response(
+            404,
+            &fixture("moto/Error.NoSuchEntity.GetUser.xml"),
+        )),
+        _ => account(call),
+    });
+    let page = first_page(&host);
+    let names: Vec<_> = page
+        .events
+        .iter()
+        .map(|e| ocsf_schema::assert_valid_event(e)["user"]["name"].clone())
+        .collect();
+    assert_eq!(names, [json!("svc+deploy=bot@corp.example")]);
+    assert_eq!((page.stats.users, page.stats.skipped_users), (2, 1));
+    assert_eq!(page.stats.errors, []);
+    assert_eq!(
+        *host.logs.borrow(),
+        [(
+            Level::Info,
+            "user \"alice\" was deleted during the collection (NoSuchEntity); skipped".to_owned()
+        )]
+    );
+}
+
+#[test]
+fn a_group_whose_policies_cannot_be_read_has_no_privileges_and_is_looked_up_once() {
+    let host = ScriptedHost::new(|call| match (call.action(), call.param("GroupName")) {
+        ("ListAttachedGroupPolicies", Some("ReadOnly")) => api_error(403, "AccessDenied"),
+        _ => account(call),
+    });
+    let (events, stats) = collect_all(&host);
+    for event in &events {
+        assert_eq!(
+            event["user"]["groups"][0]["privileges"],
+            json!(["dev-inline", "DevS3Access"])
+        );
+        assert_eq!(event["user"]["groups"][1]["name"], json!("ReadOnly"));
+        assert_eq!(event["user"]["groups"][1].get("privileges"), None);
+        assert_eq!(
+            event["unmapped"]["collection_errors"],
+            json!([{ "action": "ListAttachedGroupPolicies", "code": "AccessDenied" }])
+        );
+    }
+    let counted: Vec<_> = stats.iter().map(|s| s.errors.clone()).collect();
+    let denied = |count| {
+        vec![ActionErrors {
+            action: "ListAttachedGroupPolicies".into(),
+            code: "AccessDenied".into(),
+            count,
+        }]
+    };
+    assert_eq!(counted, [denied(2), denied(1)]);
+    assert_eq!(calls_of(&host, "ListAttachedGroupPolicies").len(), 2);
+    assert_eq!(host.logs.borrow().len(), 1, "{:?}", host.logs.borrow());
+}
+
+#[test]
+fn an_unreadable_account_summary_is_a_warning() {
+    let host = ScriptedHost::new(|call| match call.action() {
+        "GetAccountSummary" => api_error(403, "AccessDenied"),
+        _ => account(call),
+    });
+    let page = first_page(&host);
+    assert_eq!((page.events.len(), page.stats.account_users), (2, None));
+    assert_eq!(
+        host.logs.borrow()[0],
+        (
+            Level::Warn,
+            "GetAccountSummary failed: HTTP 403 AccessDenied: AccessDenied for the test; the account's user count is unknown"
+                .to_owned()
+        )
+    );
 }
 
 #[test]
@@ -236,7 +416,7 @@ fn a_transport_failure_on_enrichment_is_counted() {
         "ListGroupsForUser" => Err(TransportError::Network("connection reset".into())),
         _ => account(call),
     });
-    let page = collect(&host, SETTINGS, None).unwrap();
+    let page = first_page(&host);
     assert_eq!(
         page.stats.errors,
         [ActionErrors {
@@ -249,17 +429,18 @@ fn a_transport_failure_on_enrichment_is_counted() {
 
 #[test]
 fn a_failing_list_users_fails_the_page() {
-    let host = ScriptedHost::new(|_| {
-        Ok(response(
+    let host = ScriptedHost::new(|call| match call.action() {
+        "GetAccountSummary" => account(call),
+        _ => Ok(response(
             403,
             &fixture("moto/Error.SignatureDoesNotMatch.authmode.xml"),
-        ))
+        )),
     });
-    let err = collect(&host, SETTINGS, None).unwrap_err();
+    let err = collect(&host, SETTINGS, None, &mut GroupCache::default()).unwrap_err();
     assert!(
         matches!(&err, ConnectorError::Api(e) if e.code == "SignatureDoesNotMatch" && e.status == 403)
     );
-    assert_eq!(host.actions(), ["ListUsers"]);
+    assert_eq!(host.actions(), ["GetAccountSummary", "ListUsers"]);
 }
 
 fn list_users_page(truncated: bool, marker: Option<&str>) -> String {
@@ -274,15 +455,22 @@ fn list_users_page(truncated: bool, marker: Option<&str>) -> String {
 
 #[test]
 fn list_users_loop_guards() {
-    let host = ScriptedHost::new(|_| Ok(response(200, &list_users_page(true, None))));
+    let mut groups = GroupCache::default();
+    let host = ScriptedHost::new(|call| match call.action() {
+        "ListUsers" => xml(&list_users_page(true, None)),
+        _ => account(call),
+    });
     assert_eq!(
-        collect(&host, SETTINGS, None).unwrap_err().to_string(),
+        collect(&host, SETTINGS, None, &mut groups).unwrap_err().to_string(),
         "ListUsers returned an unreadable response (HTTP 200): IsTruncated is true but no Marker was returned"
     );
-    let host = ScriptedHost::new(|_| Ok(response(200, &list_users_page(true, Some("same")))));
-    let first = collect(&host, SETTINGS, None).unwrap();
+    let host = ScriptedHost::new(|call| match call.action() {
+        "ListUsers" => xml(&list_users_page(true, Some("same"))),
+        _ => account(call),
+    });
+    let first = collect(&host, SETTINGS, None, &mut groups).unwrap();
     assert_eq!(first.events.len(), 0);
-    let err = collect(&host, SETTINGS, first.cursor.as_deref()).unwrap_err();
+    let err = collect(&host, SETTINGS, first.cursor.as_deref(), &mut groups).unwrap_err();
     assert_eq!(
         err.to_string(),
         "ListUsers returned an unreadable response (HTTP 200): Marker \"same\" was returned twice"
@@ -292,13 +480,14 @@ fn list_users_loop_guards() {
 #[test]
 fn settings_and_cursor_are_validated_before_any_call() {
     let host = ScriptedHost::new(account);
-    let err = collect(&host, Settings { max_items: 1001 }, None).unwrap_err();
+    let mut groups = GroupCache::default();
+    let err = collect(&host, Settings { max_items: 1001 }, None, &mut groups).unwrap_err();
     assert_eq!(
         err.to_string(),
         "invalid settings: max-items must be between 1 and 1000 (IAM's MaxItems range), got 1001"
     );
     assert!(matches!(
-        collect(&host, SETTINGS, Some("garbage")),
+        collect(&host, SETTINGS, Some("garbage"), &mut groups),
         Err(ConnectorError::InvalidCursor(_))
     ));
     assert!(host.calls.borrow().is_empty());

@@ -100,6 +100,9 @@ pub struct OcsfGroup {
     pub uid: String,
     /// `GroupName`.
     pub name: String,
+    /// Names of the group's inline and attached policies; absent when they could not be read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub privileges: Option<Vec<String>>,
 }
 
 /// `user.programmatic_credentials[]`.
@@ -144,9 +147,33 @@ pub struct Unmapped {
     /// Tags as `{Key: Value}`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<BTreeMap<String, String>>,
+    /// Names of the user's inline policies (ListUserPolicies).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_policies: Option<Vec<String>>,
+    /// Managed policies attached to the user (ListAttachedUserPolicies).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attached_policies: Option<Vec<AttachedPolicyInfo>>,
+    /// Number of SSH public keys (ListSSHPublicKeys).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ssh_public_keys_count: Option<u32>,
+    /// Number of X.509 signing certificates (ListSigningCertificates).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signing_certificates_count: Option<u32>,
+    /// Number of service-specific credentials (ListServiceSpecificCredentials).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service_specific_credentials_count: Option<u32>,
     /// Calls that failed for this user; the fields they feed are absent.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub collection_errors: Vec<CollectionErrorInfo>,
+}
+
+/// `unmapped.attached_policies[]`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AttachedPolicyInfo {
+    /// `PolicyName`.
+    pub name: String,
+    /// `PolicyArn`.
+    pub arn: String,
 }
 
 /// `unmapped.access_keys[]`.
@@ -207,6 +234,7 @@ pub fn user_inventory_info(record: &UserRecord, processed_time: i64) -> UserInve
                     .map(|g| OcsfGroup {
                         uid: g.arn.clone(),
                         name: g.name.clone(),
+                        privileges: g.privileges.clone(),
                     })
                     .collect()
             }),
@@ -244,6 +272,19 @@ pub fn user_inventory_info(record: &UserRecord, processed_time: i64) -> UserInve
                     .map(|t| (t.key.clone(), t.value.clone()))
                     .collect()
             }),
+            user_policies: record.user_policies.clone(),
+            attached_policies: record.attached_policies.as_ref().map(|policies| {
+                policies
+                    .iter()
+                    .map(|p| AttachedPolicyInfo {
+                        name: p.name.clone(),
+                        arn: p.arn.clone(),
+                    })
+                    .collect()
+            }),
+            ssh_public_keys_count: record.ssh_public_keys,
+            signing_certificates_count: record.signing_certificates,
+            service_specific_credentials_count: record.service_specific_credentials,
             collection_errors: record
                 .errors
                 .iter()

@@ -118,10 +118,12 @@ fn groups_and_known_empty_lists() {
         Group {
             name: "Developers".into(),
             arn: "arn:aws:iam::111122223333:group/engineering/Developers".into(),
+            privileges: Some(vec!["dev-inline".into(), "DevS3Access".into()]),
         },
         Group {
             name: "R&D <core>".into(),
             arn: "arn:aws:iam::111122223333:group/R&D".into(),
+            privileges: None,
         },
     ]);
     record.mfa_devices = Some(vec![]);
@@ -131,7 +133,11 @@ fn groups_and_known_empty_lists() {
     assert_eq!(
         event["user"]["groups"],
         json!([
-            { "uid": "arn:aws:iam::111122223333:group/engineering/Developers", "name": "Developers" },
+            {
+                "uid": "arn:aws:iam::111122223333:group/engineering/Developers",
+                "name": "Developers",
+                "privileges": ["dev-inline", "DevS3Access"]
+            },
             { "uid": "arn:aws:iam::111122223333:group/R&D", "name": "R&D <core>" }
         ])
     );

@@ -131,6 +131,169 @@ list_response! {
         ("ListMFADevices", "ListMFADevicesResult", "MFADevices", MfaDeviceXml)
 }
 
+/// An `AccessKeyMetadata` element. Source: IAM API Reference, data type `AccessKeyMetadata`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct AccessKeyXml {
+    pub access_key_id: String,
+    /// `Active` or `Inactive` (or `Expired` for some credential types).
+    pub status: String,
+    /// ISO 8601.
+    pub create_date: String,
+}
+
+/// A `Tag` element. Source: IAM API Reference, data type `Tag`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct TagXml {
+    pub key: String,
+    /// Empty values come as `<Value/>`.
+    #[serde(default)]
+    pub value: String,
+}
+
+/// An `AttachedPolicy` element. Source: IAM API Reference, data type `AttachedPolicy`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct AttachedPolicyXml {
+    pub policy_name: String,
+    pub policy_arn: String,
+}
+
+/// Elements only counted (SSH public keys, signing certificates, service-specific
+/// credentials): their content is not read.
+pub type Counted = serde::de::IgnoredAny;
+
+list_response! {
+    /// ListGroups. Source: IAM API Reference, ListGroups.
+    ListGroupsResponse / ListGroupsResult = ("ListGroups", "ListGroupsResult", "Groups", GroupXml)
+}
+
+list_response! {
+    /// ListAccessKeys (omits `IsTruncated` when false). Source: IAM API Reference, ListAccessKeys.
+    ListAccessKeysResponse / ListAccessKeysResult =
+        ("ListAccessKeys", "ListAccessKeysResult", "AccessKeyMetadata", AccessKeyXml)
+}
+
+list_response! {
+    /// ListUserTags. Source: IAM API Reference, ListUserTags.
+    ListUserTagsResponse / ListUserTagsResult = ("ListUserTags", "ListUserTagsResult", "Tags", TagXml)
+}
+
+list_response! {
+    /// ListUserPolicies: inline policy names. Source: IAM API Reference, ListUserPolicies.
+    ListUserPoliciesResponse / ListUserPoliciesResult =
+        ("ListUserPolicies", "ListUserPoliciesResult", "PolicyNames", String)
+}
+
+list_response! {
+    /// ListAttachedUserPolicies. Source: IAM API Reference, ListAttachedUserPolicies.
+    ListAttachedUserPoliciesResponse / ListAttachedUserPoliciesResult =
+        ("ListAttachedUserPolicies", "ListAttachedUserPoliciesResult", "AttachedPolicies", AttachedPolicyXml)
+}
+
+list_response! {
+    /// ListSSHPublicKeys. Source: IAM API Reference, ListSSHPublicKeys.
+    ListSshPublicKeysResponse / ListSshPublicKeysResult =
+        ("ListSSHPublicKeys", "ListSSHPublicKeysResult", "SSHPublicKeys", Counted)
+}
+
+list_response! {
+    /// ListSigningCertificates (omits `IsTruncated` when false). Source: IAM API Reference,
+    /// ListSigningCertificates.
+    ListSigningCertificatesResponse / ListSigningCertificatesResult =
+        ("ListSigningCertificates", "ListSigningCertificatesResult", "Certificates", Counted)
+}
+
+list_response! {
+    /// ListServiceSpecificCredentials. Source: IAM API Reference, ListServiceSpecificCredentials.
+    ListServiceSpecificCredentialsResponse / ListServiceSpecificCredentialsResult = (
+        "ListServiceSpecificCredentials",
+        "ListServiceSpecificCredentialsResult",
+        "ServiceSpecificCredentials",
+        Counted
+    )
+}
+
+list_response! {
+    /// ListGroupPolicies: inline policy names. Source: IAM API Reference, ListGroupPolicies.
+    ListGroupPoliciesResponse / ListGroupPoliciesResult =
+        ("ListGroupPolicies", "ListGroupPoliciesResult", "PolicyNames", String)
+}
+
+list_response! {
+    /// ListAttachedGroupPolicies. Source: IAM API Reference, ListAttachedGroupPolicies.
+    ListAttachedGroupPoliciesResponse / ListAttachedGroupPoliciesResult =
+        ("ListAttachedGroupPolicies", "ListAttachedGroupPoliciesResult", "AttachedPolicies", AttachedPolicyXml)
+}
+
+/// GetLoginProfile: the user has a console password. Errors: `NoSuchEntity` (HTTP 404) when
+/// it has none. Source: IAM API Reference, GetLoginProfile.
+#[derive(Debug, Deserialize)]
+pub struct GetLoginProfileResponse {
+    #[serde(rename = "GetLoginProfileResult")]
+    pub result: GetLoginProfileResult,
+}
+
+/// The `GetLoginProfileResult` element.
+#[derive(Debug, Deserialize)]
+pub struct GetLoginProfileResult {
+    #[serde(rename = "LoginProfile")]
+    pub login_profile: LoginProfileXml,
+}
+
+/// A `LoginProfile` element.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct LoginProfileXml {
+    pub user_name: String,
+    /// ISO 8601.
+    pub create_date: String,
+    #[serde(default)]
+    pub password_reset_required: bool,
+}
+
+/// GetAccountSummary: IAM entity counts and quotas of the account.
+/// Source: IAM API Reference, GetAccountSummary.
+#[derive(Debug, Deserialize)]
+pub struct GetAccountSummaryResponse {
+    #[serde(rename = "GetAccountSummaryResult")]
+    pub result: GetAccountSummaryResult,
+}
+
+/// The `GetAccountSummaryResult` element.
+#[derive(Debug, Deserialize)]
+pub struct GetAccountSummaryResult {
+    #[serde(rename = "SummaryMap", default)]
+    pub summary_map: SummaryMap,
+}
+
+/// `<SummaryMap><entry><key>Users</key><value>14</value></entry>…</SummaryMap>`.
+#[derive(Debug, Default, Deserialize)]
+pub struct SummaryMap {
+    #[serde(rename = "entry", default)]
+    pub entries: Vec<SummaryEntry>,
+}
+
+/// One `entry` of the summary map.
+#[derive(Debug, Deserialize)]
+pub struct SummaryEntry {
+    pub key: String,
+    pub value: u64,
+}
+
+impl GetAccountSummaryResponse {
+    /// The value of `key` (e.g. `Users`), if the map has it.
+    pub fn get(&self, key: &str) -> Option<u64> {
+        self.result
+            .summary_map
+            .entries
+            .iter()
+            .find(|e| e.key == key)
+            .map(|e| e.value)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -282,5 +445,123 @@ mod tests {
             .unwrap()
             .into_page();
         assert_eq!((p.items.len(), p.is_truncated, p.marker), (0, false, None));
+    }
+
+    #[test]
+    fn access_keys_without_is_truncated() {
+        let p = page::<ListAccessKeysResponse>("moto/ListAccessKeys.alice.xml");
+        assert_eq!((p.is_truncated, p.marker.as_deref()), (false, None));
+        assert_eq!(
+            p.items,
+            [
+                AccessKeyXml {
+                    access_key_id: "AKIARZPUZDIKE6K4PT5N".into(),
+                    status: "Active".into(),
+                    create_date: "2026-11-29T15:53:17.409575Z".into(),
+                },
+                AccessKeyXml {
+                    access_key_id: "AKIARZPUZDIKHUHSNSTI".into(),
+                    status: "Inactive".into(),
+                    create_date: "2026-11-29T15:53:17.413738Z".into(),
+                },
+            ]
+        );
+        assert!(
+            page::<ListAccessKeysResponse>("moto/ListAccessKeys.erin-empty.xml")
+                .items
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn tags_with_unicode_empty_values_and_escapes() {
+        let carol = page::<ListUserTagsResponse>("moto/ListUserTags.carol-unicode-emptyvalue.xml");
+        assert_eq!(
+            carol.items,
+            [
+                TagXml {
+                    key: "location".into(),
+                    value: "東京".into()
+                },
+                TagXml {
+                    key: "empty".into(),
+                    value: String::new()
+                },
+            ]
+        );
+        let frank = page::<ListUserTagsResponse>("moto/ListUserTags.frank-xml-special.xml");
+        assert_eq!(frank.items[1].value, "R&D <core> \"quoted\" 'single' a>b");
+        assert!(
+            page::<ListUserTagsResponse>("moto/ListUserTags.grace-empty.xml")
+                .items
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn policy_names_and_attached_policies_with_marker() {
+        let inline = page::<ListUserPoliciesResponse>("moto/ListUserPolicies.bob.xml");
+        assert_eq!(inline.items, ["bob-sqs"]);
+        let attached = page::<ListAttachedUserPoliciesResponse>(
+            "moto/ListAttachedUserPolicies.svc-ci.MaxItems1.xml",
+        );
+        assert_eq!(
+            (attached.is_truncated, attached.marker.as_deref()),
+            (true, Some("1"))
+        );
+        assert_eq!(
+            attached.items,
+            [AttachedPolicyXml {
+                policy_name: "DevS3Access".into(),
+                policy_arn: "arn:aws:iam::123456789012:policy/custom/DevS3Access".into(),
+            }]
+        );
+        let group_inline =
+            page::<ListGroupPoliciesResponse>("moto/ListGroupPolicies.Developers.xml");
+        assert_eq!(group_inline.items, ["dev-inline"]);
+        let group_attached = page::<ListAttachedGroupPoliciesResponse>(
+            "moto/ListAttachedGroupPolicies.Developers.xml",
+        );
+        assert_eq!(group_attached.items[0].policy_name, "DevS3Access");
+    }
+
+    #[test]
+    fn counted_lists() {
+        assert_eq!(
+            page::<ListSshPublicKeysResponse>("moto/ListSSHPublicKeys.dave.xml")
+                .items
+                .len(),
+            1
+        );
+        assert_eq!(
+            page::<ListSigningCertificatesResponse>("moto/ListSigningCertificates.alice-empty.xml")
+                .items
+                .len(),
+            0
+        );
+    }
+
+    #[test]
+    fn login_profile_and_account_summary() {
+        let profile = parse::<GetLoginProfileResponse>(
+            "GetLoginProfile",
+            &response(200, &fixture("moto/GetLoginProfile.alice.xml")),
+        )
+        .unwrap();
+        assert_eq!(profile.result.login_profile.user_name, "alice");
+        assert!(!profile.result.login_profile.password_reset_required);
+        let summary = parse::<GetAccountSummaryResponse>(
+            "GetAccountSummary",
+            &response(200, &fixture("moto/GetAccountSummary.xml")),
+        )
+        .unwrap();
+        assert_eq!(
+            (
+                summary.get("Users"),
+                summary.get("Groups"),
+                summary.get("Nope")
+            ),
+            (Some(14), Some(4), None)
+        );
     }
 }

@@ -472,12 +472,8 @@ fn apply_privileges(record: &mut UserRecord, cache: &GroupCache) {
     for group in groups {
         match cache.by_name.get(&group.name) {
             Some(Ok(privileges)) => group.privileges = Some(privileges.clone()),
-            Some(Err(error)) => {
-                if !record.errors.contains(error) {
-                    record.errors.push(error.clone());
-                }
-            }
-            None => {}
+            Some(Err(error)) if !record.errors.contains(error) => record.errors.push(error.clone()),
+            Some(Err(_)) | None => {}
         }
     }
 }

@@ -136,8 +136,38 @@ fn paged_stub(request: &Received) -> Reply {
                 list_response("ListMFADevices", "MFADevices", &devices, None),
             )
         }
-        other => (400, error_response("InvalidAction", &format!("{other:?}"))),
+        Some("GetLoginProfile") => (
+            404,
+            error_response("NoSuchEntity", "Login profile cannot be found."),
+        ),
+        Some("GetAccountSummary") => (
+            200,
+            format!(
+                "<GetAccountSummaryResponse><GetAccountSummaryResult><SummaryMap><entry><key>Users</key>\
+                 <value>{}</value></entry></SummaryMap></GetAccountSummaryResult></GetAccountSummaryResponse>",
+                STUB_USERS.len()
+            ),
+        ),
+        Some(action) => match empty_list_element(action) {
+            Some(list) => (200, list_response(action, list, &[], None)),
+            None => (400, error_response("InvalidAction", action)),
+        },
+        None => (400, error_response("MissingAction", "no Action")),
     }
+}
+
+/// The list element of the List* actions the stub answers with an empty list.
+fn empty_list_element(action: &str) -> Option<&'static str> {
+    Some(match action {
+        "ListAccessKeys" => "AccessKeyMetadata",
+        "ListUserTags" => "Tags",
+        "ListUserPolicies" | "ListGroupPolicies" => "PolicyNames",
+        "ListAttachedUserPolicies" | "ListAttachedGroupPolicies" => "AttachedPolicies",
+        "ListSSHPublicKeys" => "SSHPublicKeys",
+        "ListSigningCertificates" => "Certificates",
+        "ListServiceSpecificCredentials" => "ServiceSpecificCredentials",
+        _ => return None,
+    })
 }
 
 #[test]
@@ -161,9 +191,9 @@ fn pagination_through_the_harness_returns_every_user_once() {
     assert_eq!(
         bob["user"]["groups"],
         json!([
-            { "uid": "arn:aws:iam::111122223333:group/g1", "name": "g1" },
-            { "uid": "arn:aws:iam::111122223333:group/g2", "name": "g2" },
-            { "uid": "arn:aws:iam::111122223333:group/g3", "name": "g3" }
+            { "uid": "arn:aws:iam::111122223333:group/g1", "name": "g1", "privileges": [] },
+            { "uid": "arn:aws:iam::111122223333:group/g2", "name": "g2", "privileges": [] },
+            { "uid": "arn:aws:iam::111122223333:group/g3", "name": "g3", "privileges": [] }
         ])
     );
     assert_eq!(bob["user"]["has_mfa"], json!(false));
@@ -203,8 +233,9 @@ fn pagination_through_the_harness_returns_every_user_once() {
         .map(|r| r.param("Marker").map(str::to_owned))
         .collect();
     assert_eq!(bob_groups, [None, Some("opaque/2".to_owned())]);
-    // 3 ListUsers pages, 5 users × (ListGroupsForUser + ListMFADevices), bob's second group page.
-    assert_eq!(received.len(), 3 + 10 + 1);
+    // GetAccountSummary, 3 ListUsers pages, 5 users × 10 lookups, bob's second group page,
+    // bob's 3 groups × 2 policy lookups.
+    assert_eq!(received.len(), 1 + 3 + 50 + 1 + 6);
     for request in &received {
         assert_eq!(request.param("Version"), Some("2010-05-08"));
         let auth = request
@@ -220,7 +251,7 @@ fn pagination_through_the_harness_returns_every_user_once() {
     }
     let summary = summary_line(&run);
     assert!(
-        summary.contains("users=5 events=5 pages=3 api_calls=14"),
+        summary.contains("users=5 events=5 skipped_users=0 account_users=5 pages=3 api_calls=61"),
         "{summary}"
     );
     assert!(!run.stdout.contains(CANARY_SECRET) && !run.stderr.contains(CANARY_SECRET));
@@ -333,8 +364,70 @@ fn group_names(event: &Value) -> Vec<&str> {
         .collect()
 }
 
+/// The seed table of the moto peer, as `iam_peer.py manifest` prints it.
+fn manifest() -> &'static Value {
+    static MANIFEST: OnceLock<Value> = OnceLock::new();
+    MANIFEST.get_or_init(|| {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .parent()
+            .unwrap();
+        let output = std::process::Command::new(root.join(".venv/bin/python"))
+            .arg(root.join("tests/peer/iam_peer.py"))
+            .arg("manifest")
+            .output()
+            .expect("run iam_peer.py manifest");
+        serde_json::from_slice(&output.stdout).expect("manifest is JSON")
+    })
+}
+
+/// A group's privileges as the seed table defines them: inline names, then managed ones.
+fn seeded_privileges(group: &str) -> Vec<String> {
+    let seeded = manifest()["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["name"] == json!(group))
+        .unwrap_or_else(|| panic!("group {group} is not seeded"));
+    let inline = seeded["inline_policies"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .cloned();
+    let managed = seeded["managed_policies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap().to_owned());
+    inline.chain(managed).collect()
+}
+
+fn sorted(values: &Value) -> Vec<String> {
+    let mut names: Vec<String> = values
+        .as_array()
+        .unwrap_or_else(|| panic!("not an array: {values}"))
+        .iter()
+        .map(|v| v.as_str().unwrap().to_owned())
+        .collect();
+    names.sort_unstable();
+    names
+}
+
+fn key_ids(event: &Value) -> Vec<&str> {
+    event["user"]["programmatic_credentials"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["uid"].as_str().unwrap())
+        .collect()
+}
+
+/// moto answers ListServiceSpecificCredentials with an HTML 500 page (not implemented).
+const MOTO_UNIMPLEMENTED: &str = "ListServiceSpecificCredentials";
+/// moto does not know ListGroupTags either (HTML 500); `check` cannot probe it there.
+const MOTO_UNKNOWN_ACTION: &str = "ListGroupTags";
+
 #[test]
-fn moto_auth_mode_collects_every_seeded_user() {
+fn moto_auth_mode_collects_every_seeded_user_field_by_field() {
     let peer = moto();
     let admin = peer.keys("admin");
     let run = run_against(
@@ -343,7 +436,12 @@ fn moto_auth_mode_collects_every_seeded_user() {
         &admin.secret_access_key,
         &[],
     );
-    assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
+    assert_eq!(
+        run.code,
+        Some(4),
+        "partial: moto lacks {MOTO_UNIMPLEMENTED}; stderr: {}",
+        run.stderr
+    );
     let events = valid_events(&run);
     assert_eq!(events.len(), peer.users());
     let uids: HashSet<_> = events
@@ -351,44 +449,117 @@ fn moto_auth_mode_collects_every_seeded_user() {
         .map(|e| e["user"]["uid"].as_str().unwrap())
         .collect();
     assert_eq!(uids.len(), events.len());
+    for event in &events {
+        assert_eq!(
+            event["unmapped"]["collection_errors"],
+            json!([{ "action": MOTO_UNIMPLEMENTED, "code": "MalformedResponse" }]),
+            "{event}"
+        );
+        assert_eq!(
+            event["unmapped"].get("service_specific_credentials_count"),
+            None
+        );
+        // Every group's privileges are exactly the policies the seed attached to it.
+        for group in event["user"]["groups"].as_array().unwrap() {
+            let name = group["name"].as_str().unwrap();
+            assert_eq!(
+                group["privileges"],
+                json!(seeded_privileges(name)),
+                "group {name}"
+            );
+            assert_eq!(
+                group["uid"],
+                json!(format!(
+                    "arn:aws:iam::123456789012:group{}{name}",
+                    seeded_group_path(name)
+                ))
+            );
+        }
+    }
 
-    let carol = by_name(&events, "carol");
+    // Console and MFA.
+    let alice = by_name(&events, "alice");
     assert_eq!(
-        carol["user"]["uid"],
-        json!("arn:aws:iam::123456789012:user/engineering/backend/carol")
+        alice["user"]["uid"],
+        json!("arn:aws:iam::123456789012:user/alice")
     );
-    assert_eq!(carol["user"]["type_id"], json!(1));
-    assert_eq!(carol["user"]["has_mfa"], json!(true));
+    assert_eq!(alice["user"]["has_mfa"], json!(true));
+    assert_eq!(group_names(alice), ["Admins"]);
     assert_eq!(
-        carol["user"]["groups"],
-        json!([
-            { "uid": "arn:aws:iam::123456789012:group/engineering/Developers", "name": "Developers" },
-            { "uid": "arn:aws:iam::123456789012:group/engineering/backend/Backend", "name": "Backend" }
-        ])
+        alice["user"]["groups"][0]["privileges"],
+        json!(["AdminAll"])
     );
+    assert_eq!(alice["unmapped"]["is_console_user"], json!(true));
     assert_eq!(
-        carol["user"]["account"],
+        alice["unmapped"]["tags"],
+        json!({ "team": "platform", "cost-center": "CC-1001" })
+    );
+    assert_eq!(alice["unmapped"]["access_keys_count"], json!(2));
+    let statuses: Vec<_> = alice["unmapped"]["access_keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["status"].clone())
+        .collect();
+    assert_eq!(statuses, [json!("Active"), json!("Inactive")]);
+    assert_eq!(
+        alice["user"]["account"],
         json!({ "uid": "123456789012", "type": "AWS Account", "type_id": 10 })
     );
-    assert_eq!(carol["unmapped"]["path"], json!("/engineering/backend/"));
-    assert_eq!(carol["time"], carol["unmapped"]["created_time"]);
-    assert!(carol["user"]["uid_alt"]
-        .as_str()
-        .is_some_and(|id| !id.is_empty()));
 
-    let peggy = by_name(&events, "peggy");
-    assert_eq!(
-        peggy["user"]["uid"],
-        json!("arn:aws:iam::123456789012:user/r&d/peggy")
+    // Programmatic only, two keys, own policies.
+    let svc = by_name(&events, "svc-ci");
+    assert_eq!(svc["unmapped"]["is_console_user"], json!(false));
+    assert_eq!(svc["user"]["has_mfa"], json!(false));
+    assert_eq!(svc["user"]["groups"], json!([]));
+    assert_eq!(svc["unmapped"]["access_keys_count"], json!(2));
+    let ids = key_ids(svc);
+    assert_eq!(ids.len(), 2);
+    assert!(
+        ids.iter()
+            .all(|id| id.starts_with("AKIA") && id.len() == 20),
+        "{ids:?}"
     );
-    assert_eq!(peggy["user"]["has_mfa"], json!(false));
+    assert_eq!(svc["unmapped"]["user_policies"], json!(["ci-deploy"]));
+    let attached: Vec<_> = svc["unmapped"]["attached_policies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    let mut attached_sorted = attached.clone();
+    attached_sorted.sort_unstable();
+    assert_eq!(attached_sorted, ["DeployerAccess", "DevS3Access"]);
     assert_eq!(
-        peggy["user"]["groups"],
-        json!([{ "uid": "arn:aws:iam::123456789012:group/r&d/DataScience", "name": "DataScience" }])
+        svc["unmapped"]["tags"],
+        json!({ "purpose": "ci/cd pipeline" })
     );
-    assert_eq!(peggy["unmapped"]["path"], json!("/r&d/"));
 
-    let mut grace_groups = group_names(by_name(&events, "grace"));
+    // Nothing at all.
+    let mallory = by_name(&events, "mallory");
+    assert_eq!(mallory["user"]["groups"], json!([]));
+    assert_eq!(mallory["user"]["has_mfa"], json!(false));
+    assert_eq!(mallory["user"]["programmatic_credentials"], json!([]));
+    assert_eq!(
+        mallory["unmapped"],
+        json!({
+            "path": "/contractors/",
+            "created_time": mallory["time"],
+            "is_console_user": false,
+            "access_keys_count": 0,
+            "access_keys": [],
+            "tags": {},
+            "user_policies": [],
+            "attached_policies": [],
+            "ssh_public_keys_count": 0,
+            "signing_certificates_count": 0,
+            "collection_errors": [{ "action": MOTO_UNIMPLEMENTED, "code": "MalformedResponse" }]
+        })
+    );
+
+    // Ten groups.
+    let grace = by_name(&events, "grace");
+    let mut grace_groups = group_names(grace);
     grace_groups.sort_unstable();
     assert_eq!(
         grace_groups,
@@ -405,21 +576,112 @@ fn moto_auth_mode_collects_every_seeded_user() {
             "Security"
         ]
     );
-    assert_eq!(group_names(by_name(&events, "mallory")), Vec::<&str>::new());
-    assert_eq!(by_name(&events, "mallory")["user"]["has_mfa"], json!(false));
-    assert!(
-        by_name(&events, "svc+deploy=bot,v2.x@corp-e_1")["user"]["uid"]
-            .as_str()
-            .unwrap()
-            .ends_with(":user/service-accounts/svc+deploy=bot,v2.x@corp-e_1")
+    assert_eq!(grace["unmapped"]["is_console_user"], json!(true));
+
+    // Tags with unicode, an empty value, and characters XML escapes.
+    let frank = by_name(&events, "frank");
+    assert_eq!(
+        frank["unmapped"]["tags"],
+        json!({ "expires": "2026-12-31", "note": "R&D <core> \"quoted\" 'single' a>b" })
+    );
+    let carol = by_name(&events, "carol");
+    assert_eq!(
+        carol["unmapped"]["tags"],
+        json!({ "location": "東京", "empty": "" })
+    );
+    assert_eq!(carol["unmapped"]["ssh_public_keys_count"], json!(1));
+    assert_eq!(carol["user"]["has_mfa"], json!(true));
+    assert_eq!(carol["unmapped"]["path"], json!("/engineering/backend/"));
+    assert_eq!(carol["time"], carol["unmapped"]["created_time"]);
+    assert_eq!(
+        by_name(&events, "dave")["unmapped"]["signing_certificates_count"],
+        json!(1)
+    );
+    assert_eq!(
+        by_name(&events, "bob")["unmapped"]["tags"]["owner"],
+        json!("Zoë Ångström")
     );
 
+    // A path with `&`.
+    let peggy = by_name(&events, "peggy");
+    assert_eq!(
+        peggy["user"]["uid"],
+        json!("arn:aws:iam::123456789012:user/r&d/peggy")
+    );
+    assert_eq!(peggy["unmapped"]["path"], json!("/r&d/"));
+    assert_eq!(sorted(&json!(group_names(peggy))), ["DataScience"]);
+
     let summary = summary_line(&run);
-    let expected = format!("users={0} events={0} pages=1", peer.users());
+    let expected = format!(
+        "users={0} events={0} skipped_users=0 account_users={0} pages=1",
+        peer.users()
+    );
     assert!(summary.contains(&expected), "{summary}");
+    assert!(
+        summary.contains(&format!(
+            "errors={MOTO_UNIMPLEMENTED}/MalformedResponse:{}",
+            peer.users()
+        )),
+        "{summary}"
+    );
     assert!(
         !run.stdout.contains(&admin.secret_access_key)
             && !run.stderr.contains(&admin.secret_access_key)
+    );
+}
+
+fn seeded_group_path(group: &str) -> String {
+    manifest()["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["name"] == json!(group))
+        .map(|g| g["path"].as_str().unwrap().to_owned())
+        .unwrap()
+}
+
+#[test]
+fn moto_restricted_principal_keeps_every_user_without_the_denied_fields() {
+    let peer = moto();
+    let restricted = peer.keys("restricted");
+    let run = run_against(
+        &peer.endpoint,
+        &restricted.access_key_id,
+        &restricted.secret_access_key,
+        &[],
+    );
+    assert_eq!(run.code, Some(4), "partial; stderr: {}", run.stderr);
+    let events = valid_events(&run);
+    assert_eq!(events.len(), peer.users());
+    for event in &events {
+        assert_eq!(event["user"].get("has_mfa"), None, "{event}");
+        assert_eq!(event["unmapped"].get("tags"), None, "{event}");
+        assert!(
+            event["user"]["groups"].is_array(),
+            "other fields are still read: {event}"
+        );
+        assert_eq!(
+            event["unmapped"]["collection_errors"],
+            json!([
+                { "action": "ListMFADevices", "code": "AccessDenied" },
+                { "action": "ListUserTags", "code": "AccessDenied" },
+                { "action": MOTO_UNIMPLEMENTED, "code": "MalformedResponse" }
+            ])
+        );
+    }
+    let summary = summary_line(&run);
+    let n = peer.users();
+    assert!(
+        summary.contains(&format!(
+            "errors=ListMFADevices/AccessDenied:{n},ListServiceSpecificCredentials/MalformedResponse:{n},ListUserTags/AccessDenied:{n}"
+        )),
+        "{summary}"
+    );
+    assert!(
+        run.stderr
+            .contains("ListMFADevices failed: HTTP 403 AccessDenied"),
+        "{}",
+        run.stderr
     );
 }
 
@@ -439,11 +701,10 @@ fn moto_wrong_secret_is_a_clear_signature_error() {
     assert!(!run.stderr.contains(CANARY_SECRET));
 }
 
-#[test]
-fn moto_check_reports_each_probed_permission() {
+fn check_outcomes(principal: &str) -> (Option<i32>, Vec<String>) {
     let peer = moto();
     let component = harness::component();
-    let restricted = peer.keys("restricted");
+    let keys = peer.keys(principal);
     let run = harness::run(
         &[
             "check",
@@ -454,44 +715,97 @@ fn moto_check_reports_each_probed_permission() {
             "--json",
         ],
         &[
-            ("AWS_ACCESS_KEY_ID", &restricted.access_key_id),
-            ("AWS_SECRET_ACCESS_KEY", &restricted.secret_access_key),
+            ("AWS_ACCESS_KEY_ID", &keys.access_key_id),
+            ("AWS_SECRET_ACCESS_KEY", &keys.secret_access_key),
         ],
         LIMIT,
     );
-    assert_ne!(
-        run.code,
-        Some(0),
-        "a denied permission fails the check; stderr: {}",
-        run.stderr
-    );
-    let report: Value =
-        serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {}", run.stdout));
-    let outcomes: Vec<(String, String)> = report["probes"]
+    let report: Value = serde_json::from_str(&run.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {} {}", run.stdout, run.stderr));
+    let outcomes = report["probes"]
         .as_array()
         .unwrap()
         .iter()
         .map(|p| {
-            let outcome = p["outcome"].as_str().unwrap_or_default().to_owned();
             let code = p["code"]
                 .as_str()
                 .map(|c| format!(" {c}"))
                 .unwrap_or_default();
-            (
-                p["permission"].as_str().unwrap().to_owned(),
-                format!("{outcome}{code}"),
+            format!(
+                "{} {}{code}",
+                p["permission"].as_str().unwrap(),
+                p["outcome"].as_str().unwrap()
             )
         })
         .collect();
+    (run.code, outcomes)
+}
+
+/// The 20 permissions of the connector's documented policy, in its order.
+const DOCUMENTED_PERMISSIONS: [&str; 20] = [
+    "ListUsers",
+    "GetUser",
+    "ListGroups",
+    "GetGroup",
+    "ListGroupsForUser",
+    "ListUserPolicies",
+    "ListAttachedUserPolicies",
+    "GetUserPolicy",
+    "ListGroupPolicies",
+    "ListAttachedGroupPolicies",
+    "GetGroupPolicy",
+    "ListAccessKeys",
+    "ListSigningCertificates",
+    "ListSSHPublicKeys",
+    "ListServiceSpecificCredentials",
+    "ListMFADevices",
+    "GetLoginProfile",
+    "ListUserTags",
+    "ListGroupTags",
+    "GetAccountSummary",
+];
+
+fn expected_report(exceptions: &[(&str, &str)]) -> Vec<String> {
+    DOCUMENTED_PERMISSIONS
+        .iter()
+        .map(|action| {
+            let outcome = exceptions
+                .iter()
+                .find(|(a, _)| a == action)
+                .map_or("granted", |(_, o)| o);
+            format!("iam:{action} {outcome}")
+        })
+        .collect()
+}
+
+#[test]
+fn moto_check_with_the_full_principal() {
+    let (code, outcomes) = check_outcomes("admin");
     assert_eq!(
         outcomes,
-        [
-            ("iam:ListUsers".to_owned(), "granted".to_owned()),
-            ("iam:ListGroupsForUser".to_owned(), "granted".to_owned()),
-            (
-                "iam:ListMFADevices".to_owned(),
-                "denied AccessDenied".to_owned()
-            ),
-        ]
+        expected_report(&[
+            (MOTO_UNIMPLEMENTED, "not_testable"),
+            (MOTO_UNKNOWN_ACTION, "not_testable")
+        ])
+    );
+    assert_eq!(code, Some(4), "not testable is not a pass");
+}
+
+#[test]
+fn moto_check_with_the_restricted_principal() {
+    let (code, outcomes) = check_outcomes("restricted");
+    assert_eq!(
+        outcomes,
+        expected_report(&[
+            (MOTO_UNIMPLEMENTED, "not_testable"),
+            ("ListMFADevices", "denied AccessDenied"),
+            ("ListUserTags", "denied AccessDenied"),
+            (MOTO_UNKNOWN_ACTION, "not_testable"),
+        ])
+    );
+    assert_eq!(
+        code,
+        Some(3),
+        "a denied permission is an authorisation failure"
     );
 }

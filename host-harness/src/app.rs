@@ -71,6 +71,9 @@ pub fn collect(
     match result {
         Ok(summary) => {
             logger.raw(&summary.to_string());
+            if let Some(warning) = summary.count_mismatch() {
+                logger.raw(&warning);
+            }
             summary.exit_code()
         }
         Err(failure) => {

@@ -19,6 +19,10 @@ pub struct CollectSummary {
     pub users: u64,
     /// Events written.
     pub events: u64,
+    /// Listed users deleted before their own calls (no event).
+    pub skipped_users: u64,
+    /// The account's `Users` count from GetAccountSummary, when the component read it.
+    pub account_users: Option<u64>,
     /// `collect` calls that returned a page.
     pub pages: u64,
     /// HTTP calls the host sent (retries included).
@@ -45,15 +49,33 @@ impl CollectSummary {
     }
 }
 
+impl CollectSummary {
+    /// A warning when the account's `Users` count differs from the users listed.
+    pub fn count_mismatch(&self) -> Option<String> {
+        let account = self.account_users?;
+        (account != self.users).then(|| {
+            format!(
+                "warning: GetAccountSummary reports {account} users but ListUsers listed {}; \
+                 users may have been created or deleted during the run",
+                self.users
+            )
+        })
+    }
+}
+
 impl fmt::Display for CollectSummary {
     /// `summary: users=14 events=14 pages=1 api_calls=29 field_errors=0 seconds=0.84`, then
     /// ` errors=ListMFADevices/AccessDenied:3,…` when some fields failed.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "summary: users={} events={} pages={} api_calls={} field_errors={} seconds={:.2}",
+            "summary: users={} events={} skipped_users={} account_users={} pages={} api_calls={} \
+             field_errors={} seconds={:.2}",
             self.users,
             self.events,
+            self.skipped_users,
+            self.account_users
+                .map_or_else(|| "unknown".to_owned(), |n| n.to_string()),
             self.pages,
             self.api_calls,
             self.field_error_count(),
@@ -118,6 +140,8 @@ fn collect_pages<W: Write>(
         let page = session.collect(settings, cursor.as_deref())??;
         summary.pages += 1;
         summary.users += u64::from(page.stats.users);
+        summary.skipped_users += u64::from(page.stats.skipped_users);
+        summary.account_users = page.stats.account_users.map(u64::from);
         for errors in &page.stats.errors {
             *summary
                 .field_errors
@@ -317,8 +341,18 @@ mod tests {
         };
         assert_eq!(
             summary.to_string(),
-            "summary: users=14 events=14 pages=1 api_calls=29 field_errors=0 seconds=0.84"
+            "summary: users=14 events=14 skipped_users=0 account_users=unknown pages=1 \
+             api_calls=29 field_errors=0 seconds=0.84"
         );
+        assert_eq!(summary.count_mismatch(), None);
+        summary.account_users = Some(15);
+        assert_eq!(
+            summary.count_mismatch().unwrap(),
+            "warning: GetAccountSummary reports 15 users but ListUsers listed 14; \
+             users may have been created or deleted during the run"
+        );
+        summary.account_users = Some(14);
+        assert_eq!(summary.count_mismatch(), None);
         assert_eq!(summary.exit_code(), exit::OK);
         summary
             .field_errors
@@ -328,7 +362,8 @@ mod tests {
             .insert(("GetLoginProfile".into(), "Throttling".into()), 1);
         assert_eq!(
             summary.to_string(),
-            "summary: users=14 events=14 pages=1 api_calls=29 field_errors=4 seconds=0.84 \
+            "summary: users=14 events=14 skipped_users=0 account_users=14 pages=1 api_calls=29 \
+             field_errors=4 seconds=0.84 \
              errors=GetLoginProfile/Throttling:1,ListMFADevices/AccessDenied:3"
         );
         assert_eq!(summary.exit_code(), exit::PARTIAL);

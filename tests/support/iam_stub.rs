@@ -1,6 +1,8 @@
 //! A loopback IAM Query API stub: answers AWS-shaped XML from a handler, records every
 //! request (form parameters and the SigV4 `Authorization` header), and stops when dropped.
 
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -37,47 +39,31 @@ pub struct IamStub {
     thread: Option<JoinHandle<()>>,
 }
 
+type Handler = Arc<dyn Fn(&Received) -> Reply + Send + Sync>;
+
 impl IamStub {
-    /// Starts the stub on a free loopback port.
-    pub fn start(handler: impl Fn(&Received) -> Reply + Send + 'static) -> Self {
-        let server = tiny_http::Server::http("127.0.0.1:0").expect("bind 127.0.0.1:0");
-        let url = format!(
-            "http://{}",
-            server.server_addr().to_ip().expect("ip address")
-        );
+    /// Starts the stub on a free loopback port. Each connection is served by its own thread
+    /// and closed after one response, so concurrent calls never wait on each other.
+    pub fn start(handler: impl Fn(&Received) -> Reply + Send + Sync + 'static) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+        listener
+            .set_nonblocking(true)
+            .expect("non-blocking listener");
+        let url = format!("http://{}", listener.local_addr().expect("local address"));
         let received = Arc::new(Mutex::new(Vec::new()));
         let stop = Arc::new(AtomicBool::new(false));
+        let handler: Handler = Arc::new(handler);
         let thread = {
             let (received, stop) = (received.clone(), stop.clone());
             std::thread::spawn(move || {
                 while !stop.load(Ordering::Relaxed) {
-                    let Ok(Some(mut request)) = server.recv_timeout(Duration::from_millis(50))
-                    else {
-                        continue;
-                    };
-                    let mut body = Vec::new();
-                    let _ = request.as_reader().read_to_end(&mut body);
-                    let header = |name: &str| {
-                        request
-                            .headers()
-                            .iter()
-                            .find(|h| h.field.as_str().as_str().eq_ignore_ascii_case(name))
-                            .map(|h| h.value.as_str().to_owned())
-                    };
-                    let seen = Received {
-                        params: form_urlencoded::parse(&body).into_owned().collect(),
-                        authorization: header("authorization"),
-                        security_token: header("x-amz-security-token"),
-                    };
-                    let (status, xml) = handler(&seen);
-                    received.lock().unwrap().push(seen);
-                    let content_type =
-                        tiny_http::Header::from_bytes(&b"Content-Type"[..], &b"text/xml"[..])
-                            .unwrap();
-                    let response = tiny_http::Response::from_string(xml)
-                        .with_status_code(status)
-                        .with_header(content_type);
-                    let _ = request.respond(response);
+                    match listener.accept() {
+                        Ok((stream, _)) => {
+                            let (received, handler) = (received.clone(), handler.clone());
+                            std::thread::spawn(move || serve(stream, &handler, &received));
+                        }
+                        Err(_) => std::thread::sleep(Duration::from_millis(5)),
+                    }
                 }
             })
         };
@@ -93,6 +79,52 @@ impl IamStub {
     pub fn received(&self) -> Vec<Received> {
         self.received.lock().unwrap().clone()
     }
+}
+
+/// Reads one request (headers, then `Content-Length` bytes of form body), answers it, closes.
+fn serve(mut stream: TcpStream, handler: &Handler, received: &Mutex<Vec<Received>>) {
+    let _ = stream.set_nonblocking(false);
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+    let mut reader = BufReader::new(match stream.try_clone() {
+        Ok(s) => s,
+        Err(_) => return,
+    });
+    let mut headers = Vec::new();
+    loop {
+        let mut line = String::new();
+        match reader.read_line(&mut line) {
+            Ok(0) | Err(_) => return,
+            Ok(_) if line == "\r\n" => break,
+            Ok(_) => headers.push(line.trim_end().to_owned()),
+        }
+    }
+    let header = |name: &str| {
+        headers.iter().find_map(|h| {
+            let (key, value) = h.split_once(':')?;
+            key.trim()
+                .eq_ignore_ascii_case(name)
+                .then(|| value.trim().to_owned())
+        })
+    };
+    let length: usize = header("content-length")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let mut body = vec![0; length];
+    if reader.read_exact(&mut body).is_err() {
+        return;
+    }
+    let seen = Received {
+        params: form_urlencoded::parse(&body).into_owned().collect(),
+        authorization: header("authorization"),
+        security_token: header("x-amz-security-token"),
+    };
+    let (status, xml) = handler(&seen);
+    received.lock().unwrap().push(seen);
+    let response = format!(
+        "HTTP/1.1 {status} Stub\r\nContent-Type: text/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{xml}",
+        xml.len()
+    );
+    let _ = stream.write_all(response.as_bytes());
 }
 
 impl Drop for IamStub {

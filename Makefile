@@ -29,8 +29,14 @@ build: toolchain
 	@echo "harness:   $(HARNESS)"
 
 ## demo: inventory a seeded local IAM (moto on 127.0.0.1, auth mode) and print the events
+# moto does not implement ListServiceSpecificCredentials: the run is partial (exit 4) there.
 demo: build venv
-	$(PEER_PYTHON) tests/peer/iam_peer.py run -- $(HARNESS) collect --component $(COMPONENT)
+	@$(PEER_PYTHON) tests/peer/iam_peer.py run -- $(HARNESS) collect --component $(COMPONENT); \
+	status=$$?; \
+	if [ $$status -eq 4 ]; then \
+	  echo "demo: partial (exit 4) as expected: moto does not implement ListServiceSpecificCredentials," \
+	       "so unmapped.service_specific_credentials_count is left out and named in collection_errors"; \
+	else exit $$status; fi
 
 ## test: every test (unit tests of the component and the harness, end to end via moto)
 test: toolchain venv

@@ -50,14 +50,14 @@ impl CollectSummary {
 }
 
 impl CollectSummary {
-    /// A warning when the account's `Users` count differs from the users listed.
+    /// A warning when the account's `Users` count differs from the events written.
     pub fn count_mismatch(&self) -> Option<String> {
         let account = self.account_users?;
-        (account != self.users).then(|| {
+        (account != self.events).then(|| {
             format!(
-                "warning: GetAccountSummary reports {account} users but ListUsers listed {}; \
+                "warning: GetAccountSummary reports {account} users but {} events were written; \
                  users may have been created or deleted during the run",
-                self.users
+                self.events
             )
         })
     }
@@ -348,7 +348,7 @@ mod tests {
         summary.account_users = Some(15);
         assert_eq!(
             summary.count_mismatch().unwrap(),
-            "warning: GetAccountSummary reports 15 users but ListUsers listed 14; \
+            "warning: GetAccountSummary reports 15 users but 14 events were written; \
              users may have been created or deleted during the run"
         );
         summary.account_users = Some(14);

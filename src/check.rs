@@ -4,8 +4,10 @@
 use crate::error::{is_credentials_error, ApiError, ConnectorError};
 use serde::de::IgnoredAny;
 
-use crate::host::{Host, HttpResponse, Identity, TransportError};
-use crate::query::responses::{GroupXml, ListGroupsResponse, ListUsersResponse, UserXml};
+use crate::host::{Host, HttpResponse, Identity, Level, TransportError};
+use crate::query::responses::{
+    GetCallerIdentityResponse, GroupXml, ListGroupsResponse, ListUsersResponse, UserXml,
+};
 use crate::query::{self, requests, ListResponse};
 
 /// Name probed when the account lists no user or group, and for policy names. IAM
@@ -68,6 +70,8 @@ pub struct Probe {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CheckReport {
     pub identity: Identity,
+    /// The ARN the credentials act as (STS GetCallerIdentity), if it could be read.
+    pub caller_arn: Option<String>,
     pub probes: Vec<Probe>,
 }
 
@@ -79,13 +83,15 @@ pub struct CheckReport {
 /// `SignatureDoesNotMatch`, `ExpiredToken`, …): no permission can be judged then.
 pub fn check(host: &dyn Host) -> Result<CheckReport, ConnectorError> {
     let listings = [ListUsersResponse::ACTION, ListGroupsResponse::ACTION];
-    let calls: Vec<_> = listings
+    let mut calls: Vec<_> = listings
         .iter()
         .map(|action| requests::list_page(action, &[], 1, None))
         .collect();
+    calls.push(requests::sts(CALLER_IDENTITY, &[]));
     let mut results = host.send_all(&calls).into_iter();
     let users = probe_listing::<ListUsersResponse>(results.next())?;
     let groups = probe_listing::<ListGroupsResponse>(results.next())?;
+    let caller_arn = caller_arn(host, results.next())?;
     let user = users.1.unwrap_or_else(|| PROBE_NAME.to_owned());
     let group = groups.1.unwrap_or_else(|| PROBE_NAME.to_owned());
 
@@ -133,8 +139,33 @@ pub fn check(host: &dyn Host) -> Result<CheckReport, ConnectorError> {
         .collect();
     Ok(CheckReport {
         identity: host.identity(),
+        caller_arn,
         probes,
     })
+}
+
+/// STS GetCallerIdentity: needs no permission, so it tests the credentials alone.
+const CALLER_IDENTITY: &str = "GetCallerIdentity";
+
+/// The ARN the credentials act as. A failure other than refused credentials is logged and
+/// leaves it unknown. Errors: a credentials error.
+fn caller_arn(
+    host: &dyn Host,
+    result: Option<Result<HttpResponse, TransportError>>,
+) -> Result<Option<String>, ConnectorError> {
+    let result = result.unwrap_or_else(|| {
+        Err(TransportError::Refused(
+            "the host returned no result".into(),
+        ))
+    });
+    match query::parse_result::<GetCallerIdentityResponse>(CALLER_IDENTITY, &result) {
+        Ok(identity) => Ok(Some(identity.result.arn)),
+        Err(ConnectorError::Api(e)) if is_credentials_error(&e.code) => Err(ConnectorError::Api(e)),
+        Err(error) => {
+            host.log(Level::Warn, &format!("{error}; the caller ARN is unknown"));
+            Ok(None)
+        }
+    }
 }
 
 /// Probes a listing; also returns the name of its first item, to probe the others with.
@@ -215,6 +246,10 @@ mod tests {
         match call.action() {
             "ListUsers" => Ok(response(200, &fixture("synthetic/ListUsers.page2.xml"))),
             "ListGroups" => Ok(response(200, &fixture("moto/ListGroups.xml"))),
+            "GetCallerIdentity" => Ok(response(
+                200,
+                &fixture("moto/sts.GetCallerIdentity.authmode.xml"),
+            )),
             action => Ok(response(
                 200,
                 &format!("<{action}Response><{action}Result/></{action}Response>"),
@@ -233,7 +268,16 @@ mod tests {
             .collect();
         assert_eq!(outcomes(&report), expected);
         assert_eq!(report.probes.len(), 20);
-        assert_eq!(*host.batches.borrow(), [2, 18]);
+        assert_eq!(*host.batches.borrow(), [3, 18]);
+        assert_eq!(
+            report.caller_arn.as_deref(),
+            Some("arn:aws:iam::123456789012:user/automation/auditor")
+        );
+        let sts = &host.calls.borrow()[2];
+        assert_eq!(
+            (sts.service, sts.action(), sts.param("Version")),
+            ("sts", "GetCallerIdentity", Some("2011-06-15"))
+        );
         let calls = host.calls.borrow();
         let find = |action: &str| calls.iter().find(|c| c.action() == action).unwrap().clone();
         assert_eq!(find("ListUsers").param("MaxItems"), Some("1"));
@@ -295,6 +339,9 @@ mod tests {
         });
         let err = check(&host).unwrap_err();
         assert!(matches!(err, ConnectorError::Api(e) if e.code == "InvalidClientTokenId"));
-        assert_eq!(host.actions(), ["ListUsers", "ListGroups"]);
+        assert_eq!(
+            host.actions(),
+            ["ListUsers", "ListGroups", "GetCallerIdentity"]
+        );
     }
 }

@@ -160,6 +160,7 @@ impl exp::Guest for Component {
                 region: identity.region,
                 role_arn: identity.role_arn,
             },
+            caller_arn: report.caller_arn,
             probes: report
                 .probes
                 .into_iter()

@@ -90,6 +90,7 @@ pub fn is_credentials_error(code: &str) -> bool {
             | "IncompleteSignature"
             | "MissingAuthenticationToken"
             | "ExpiredToken"
+            | "ExpiredTokenException"
             | "InvalidAccessKeyId"
             | "UnrecognizedClientException"
             | "AuthFailure"

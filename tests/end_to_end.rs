@@ -701,7 +701,8 @@ fn moto_wrong_secret_is_a_clear_signature_error() {
     assert!(!run.stderr.contains(CANARY_SECRET));
 }
 
-fn check_outcomes(principal: &str) -> (Option<i32>, Vec<String>) {
+/// Runs `check --json` as `principal`: exit code, `permission outcome [code]` lines, caller ARN.
+fn check_outcomes(principal: &str) -> (Option<i32>, Vec<String>, Value) {
     let peer = moto();
     let component = harness::component();
     let keys = peer.keys(principal);
@@ -738,7 +739,7 @@ fn check_outcomes(principal: &str) -> (Option<i32>, Vec<String>) {
             )
         })
         .collect();
-    (run.code, outcomes)
+    (run.code, outcomes, report["caller_arn"].clone())
 }
 
 /// The 20 permissions of the connector's documented policy, in its order.
@@ -780,7 +781,11 @@ fn expected_report(exceptions: &[(&str, &str)]) -> Vec<String> {
 
 #[test]
 fn moto_check_with_the_full_principal() {
-    let (code, outcomes) = check_outcomes("admin");
+    let (code, outcomes, caller) = check_outcomes("admin");
+    assert_eq!(
+        caller,
+        json!("arn:aws:iam::123456789012:user/automation/connector-admin")
+    );
     assert_eq!(
         outcomes,
         expected_report(&[
@@ -793,7 +798,11 @@ fn moto_check_with_the_full_principal() {
 
 #[test]
 fn moto_check_with_the_restricted_principal() {
-    let (code, outcomes) = check_outcomes("restricted");
+    let (code, outcomes, caller) = check_outcomes("restricted");
+    assert_eq!(
+        caller,
+        json!("arn:aws:iam::123456789012:user/automation/connector-restricted")
+    );
     assert_eq!(
         outcomes,
         expected_report(&[

@@ -219,6 +219,13 @@ pub fn render_check_table(report: &CheckReport) -> String {
         text.push_str(&format!(", role {role}"));
     }
     text.push('\n');
+    text.push_str(&format!(
+        "caller: {}\n",
+        report
+            .caller_arn
+            .as_deref()
+            .unwrap_or("unknown (GetCallerIdentity failed)")
+    ));
     let width = report
         .probes
         .iter()
@@ -290,6 +297,7 @@ pub fn check_json(report: &CheckReport) -> serde_json::Value {
         .collect();
     json!({
         "identity": identity_json,
+        "caller_arn": report.caller_arn,
         "probes": probes,
         "all_granted": check_exit_code(report) == exit::OK,
     })
@@ -308,6 +316,7 @@ mod tests {
                 region: "us-east-1".into(),
                 role_arn: None,
             },
+            caller_arn: Some("arn:aws:iam::123456789012:user/automation/connector-admin".into()),
             probes: outcomes
                 .into_iter()
                 .enumerate()
@@ -399,6 +408,7 @@ mod tests {
         assert_eq!(
             table,
             "identity: access-keys, partition aws, region us-east-1\n\
+             caller: arn:aws:iam::123456789012:user/automation/connector-admin\n\
              PERMISSION   RESULT\n\
              iam:Action0  granted\n\
              iam:Action1  denied (AccessDenied: HTTP 403 not authorized)\n\
@@ -407,6 +417,10 @@ mod tests {
         );
         let json = check_json(&report);
         assert_eq!(json["identity"]["partition"], "aws");
+        assert_eq!(
+            json["caller_arn"],
+            "arn:aws:iam::123456789012:user/automation/connector-admin"
+        );
         assert_eq!(json["probes"][1]["outcome"], "denied");
         assert_eq!(json["probes"][1]["code"], "AccessDenied");
         assert_eq!(json["probes"][1]["request_id"], "r-1");

@@ -7,12 +7,23 @@ use crate::host::QueryCall;
 
 /// IAM API version sent with every IAM call.
 pub const IAM_VERSION: &str = "2010-05-08";
+/// STS API version sent with every STS call.
+pub const STS_VERSION: &str = "2011-06-15";
 
 /// An IAM call with `params` after `Action` and `Version`.
 pub fn iam(action: &str, params: &[(&str, &str)]) -> QueryCall {
+    call("iam", action, IAM_VERSION, params)
+}
+
+/// An STS call with `params` after `Action` and `Version`.
+pub fn sts(action: &str, params: &[(&str, &str)]) -> QueryCall {
+    call("sts", action, STS_VERSION, params)
+}
+
+fn call(service: &'static str, action: &str, version: &str, params: &[(&str, &str)]) -> QueryCall {
     let mut all = vec![
         ("Action".to_owned(), action.to_owned()),
-        ("Version".to_owned(), IAM_VERSION.to_owned()),
+        ("Version".to_owned(), version.to_owned()),
     ];
     all.extend(
         params
@@ -20,7 +31,7 @@ pub fn iam(action: &str, params: &[(&str, &str)]) -> QueryCall {
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
     );
     QueryCall {
-        service: "iam",
+        service,
         params: all,
     }
 }

@@ -294,6 +294,24 @@ impl GetAccountSummaryResponse {
     }
 }
 
+/// STS GetCallerIdentity: who the credentials act as. Source: STS API Reference,
+/// GetCallerIdentity.
+#[derive(Debug, Deserialize)]
+pub struct GetCallerIdentityResponse {
+    #[serde(rename = "GetCallerIdentityResult")]
+    pub result: GetCallerIdentityResult,
+}
+
+/// The `GetCallerIdentityResult` element.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct GetCallerIdentityResult {
+    /// e.g. `arn:aws:iam::123456789012:user/automation/auditor` or an assumed-role ARN.
+    pub arn: String,
+    /// 12-digit account id.
+    pub account: String,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -563,5 +581,19 @@ mod tests {
             ),
             (Some(14), Some(4), None)
         );
+    }
+
+    #[test]
+    fn caller_identity() {
+        let identity = parse::<GetCallerIdentityResponse>(
+            "GetCallerIdentity",
+            &response(200, &fixture("moto/sts.GetCallerIdentity.authmode.xml")),
+        )
+        .unwrap();
+        assert_eq!(
+            identity.result.arn,
+            "arn:aws:iam::123456789012:user/automation/auditor"
+        );
+        assert_eq!(identity.result.account, "123456789012");
     }
 }

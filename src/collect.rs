@@ -11,6 +11,7 @@ use crate::ocsf;
 use crate::paging::Pager;
 use crate::query::responses::{GetAccountSummaryResponse, ListUsersResponse};
 use crate::query::{self, requests, ListResponse};
+use crate::retry::{RetryBudget, RetryPolicy, Retrying};
 
 /// Most ListUsers pages one collection may take: 1,000,000 users at one per page.
 pub const MAX_USER_PAGES: u64 = 1_000_000;
@@ -20,20 +21,42 @@ pub const MAX_USER_PAGES: u64 = 1_000_000;
 pub struct Settings {
     /// `MaxItems` for every List* call, 1 to 1000 (IAM's range).
     pub max_items: u32,
+    /// How failed calls are retried.
+    pub retry: RetryPolicy,
 }
 
 impl Settings {
-    /// Errors: `InvalidSettings` when `max_items` is outside 1..=1000.
+    /// Errors: `InvalidSettings` when `max_items` is outside 1..=1000, `max_attempts` outside
+    /// 1..=10, or the backoff base above the 20 s cap.
     pub fn validate(&self) -> Result<(), ConnectorError> {
-        if (1..=1000).contains(&self.max_items) {
-            Ok(())
-        } else {
-            Err(ConnectorError::InvalidSettings(format!(
+        let invalid = |message: String| Err(ConnectorError::InvalidSettings(message));
+        if !(1..=1000).contains(&self.max_items) {
+            return invalid(format!(
                 "max-items must be between 1 and 1000 (IAM's MaxItems range), got {}",
                 self.max_items
-            )))
+            ));
         }
+        if !(1..=10).contains(&self.retry.max_attempts) {
+            return invalid(format!(
+                "max-attempts must be between 1 and 10, got {}",
+                self.retry.max_attempts
+            ));
+        }
+        if self.retry.base_ms > self.retry.cap_ms {
+            return invalid(format!(
+                "retry-base-ms must be at most {} ms, got {}",
+                self.retry.cap_ms, self.retry.base_ms
+            ));
+        }
+        Ok(())
     }
+}
+
+/// What one collection keeps between its pages: the groups' privileges and the retry budget.
+#[derive(Debug, Default)]
+pub struct CollectionState {
+    pub groups: GroupCache,
+    pub retry_budget: RetryBudget,
 }
 
 /// Failed calls of one kind (mirrors WIT `inventory.action-errors`).
@@ -70,8 +93,8 @@ pub struct Page {
     pub stats: PageStats,
 }
 
-/// Collects the page at `cursor` (`None`: the first page). `groups` keeps the groups'
-/// privileges between pages of one collection.
+/// Collects the page at `cursor` (`None`: the first page). `state` carries the groups'
+/// privileges and the retry budget between the pages of one collection.
 ///
 /// Errors: `InvalidSettings`, `InvalidCursor`; and any failure of ListUsers itself (an AWS
 /// error, an unreadable response, a transport failure, a pagination loop), since without
@@ -80,17 +103,14 @@ pub fn collect(
     host: &dyn Host,
     settings: Settings,
     cursor: Option<&str>,
-    groups: &mut GroupCache,
+    state: &mut CollectionState,
 ) -> Result<Page, ConnectorError> {
     settings.validate()?;
     let position = cursor.map(Cursor::decode).transpose()?;
-    let mut api_calls = 0u32;
+    let client = Retrying::new(host, settings.retry, &mut state.retry_budget);
     let account_users = match &position {
         Some(position) => position.account_users,
-        None => {
-            api_calls += 1;
-            account_users(host)
-        }
+        None => account_users(&client),
     };
     let mut listing = Pager::resume(
         ListUsersResponse::ACTION,
@@ -99,8 +119,7 @@ pub fn collect(
         position.as_ref().map_or(0, |p| p.pages),
         MAX_USER_PAGES,
     );
-    let result = host.send(&listing.call());
-    api_calls += 1;
+    let result = client.send(&listing.call());
     let page =
         query::parse_result::<ListUsersResponse>(ListUsersResponse::ACTION, &result)?.into_page();
     let next = listing.advance(page.is_truncated, page.marker)?.then(|| {
@@ -116,12 +135,7 @@ pub fn collect(
         .into_iter()
         .map(|xml| listed(host, xml))
         .collect();
-    api_calls = api_calls.saturating_add(enrich::enrich(
-        host,
-        &mut records,
-        settings.max_items,
-        groups,
-    ));
+    enrich::enrich(&client, &mut records, settings.max_items, &mut state.groups);
 
     let processed_time = host.now_ms();
     let events = records
@@ -135,7 +149,7 @@ pub fn collect(
         stats: PageStats {
             users: records.len() as u32,
             skipped_users: records.iter().filter(|r| r.deleted).count() as u32,
-            api_calls,
+            api_calls: client.calls(),
             errors: count_errors(&records),
             account_users,
         },

@@ -5,7 +5,8 @@
 use crate::host::{self, Host, HttpResponse, Identity, Level, QueryCall, TransportError};
 use std::cell::RefCell;
 
-use crate::enrich::GroupCache;
+use crate::collect::CollectionState;
+use crate::retry::{RetryBudget, RetryPolicy, Retrying};
 use crate::{check, collect, error};
 
 mod bindings {
@@ -54,6 +55,14 @@ impl Host for WitHost {
             region: info.region,
             role_arn: info.role_arn,
         }
+    }
+
+    fn sleep_ms(&self, ms: u64) {
+        std::thread::sleep(std::time::Duration::from_millis(ms));
+    }
+
+    fn random_u64(&self) -> u64 {
+        wasi::random::random::get_random_u64()
     }
 
     fn now_ms(&self) -> i64 {
@@ -135,20 +144,28 @@ fn to_wit_error(error: error::ConnectorError) -> exp::ConnectorError {
 fn settings(s: exp::Settings) -> collect::Settings {
     collect::Settings {
         max_items: s.max_items,
+        retry: RetryPolicy {
+            max_attempts: s.max_attempts,
+            base_ms: u64::from(s.retry_base_ms),
+            ..RetryPolicy::default()
+        },
     }
 }
 
 thread_local! {
-    /// Groups' privileges, kept by this instance between the pages of one collection.
-    static GROUPS: RefCell<GroupCache> = RefCell::default();
+    /// What this instance keeps between the pages of one collection.
+    static COLLECTION: RefCell<CollectionState> = RefCell::default();
 }
 
 struct Component;
 
 impl exp::Guest for Component {
     fn check(settings_in: exp::Settings) -> Result<exp::CheckReport, exp::ConnectorError> {
-        settings(settings_in).validate().map_err(to_wit_error)?;
-        let report = check::check(&WitHost).map_err(to_wit_error)?;
+        let settings = settings(settings_in);
+        settings.validate().map_err(to_wit_error)?;
+        let mut budget = RetryBudget::default();
+        let client = Retrying::new(&WitHost, settings.retry, &mut budget);
+        let report = check::check(&client).map_err(to_wit_error)?;
         let identity = report.identity;
         Ok(exp::CheckReport {
             identity: wit_identity::Info {
@@ -184,13 +201,13 @@ impl exp::Guest for Component {
         settings_in: exp::Settings,
         cursor: Option<String>,
     ) -> Result<exp::Page, exp::ConnectorError> {
-        let page = GROUPS
-            .with_borrow_mut(|groups| {
+        let page = COLLECTION
+            .with_borrow_mut(|state| {
                 if cursor.is_none() {
-                    // A new collection: group policies may have changed since the last one.
-                    *groups = GroupCache::default();
+                    // A new collection: group policies may have changed, the budget is whole.
+                    *state = CollectionState::default();
                 }
-                collect::collect(&WitHost, settings(settings_in), cursor.as_deref(), groups)
+                collect::collect(&WitHost, settings(settings_in), cursor.as_deref(), state)
             })
             .map_err(to_wit_error)?;
         let stats = page.stats;

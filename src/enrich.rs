@@ -253,11 +253,10 @@ struct Outcome {
     result: Result<Found, ConnectorError>,
 }
 
-/// Runs `jobs` to completion in rounds; returns their outcomes and the calls sent.
-fn run(host: &dyn Host, jobs: Vec<Job>) -> (Vec<Outcome>, u32) {
+/// Runs `jobs` to completion in rounds; returns their outcomes.
+fn run(host: &dyn Host, jobs: Vec<Job>) -> Vec<Outcome> {
     let mut active = jobs;
     let mut outcomes = Vec::new();
-    let mut api_calls = 0u32;
     while !active.is_empty() {
         let mut next = Vec::new();
         let mut jobs = active.into_iter().peekable();
@@ -265,7 +264,6 @@ fn run(host: &dyn Host, jobs: Vec<Job>) -> (Vec<Outcome>, u32) {
             let batch: Vec<Job> = jobs.by_ref().take(MAX_BATCH).collect();
             let calls: Vec<_> = batch.iter().map(|job| job.pager.call()).collect();
             let mut results = host.send_all(&calls).into_iter();
-            api_calls = api_calls.saturating_add(calls.len() as u32);
             for mut job in batch {
                 let result = results.next().unwrap_or_else(|| {
                     Err(TransportError::Refused(
@@ -289,7 +287,7 @@ fn run(host: &dyn Host, jobs: Vec<Job>) -> (Vec<Outcome>, u32) {
         }
         active = next;
     }
-    (outcomes, api_calls)
+    outcomes
 }
 
 /// Policy names of a group, or the failure that left them unknown.
@@ -314,13 +312,8 @@ impl GroupCache {
 }
 
 /// Completes `records` with every per-user lookup and their groups' privileges (looking up
-/// groups not yet in `cache`); returns the number of calls sent.
-pub fn enrich(
-    host: &dyn Host,
-    records: &mut [UserRecord],
-    max_items: u32,
-    cache: &mut GroupCache,
-) -> u32 {
+/// groups not yet in `cache`).
+pub fn enrich(host: &dyn Host, records: &mut [UserRecord], max_items: u32, cache: &mut GroupCache) {
     let jobs = records
         .iter()
         .enumerate()
@@ -333,7 +326,7 @@ pub fn enrich(
             })
         })
         .collect();
-    let (outcomes, user_calls) = run(host, jobs);
+    let outcomes = run(host, jobs);
     for outcome in outcomes {
         apply_to_user(
             host,
@@ -351,11 +344,10 @@ pub fn enrich(
             ),
         );
     }
-    let group_calls = look_up_groups(host, records, max_items, cache);
+    look_up_groups(host, records, max_items, cache);
     for record in records.iter_mut().filter(|r| !r.deleted) {
         apply_privileges(record, cache);
     }
-    user_calls.saturating_add(group_calls)
 }
 
 fn apply_to_user(
@@ -400,13 +392,8 @@ fn apply_to_user(
     }
 }
 
-/// Looks up the groups of `records` missing from `cache`; returns the calls sent.
-fn look_up_groups(
-    host: &dyn Host,
-    records: &[UserRecord],
-    max_items: u32,
-    cache: &mut GroupCache,
-) -> u32 {
+/// Looks up the groups of `records` missing from `cache`.
+fn look_up_groups(host: &dyn Host, records: &[UserRecord], max_items: u32, cache: &mut GroupCache) {
     let mut names: Vec<String> = records
         .iter()
         .filter(|r| !r.deleted)
@@ -417,7 +404,7 @@ fn look_up_groups(
     names.sort_unstable();
     names.dedup();
     if names.is_empty() {
-        return 0;
+        return;
     }
     let jobs = names
         .iter()
@@ -431,7 +418,7 @@ fn look_up_groups(
             })
         })
         .collect();
-    let (outcomes, calls) = run(host, jobs);
+    let outcomes = run(host, jobs);
     let mut privileges: Vec<Privileges> = vec![Ok(Vec::new()); names.len()];
     // Inline names first, then attached ones, whatever order the outcomes came in.
     for lookup in Lookup::PER_GROUP {
@@ -462,7 +449,6 @@ fn look_up_groups(
         }
     }
     cache.by_name.extend(names.into_iter().zip(privileges));
-    calls
 }
 
 fn apply_privileges(record: &mut UserRecord, cache: &GroupCache) {

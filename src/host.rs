@@ -109,4 +109,8 @@ pub trait Host {
     fn identity(&self) -> Identity;
     /// Current wall-clock time, ms since the Unix epoch.
     fn now_ms(&self) -> i64;
+    /// Waits `ms` milliseconds (retry backoff).
+    fn sleep_ms(&self, ms: u64);
+    /// A random number (retry jitter; not for secrets).
+    fn random_u64(&self) -> u64;
 }

@@ -16,6 +16,7 @@ pub mod model;
 pub mod ocsf;
 pub mod paging;
 pub mod query;
+pub mod retry;
 pub mod xml;
 
 #[cfg(target_arch = "wasm32")]

@@ -1,6 +1,6 @@
 //! Fixtures and a scripted host for native tests.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::path::PathBuf;
 
@@ -31,6 +31,10 @@ pub struct ScriptedHost {
     pub calls: RefCell<Vec<QueryCall>>,
     pub logs: RefCell<Vec<(Level, String)>>,
     pub batches: RefCell<VecDeque<usize>>,
+    /// Every backoff the code under test asked for, ms.
+    pub sleeps: RefCell<Vec<u64>>,
+    /// What `random_u64` returns.
+    pub random: Cell<u64>,
 }
 
 impl ScriptedHost {
@@ -42,6 +46,8 @@ impl ScriptedHost {
             calls: RefCell::default(),
             logs: RefCell::default(),
             batches: RefCell::default(),
+            sleeps: RefCell::default(),
+            random: Cell::new(0),
         }
     }
 
@@ -85,6 +91,14 @@ impl Host for ScriptedHost {
 
     fn now_ms(&self) -> i64 {
         NOW_MS
+    }
+
+    fn sleep_ms(&self, ms: u64) {
+        self.sleeps.borrow_mut().push(ms);
+    }
+
+    fn random_u64(&self) -> u64 {
+        self.random.get()
     }
 }
 

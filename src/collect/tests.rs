@@ -4,7 +4,14 @@ use super::*;
 use crate::host::{HttpResponse, QueryCall, TransportError};
 use crate::test_support::{fixture, ocsf_schema, response, ScriptedHost, NOW_MS};
 
-const SETTINGS: Settings = Settings { max_items: 2 };
+const SETTINGS: Settings = Settings {
+    max_items: 2,
+    retry: RetryPolicy {
+        max_attempts: 3,
+        base_ms: 1_000,
+        cap_ms: 20_000,
+    },
+};
 
 fn ok(path: &str) -> Result<HttpResponse, TransportError> {
     Ok(response(200, &fixture(path)))
@@ -57,7 +64,7 @@ fn account(call: &QueryCall) -> Result<HttpResponse, TransportError> {
 }
 
 fn collect_all(host: &ScriptedHost) -> (Vec<Value>, Vec<PageStats>) {
-    let mut groups = GroupCache::default();
+    let mut groups = CollectionState::default();
     let mut cursor = None;
     let mut events = Vec::new();
     let mut stats = Vec::new();
@@ -77,7 +84,7 @@ fn collect_all(host: &ScriptedHost) -> (Vec<Value>, Vec<PageStats>) {
 }
 
 fn first_page(host: &ScriptedHost) -> Page {
-    collect(host, SETTINGS, None, &mut GroupCache::default()).unwrap()
+    collect(host, SETTINGS, None, &mut CollectionState::default()).unwrap()
 }
 
 fn calls_of(host: &ScriptedHost, action: &str) -> Vec<QueryCall> {
@@ -321,9 +328,18 @@ fn a_failing_enrichment_call_leaves_its_field_out_and_keeps_the_user() {
             },
         ]
     );
-    let logs = host.logs.borrow();
+    // The HTML 500 is retried (3 attempts per user); the denial is not.
+    assert_eq!(calls_of(&host, "ListServiceSpecificCredentials").len(), 6);
+    assert_eq!(calls_of(&host, "ListMFADevices").len(), 2);
+    assert_eq!(page.stats.api_calls, 28 + 4);
+    let logs: Vec<_> = host
+        .logs
+        .borrow()
+        .iter()
+        .filter(|(level, _)| *level == Level::Warn)
+        .cloned()
+        .collect();
     assert_eq!(logs.len(), 3);
-    assert!(logs.iter().all(|(level, _)| *level == Level::Warn));
     assert!(logs.iter().any(|(_, m)| m.starts_with(
         "user \"alice\": ListMFADevices failed: HTTP 403 AccessDenied: User: arn:aws:iam::111122223333:user/auditor"
     ) && m.ends_with("; user.has_mfa left out")));
@@ -436,7 +452,7 @@ fn a_failing_list_users_fails_the_page() {
             &fixture("moto/Error.SignatureDoesNotMatch.authmode.xml"),
         )),
     });
-    let err = collect(&host, SETTINGS, None, &mut GroupCache::default()).unwrap_err();
+    let err = collect(&host, SETTINGS, None, &mut CollectionState::default()).unwrap_err();
     assert!(
         matches!(&err, ConnectorError::Api(e) if e.code == "SignatureDoesNotMatch" && e.status == 403)
     );
@@ -455,7 +471,7 @@ fn list_users_page(truncated: bool, marker: Option<&str>) -> String {
 
 #[test]
 fn list_users_loop_guards() {
-    let mut groups = GroupCache::default();
+    let mut groups = CollectionState::default();
     let host = ScriptedHost::new(|call| match call.action() {
         "ListUsers" => xml(&list_users_page(true, None)),
         _ => account(call),
@@ -480,8 +496,17 @@ fn list_users_loop_guards() {
 #[test]
 fn settings_and_cursor_are_validated_before_any_call() {
     let host = ScriptedHost::new(account);
-    let mut groups = GroupCache::default();
-    let err = collect(&host, Settings { max_items: 1001 }, None, &mut groups).unwrap_err();
+    let mut groups = CollectionState::default();
+    let err = collect(
+        &host,
+        Settings {
+            max_items: 1001,
+            ..SETTINGS
+        },
+        None,
+        &mut groups,
+    )
+    .unwrap_err();
     assert_eq!(
         err.to_string(),
         "invalid settings: max-items must be between 1 and 1000 (IAM's MaxItems range), got 1001"

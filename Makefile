@@ -7,7 +7,12 @@ PEER_PYTHON := $(VENV)/bin/python
 COMPONENT   := target/guest/wasm32-wasip2/release/aws_iam_users.wasm
 HARNESS     := target/release/host-harness
 
-.PHONY: all toolchain venv build demo test lint fmt clean
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := responses cursor
+# cargo-fuzz needs unstable sanitizer flags; RUSTC_BOOTSTRAP lets the stable toolchain take them.
+FUZZ_ENV     := RUSTC_BOOTSTRAP=1
+
+.PHONY: all toolchain venv build demo test lint fmt clean fuzz fuzz-tools
 
 all: build
 
@@ -38,9 +43,28 @@ demo: build venv
 	       "so unmapped.service_specific_credentials_count is left out and named in collection_errors"; \
 	else exit $$status; fi
 
-## test: every test (unit tests of the component and the harness, end to end via moto)
+## test: every test (unit tests of the component and the harness, end to end via moto),
+## then each fuzz target for a few seconds
 test: toolchain venv
 	$(CARGO) test --workspace
+	$(MAKE) fuzz FUZZ_SECONDS=5
+
+## fuzz-tools: cargo-fuzz (libFuzzer), installed once
+fuzz-tools:
+	@command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --locked
+
+## fuzz: run every fuzz target for FUZZ_SECONDS each, seeded with the XML fixtures. A crash
+## stops it and leaves the input in fuzz/artifacts/: add it to tests/fixtures/hostile/.
+fuzz: fuzz-tools
+	@mkdir -p target
+	@for target in $(FUZZ_TARGETS); do \
+	  mkdir -p fuzz/corpus/$$target; \
+	  log=target/fuzz-$$target.log; \
+	  (cd fuzz && $(FUZZ_ENV) $(CARGO) fuzz run $$target corpus/$$target ../tests/fixtures/moto \
+	    ../tests/fixtures/synthetic ../tests/fixtures/hostile -- -max_total_time=$(FUZZ_SECONDS)) \
+	    > $$log 2>&1 || { tail -n 40 $$log; echo "fuzz: $$target failed (log: $$log)"; exit 1; }; \
+	  echo "fuzz: $$target: $$(grep -E '^Done' $$log)"; \
+	done
 
 ## lint: formatting and clippy on the host and on the wasm target
 lint: toolchain

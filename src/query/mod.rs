@@ -71,6 +71,56 @@ pub fn parse_result<T: DeserializeOwned>(
     }
 }
 
+/// Reads one response with every response type this crate knows, and as an error
+/// document; returns what each made of it. For the fuzz targets and hostile-input tests:
+/// whatever the bytes, every reader must return, never panic.
+pub fn parse_with_every_reader(status: u16, body: &[u8]) -> Vec<Result<(), ConnectorError>> {
+    use responses::*;
+    let response = HttpResponse {
+        status,
+        headers: Vec::new(),
+        body: body.to_vec(),
+    };
+    fn read<T: DeserializeOwned>(
+        action: &str,
+        response: &HttpResponse,
+    ) -> Result<(), ConnectorError> {
+        parse::<T>(action, response).map(drop)
+    }
+    let mut results = vec![
+        read::<ListUsersResponse>("ListUsers", &response),
+        read::<ListGroupsResponse>("ListGroups", &response),
+        read::<ListGroupsForUserResponse>("ListGroupsForUser", &response),
+        read::<ListMfaDevicesResponse>("ListMFADevices", &response),
+        read::<ListAccessKeysResponse>("ListAccessKeys", &response),
+        read::<ListUserTagsResponse>("ListUserTags", &response),
+        read::<ListUserPoliciesResponse>("ListUserPolicies", &response),
+        read::<ListAttachedUserPoliciesResponse>("ListAttachedUserPolicies", &response),
+        read::<ListSshPublicKeysResponse>("ListSSHPublicKeys", &response),
+        read::<ListSigningCertificatesResponse>("ListSigningCertificates", &response),
+        read::<ListServiceSpecificCredentialsResponse>("ListServiceSpecificCredentials", &response),
+        read::<ListGroupPoliciesResponse>("ListGroupPolicies", &response),
+        read::<ListAttachedGroupPoliciesResponse>("ListAttachedGroupPolicies", &response),
+        read::<GetLoginProfileResponse>("GetLoginProfile", &response),
+        read::<GetAccountSummaryResponse>("GetAccountSummary", &response),
+        read::<GetCallerIdentityResponse>("GetCallerIdentity", &response),
+    ];
+    if let Ok(text) = std::str::from_utf8(body) {
+        results.push(
+            error::parse("ListUsers", status, text)
+                .map(drop)
+                .map_err(|detail| {
+                    ConnectorError::MalformedResponse(MalformedResponse {
+                        action: "ListUsers".into(),
+                        status,
+                        detail,
+                    })
+                }),
+        );
+    }
+    results
+}
+
 /// Describes a body that is plainly not XML (empty, an HTML page, plain text).
 fn non_xml_body(text: &str) -> Option<String> {
     let trimmed = text.trim_start();
@@ -205,3 +255,6 @@ mod tests {
         assert_eq!(err.code(), "TransportError");
     }
 }
+
+#[cfg(test)]
+mod hostile_tests;

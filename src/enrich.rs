@@ -7,7 +7,7 @@
 //! A user whose own calls answer `NoSuchEntity` was deleted after ListUsers and is marked
 //! for skipping.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use crate::error::ConnectorError;
 use crate::host::{Host, HttpResponse, Level, TransportError};
@@ -327,14 +327,16 @@ pub fn enrich(host: &dyn Host, records: &mut [UserRecord], max_items: u32, cache
         })
         .collect();
     let outcomes = run(host, jobs);
+    let mut warnings = Warnings::new(host);
     for outcome in outcomes {
         apply_to_user(
-            host,
+            &mut warnings,
             &mut records[outcome.owner],
             outcome.lookup,
             outcome.result,
         );
     }
+    warnings.finish();
     for record in records.iter().filter(|r| r.deleted) {
         host.log(
             Level::Info,
@@ -351,7 +353,7 @@ pub fn enrich(host: &dyn Host, records: &mut [UserRecord], max_items: u32, cache
 }
 
 fn apply_to_user(
-    host: &dyn Host,
+    warnings: &mut Warnings<'_>,
     record: &mut UserRecord,
     lookup: Lookup,
     result: Result<Found, ConnectorError>,
@@ -363,14 +365,13 @@ fn apply_to_user(
             return;
         }
         Err(error) => {
-            host.log(
-                Level::Warn,
-                &format!(
+            warnings.warn(lookup.action(), error.code(), || {
+                format!(
                     "user {:?}: {error}; {} left out",
                     record.user.name,
                     lookup.field()
-                ),
-            );
+                )
+            });
             record.errors.push(CollectionError {
                 action: lookup.action().to_owned(),
                 code: error.code().to_owned(),
@@ -389,6 +390,47 @@ fn apply_to_user(
         (Lookup::SshPublicKeys, Found::Count(n)) => record.ssh_public_keys = Some(n),
         (Lookup::SigningCertificates, Found::Count(n)) => record.signing_certificates = Some(n),
         (_, Found::Count(n)) => record.service_specific_credentials = Some(n),
+    }
+}
+
+/// Warnings about failed calls, at most [`Warnings::PER_KIND`] per action and code and
+/// page, then one line with how many more: a large account denied one action must not
+/// flood the log (the summary counts them all).
+struct Warnings<'a> {
+    host: &'a dyn Host,
+    counts: BTreeMap<(&'static str, String), u32>,
+}
+
+impl<'a> Warnings<'a> {
+    const PER_KIND: u32 = 3;
+
+    fn new(host: &'a dyn Host) -> Self {
+        Self {
+            host,
+            counts: BTreeMap::new(),
+        }
+    }
+
+    fn warn(&mut self, action: &'static str, code: &str, message: impl FnOnce() -> String) {
+        let count = self.counts.entry((action, code.to_owned())).or_default();
+        *count += 1;
+        if *count <= Self::PER_KIND {
+            self.host.log(Level::Warn, &message());
+        }
+    }
+
+    fn finish(self) {
+        for ((action, code), count) in self.counts {
+            if count > Self::PER_KIND {
+                self.host.log(
+                    Level::Warn,
+                    &format!(
+                        "{action} failed with {code} for {} more users on this page; those fields are left out",
+                        count - Self::PER_KIND
+                    ),
+                );
+            }
+        }
     }
 }
 

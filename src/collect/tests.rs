@@ -350,6 +350,49 @@ fn a_failing_enrichment_call_leaves_its_field_out_and_keeps_the_user() {
 }
 
 #[test]
+fn repeated_failures_are_logged_a_few_times_then_counted() {
+    let five_users = format!(
+        "<ListUsersResponse><ListUsersResult><Users>{}</Users></ListUsersResult></ListUsersResponse>",
+        (1..=5)
+            .map(|i| format!(
+                "<member><Path>/</Path><UserName>u{i}</UserName><UserId>AIDA{i}</UserId>\
+                 <Arn>arn:aws:iam::111122223333:user/u{i}</Arn><CreateDate>2020-01-01T00:00:00Z</CreateDate></member>"
+            ))
+            .collect::<String>()
+    );
+    let host = ScriptedHost::new(move |call| match call.action() {
+        "ListUsers" => xml(&five_users),
+        "ListUserTags" => api_error(403, "AccessDenied"),
+        _ => account(call),
+    });
+    let page = first_page(&host);
+    assert_eq!(page.events.len(), 5);
+    let warnings: Vec<String> = host
+        .logs
+        .borrow()
+        .iter()
+        .filter(|(level, _)| *level == Level::Warn)
+        .map(|(_, m)| m.clone())
+        .collect();
+    assert_eq!(warnings.len(), 4, "{warnings:#?}");
+    assert!(warnings[..3]
+        .iter()
+        .all(|w| w.contains("ListUserTags failed: HTTP 403 AccessDenied")));
+    assert_eq!(
+        warnings[3],
+        "ListUserTags failed with AccessDenied for 2 more users on this page; those fields are left out"
+    );
+    assert_eq!(
+        page.stats.errors,
+        [ActionErrors {
+            action: "ListUserTags".into(),
+            code: "AccessDenied".into(),
+            count: 5
+        }]
+    );
+}
+
+#[test]
 fn a_user_deleted_during_the_run_is_skipped_not_an_error() {
     let host = ScriptedHost::new(|call| match (call.action(), call.param("UserName")) {
         (action, Some("alice")) if action != "GetLoginProfile" => Ok(response(

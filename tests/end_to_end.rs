@@ -10,7 +10,7 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 use support::harness::{self, Run};
-use support::iam_stub::{error_response, escape, list_response, IamStub, Received, Reply};
+use support::iam_stub::{error_response, escape, list_response, IamStub, Received};
 use support::moto_peer::MotoPeer;
 use support::ocsf_schema::assert_valid_event;
 
@@ -84,7 +84,7 @@ fn stub_group(name: &str) -> String {
 }
 
 /// Real IAM paging: at most min(MaxItems, 2) items a page, opaque markers.
-fn paged_stub(request: &Received) -> Reply {
+fn paged_stub(request: &Received) -> (u16, String) {
     let max_items: usize = request
         .param("MaxItems")
         .and_then(|m| m.parse().ok())

@@ -28,8 +28,36 @@ impl Received {
     }
 }
 
-/// A reply: HTTP status and XML body.
-pub type Reply = (u16, String);
+/// How the stub answers one request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    pub status: u16,
+    pub body: String,
+    /// Extra response headers, e.g. `Retry-After`.
+    pub headers: Vec<(String, String)>,
+    /// Wait this long before answering.
+    pub delay: Duration,
+    /// Announce the whole body but send only its first half, then close the connection.
+    pub cut_mid_body: bool,
+}
+
+impl Reply {
+    pub fn new(status: u16, body: impl Into<String>) -> Self {
+        Self {
+            status,
+            body: body.into(),
+            headers: Vec::new(),
+            delay: Duration::ZERO,
+            cut_mid_body: false,
+        }
+    }
+}
+
+impl From<(u16, String)> for Reply {
+    fn from((status, body): (u16, String)) -> Self {
+        Reply::new(status, body)
+    }
+}
 
 pub struct IamStub {
     /// `http://127.0.0.1:PORT`.
@@ -44,7 +72,7 @@ type Handler = Arc<dyn Fn(&Received) -> Reply + Send + Sync>;
 impl IamStub {
     /// Starts the stub on a free loopback port. Each connection is served by its own thread
     /// and closed after one response, so concurrent calls never wait on each other.
-    pub fn start(handler: impl Fn(&Received) -> Reply + Send + Sync + 'static) -> Self {
+    pub fn start<R: Into<Reply>>(handler: impl Fn(&Received) -> R + Send + Sync + 'static) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
         listener
             .set_nonblocking(true)
@@ -52,7 +80,7 @@ impl IamStub {
         let url = format!("http://{}", listener.local_addr().expect("local address"));
         let received = Arc::new(Mutex::new(Vec::new()));
         let stop = Arc::new(AtomicBool::new(false));
-        let handler: Handler = Arc::new(handler);
+        let handler: Handler = Arc::new(move |request: &Received| handler(request).into());
         let thread = {
             let (received, stop) = (received.clone(), stop.clone());
             std::thread::spawn(move || {
@@ -118,13 +146,29 @@ fn serve(mut stream: TcpStream, handler: &Handler, received: &Mutex<Vec<Received
         authorization: header("authorization"),
         security_token: header("x-amz-security-token"),
     };
-    let (status, xml) = handler(&seen);
+    let reply = handler(&seen);
     received.lock().unwrap().push(seen);
-    let response = format!(
-        "HTTP/1.1 {status} Stub\r\nContent-Type: text/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{xml}",
-        xml.len()
+    if !reply.delay.is_zero() {
+        std::thread::sleep(reply.delay);
+    }
+    let headers: String = reply
+        .headers
+        .iter()
+        .map(|(k, v)| format!("{k}: {v}\r\n"))
+        .collect();
+    let head = format!(
+        "HTTP/1.1 {} Stub\r\nContent-Type: text/xml\r\nContent-Length: {}\r\n{headers}Connection: close\r\n\r\n",
+        reply.status,
+        reply.body.len()
     );
-    let _ = stream.write_all(response.as_bytes());
+    let body = if reply.cut_mid_body {
+        &reply.body.as_bytes()[..reply.body.len() / 2]
+    } else {
+        reply.body.as_bytes()
+    };
+    let _ = stream
+        .write_all(head.as_bytes())
+        .and_then(|()| stream.write_all(body));
 }
 
 impl Drop for IamStub {

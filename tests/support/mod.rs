@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod fake_iam;
 pub mod harness;
 pub mod iam_stub;
 pub mod moto_peer;

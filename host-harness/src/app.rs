@@ -1,50 +1,102 @@
-//! Runs a parsed command line: builds the transport and the sandbox, runs the command, prints
-//! the summary or the error, and returns the exit code.
+//! Runs a parsed command line: reads the config file, resolves region, endpoints and
+//! credentials, builds the transport and the sandbox, runs the command, prints the summary or
+//! the error, and returns the exit code.
 
+use std::collections::HashMap;
+use std::ffi::OsString;
 use std::io::Write;
 use std::sync::Arc;
 
-use aws_credential_types::Credentials;
-
 use crate::cli::{CheckArgs, Cli, CollectArgs, Command, CommonArgs};
-use crate::credentials;
-use crate::endpoint::EndpointResolver;
-use crate::error::{exit, CredentialsError, RunError};
+use crate::config::{self, ConfigFile};
+use crate::credentials::{self, CredentialSource, Plan};
+use crate::endpoint::{EndpointResolver, Service};
+use crate::error::{exit, ConfigError, OutputError, RunError};
 use crate::logging::{LogLevel, Logger};
 use crate::output::NdjsonWriter;
 use crate::run;
-use crate::sandbox::{Imports, Runtime, Session, Settings};
+use crate::sandbox::{ImportRecorder, Imports, Runtime, Session};
 use crate::signing::Signer;
 use crate::transport::Transport;
 
-/// Runs `cli` with credentials from the environment, events and reports on stdout, and logs,
+/// Region used when neither `--region`, `AWS_REGION` nor the config file names one.
+pub const DEFAULT_REGION: &str = "us-east-1";
+
+/// Environment variable overriding the STS endpoint (the AWS SDKs' service-specific form).
+pub const ENDPOINT_URL_STS_VAR: &str = "AWS_ENDPOINT_URL_STS";
+
+type Lookup = dyn Fn(&str) -> Option<OsString> + Send + Sync;
+
+/// What the harness reads besides its flags: environment variables (credentials,
+/// `AWS_ENDPOINT_URL_STS`), and an optional recorder of the component's import calls.
+/// The binary uses [`HostEnv::process`]; tests build one from pairs, never touching the
+/// process environment.
+pub struct HostEnv {
+    lookup: Box<Lookup>,
+    /// When set, every import call of the component is recorded.
+    pub recorder: Option<Arc<ImportRecorder>>,
+}
+
+impl std::fmt::Debug for HostEnv {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HostEnv")
+            .field("recording", &self.recorder.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl HostEnv {
+    /// The process environment, no recorder.
+    pub fn process() -> HostEnv {
+        HostEnv {
+            lookup: Box::new(|name| std::env::var_os(name)),
+            recorder: None,
+        }
+    }
+
+    /// Exactly these variables, no recorder.
+    pub fn from_pairs(pairs: &[(&str, &str)]) -> HostEnv {
+        let vars: HashMap<String, OsString> = pairs
+            .iter()
+            .map(|(name, value)| ((*name).to_owned(), OsString::from(value)))
+            .collect();
+        HostEnv {
+            lookup: Box::new(move |name| vars.get(name).cloned()),
+            recorder: None,
+        }
+    }
+
+    /// Records the component's import calls into `recorder`.
+    pub fn with_recorder(mut self, recorder: Arc<ImportRecorder>) -> HostEnv {
+        self.recorder = Some(recorder);
+        self
+    }
+
+    /// A variable's value.
+    pub fn var(&self, name: &str) -> Option<OsString> {
+        (self.lookup)(name)
+    }
+}
+
+/// Runs `cli` with the process environment, events and reports on stdout, and logs,
 /// summary and errors on stderr. Returns the exit code (see [`crate::error`]).
 pub fn execute(cli: &Cli) -> u8 {
     let logger = |common: &CommonArgs| Arc::new(Logger::stderr(common.log_level, common.debug));
+    let env = HostEnv::process();
     match &cli.command {
-        Command::Collect(args) => collect(
-            args,
-            credentials::from_env(),
-            &mut std::io::stdout(),
-            logger(&args.common),
-        ),
-        Command::Check(args) => check(
-            args,
-            credentials::from_env(),
-            &mut std::io::stdout(),
-            logger(&args.common),
-        ),
+        Command::Collect(args) => collect(args, &env, &mut std::io::stdout(), logger(&args.common)),
+        Command::Check(args) => check(args, &env, &mut std::io::stdout(), logger(&args.common)),
     }
 }
 
 /// Runs `collect`: events go to `--output` or `stdout`; the summary and any error to `logger`.
 pub fn collect(
     args: &CollectArgs,
-    credentials: Result<Credentials, CredentialsError>,
+    env: &HostEnv,
     stdout: &mut dyn Write,
     logger: Arc<Logger>,
 ) -> u8 {
-    let prepared = match prepare(&args.common, credentials, &logger) {
+    let prepared = match prepare(&args.common, env, &logger) {
         Ok(prepared) => prepared,
         Err(error) => return report_error(&logger, &error),
     };
@@ -53,9 +105,7 @@ pub fn collect(
         mut session,
         transport,
     } = prepared;
-    let settings = Settings {
-        max_items: args.common.max_items,
-    };
+    let settings = args.common.settings();
     let result = match &args.output {
         Some(path) => match NdjsonWriter::open(Some(path)) {
             Ok(mut writer) => run::collect(&mut session, &transport, settings, &mut writer),
@@ -83,21 +133,14 @@ pub fn collect(
     }
 }
 
-/// Runs `check`: the report goes to `stdout` (table or JSON); errors to `logger`.
-pub fn check(
-    args: &CheckArgs,
-    credentials: Result<Credentials, CredentialsError>,
-    stdout: &mut dyn Write,
-    logger: Arc<Logger>,
-) -> u8 {
-    let result = prepare(&args.common, credentials, &logger).and_then(|mut prepared| {
-        run::check(
-            &mut prepared.session,
-            Settings {
-                max_items: args.common.max_items,
-            },
-        )
-    });
+/// Runs `check`: the report goes to `stdout` (table or JSON); errors to `logger`. With
+/// `--dry-run`, prints the resolved endpoints and auth method instead and sends nothing.
+pub fn check(args: &CheckArgs, env: &HostEnv, stdout: &mut dyn Write, logger: Arc<Logger>) -> u8 {
+    if args.dry_run {
+        return dry_run(args, env, stdout, &logger);
+    }
+    let result = prepare(&args.common, env, &logger)
+        .and_then(|mut prepared| run::check(&mut prepared.session, args.common.settings()));
     let report = match result {
         Ok(report) => report,
         Err(error) => return report_error(&logger, &error),
@@ -107,17 +150,85 @@ pub fn check(
     } else {
         run::render_check_table(&report)
     };
-    if let Err(error) = stdout
+    write_out(stdout, &text, &logger).unwrap_or_else(|| run::check_exit_code(&report))
+}
+
+/// `check --dry-run`: region, partition, IAM and STS endpoints with their signing regions,
+/// and the auth method (decided offline). Exit 0; 2 for an unusable configuration; 3 when no
+/// credentials are configured (the endpoints are printed all the same).
+fn dry_run(args: &CheckArgs, env: &HostEnv, stdout: &mut dyn Write, logger: &Logger) -> u8 {
+    let (endpoints, file) = match resolve_endpoints(&args.common, env, logger) {
+        Ok(resolved) => resolved,
+        Err(error) => return report_error(logger, &error),
+    };
+    let plan = credentials::plan(file.as_ref(), &|name| env.var(name))
+        .map_err(RunError::from)
+        .and_then(|plan| {
+            plan.validate(endpoints.partition())?;
+            Ok(plan)
+        });
+    let iam = endpoints.resolve(Service::Iam);
+    let sts = endpoints.resolve(Service::Sts);
+    let text = if args.json {
+        let mut json = serde_json::json!({
+            "region": endpoints.region(),
+            "partition": endpoints.partition().id,
+            "endpoints": {
+                "iam": { "url": iam.url, "signing_region": iam.signing_region },
+                "sts": { "url": sts.url, "signing_region": sts.signing_region },
+            },
+            "sent": false,
+        });
+        if let Ok(plan) = &plan {
+            json["auth"] = serde_json::json!({
+                "method": plan.method().name(),
+                "role_arn": plan.role_arn(),
+                "description": plan.describe(),
+            });
+        }
+        format!("{json}\n")
+    } else {
+        let auth = match &plan {
+            Ok(plan) => plan.describe(),
+            Err(_) => "none usable (see the error below)".to_owned(),
+        };
+        format!(
+            "region: {} (partition {})\n\
+             iam: {} (signing region {})\n\
+             sts: {} (signing region {})\n\
+             auth: {auth}\n\
+             dry run: nothing was sent\n",
+            endpoints.region(),
+            endpoints.partition().id,
+            iam.url,
+            iam.signing_region,
+            sts.url,
+            sts.signing_region,
+        )
+    };
+    if let Some(code) = write_out(stdout, &text, logger) {
+        return code;
+    }
+    match plan {
+        Ok(_) => exit::OK,
+        Err(error) => report_error(logger, &error),
+    }
+}
+
+/// Writes `text` to `stdout`; `Some(exit code)` when that fails.
+fn write_out(stdout: &mut dyn Write, text: &str, logger: &Logger) -> Option<u8> {
+    match stdout
         .write_all(text.as_bytes())
         .and_then(|()| stdout.flush())
     {
-        return report_error(&logger, &crate::error::OutputError::Write(error).into());
+        Ok(()) => None,
+        Err(error) => Some(report_error(logger, &OutputError::Write(error).into())),
     }
-    run::check_exit_code(&report)
 }
 
-/// Everything a command needs, built in order of the cheapest check first: region and
-/// endpoint (exit 2), credentials (exit 3), then compiling and instantiating (exit 2/6).
+/// Everything a command needs, built in order of the cheapest check first: config file,
+/// region and endpoints (exit 2), credentials (exit 3; for web identity the first
+/// AssumeRoleWithWebIdentity), then compiling and instantiating (exit 2/6).
 struct Prepared {
     /// Kept alive for its epoch ticker while the session runs.
     runtime: Runtime,
@@ -125,33 +236,70 @@ struct Prepared {
     transport: Arc<Transport>,
 }
 
-fn prepare(
+/// The config file (its warnings logged) and the endpoints of the region: `--region` (or
+/// `AWS_REGION`), else the file's `region`, else [`DEFAULT_REGION`].
+fn resolve_endpoints(
     common: &CommonArgs,
-    credentials: Result<Credentials, CredentialsError>,
-    logger: &Arc<Logger>,
-) -> Result<Prepared, RunError> {
-    let endpoints = EndpointResolver::new(&common.region, common.endpoint_url.as_deref())?;
-    let credentials = credentials?;
+    env: &HostEnv,
+    logger: &Logger,
+) -> Result<(EndpointResolver, Option<ConfigFile>), RunError> {
+    let file = common.config.as_deref().map(config::load).transpose()?;
+    for warning in file.iter().flat_map(|file| &file.warnings) {
+        logger.host(LogLevel::Warn, warning);
+    }
+    let region = common
+        .region
+        .as_deref()
+        .or(file.as_ref().and_then(|file| file.region.as_deref()))
+        .unwrap_or(DEFAULT_REGION);
+    let sts_override = env
+        .var(ENDPOINT_URL_STS_VAR)
+        .map(|url| url.to_string_lossy().into_owned())
+        .filter(|url| !url.trim().is_empty());
+    let endpoints = EndpointResolver::new(region, common.endpoint_url.as_deref())?
+        .with_sts_override(sts_override.as_deref())?;
+    Ok((endpoints, file))
+}
+
+fn prepare(common: &CommonArgs, env: &HostEnv, logger: &Arc<Logger>) -> Result<Prepared, RunError> {
+    let (endpoints, file) = resolve_endpoints(common, env, logger)?;
+    let component = common
+        .component
+        .as_deref()
+        .ok_or(ConfigError::MissingComponent)?;
+    let plan: Plan = credentials::plan(file.as_ref(), &|name| env.var(name))?;
+    plan.validate(endpoints.partition())?;
     if endpoints.is_overridden() {
         logger.host(
             LogLevel::Debug,
             &format!(
-                "sending every call to {}",
-                endpoints.resolve(crate::endpoint::Service::Iam).url
+                "sending IAM calls to {} and STS calls to {}",
+                endpoints.resolve(Service::Iam).url,
+                endpoints.resolve(Service::Sts).url
             ),
         );
     }
+    logger.host(
+        LogLevel::Debug,
+        &format!("credentials: {}", plan.describe()),
+    );
+    let config = common.transport_config();
+    let source = CredentialSource::from_plan(plan, &endpoints, &config, logger.clone())?;
+    // Fail before compiling anything when the credentials cannot be had (for web identity
+    // this is the first AssumeRoleWithWebIdentity; later calls reuse or refresh the result).
+    source.credentials()?;
     let transport = Arc::new(Transport::new(
-        Signer::new(credentials),
+        Signer::from_source(Arc::new(source)),
         endpoints,
-        common.transport_config(),
+        config,
         logger.clone(),
     ));
-    let runtime = Runtime::load(&common.component)?;
+    let runtime = Runtime::load(component)?;
     let session = runtime.instantiate(
         Imports {
             transport: transport.clone(),
             logger: logger.clone(),
+            recorder: env.recorder.clone(),
         },
         common.sandbox_limits(),
     )?;

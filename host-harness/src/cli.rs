@@ -6,7 +6,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 
 use crate::logging::LogLevel;
-use crate::sandbox::SandboxLimits;
+use crate::sandbox::{SandboxLimits, Settings};
 use crate::transport::TransportConfig;
 
 const MIB: u64 = 1024 * 1024;
@@ -14,8 +14,11 @@ const MIB: u64 = 1024 * 1024;
 /// Runs the aws-iam-users WebAssembly component: the host holds the AWS credentials, signs
 /// and sends the component's IAM calls, sandboxes it, and writes its OCSF events.
 ///
-/// Credentials come from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and, for temporary
-/// credentials, AWS_SESSION_TOKEN. The component never sees them.
+/// Credentials, first match wins: the --config file (access_key_id + secret_access_key, or
+/// role_arn + web_identity_token_file); AWS_ACCESS_KEY_ID + AWS_SECRET_ACCESS_KEY (+
+/// AWS_SESSION_TOKEN); AWS_ROLE_ARN + AWS_WEB_IDENTITY_TOKEN_FILE (+ AWS_ROLE_SESSION_NAME), a
+/// role assumed with STS AssumeRoleWithWebIdentity and refreshed before it expires. The
+/// component never sees a secret.
 ///
 /// Exit codes: 0 ok, 1 internal error, 2 usage or configuration, 3 credentials or
 /// authorisation (missing keys, rejected signature, access denied), 4 partial (some fields or
@@ -65,6 +68,12 @@ pub struct CheckArgs {
     #[arg(long)]
     pub json: bool,
 
+    /// Send nothing: print the IAM and STS endpoints and signing regions of the region, and
+    /// the auth method that would be used (no secret is resolved over the network), then
+    /// exit 0. Needs no --component.
+    #[arg(long)]
+    pub dry_run: bool,
+
     /// Component, connection, logging and limits.
     #[command(flatten)]
     pub common: CommonArgs,
@@ -74,28 +83,43 @@ pub struct CheckArgs {
 #[derive(Debug, Args)]
 pub struct CommonArgs {
     /// The aws-iam-users component to run (a wasm32-wasip2 component, e.g.
-    /// target/guest/wasm32-wasip2/release/aws_iam_users.wasm).
+    /// target/guest/wasm32-wasip2/release/aws_iam_users.wasm). Required, except for
+    /// `check --dry-run`.
     #[arg(long, value_name = "PATH")]
-    pub component: PathBuf,
+    pub component: Option<PathBuf>,
+
+    /// Connector configuration file (TOML): region, and either role_arn (+
+    /// web_identity_token_file, role_session_name) or access_key_id + secret_access_key. Its
+    /// credentials come before the environment's; keep it private (chmod 600) if it holds a
+    /// secret.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
 
     /// Send every AWS call to URL instead of the partition's endpoints, e.g. a local moto at
     /// http://127.0.0.1:5055. Plain http is accepted only for loopback hosts. Calls are still
-    /// signed for the region's partition (IAM in us-east-1 for aws).
+    /// signed for the region's partition (IAM in us-east-1 for aws). AWS_ENDPOINT_URL_STS, when
+    /// set, replaces it for STS (GetCallerIdentity, AssumeRoleWithWebIdentity).
     #[arg(long, env = "AWS_ENDPOINT_URL", value_name = "URL")]
     pub endpoint_url: Option<String>,
 
-    /// AWS region. Selects the partition (aws, aws-cn, aws-us-gov) and the STS endpoint.
-    #[arg(
-        long,
-        env = "AWS_REGION",
-        value_name = "REGION",
-        default_value = "us-east-1"
-    )]
-    pub region: String,
+    /// AWS region [default: the config file's region, else us-east-1]. Selects the
+    /// partition (aws, aws-cn, aws-us-gov), its IAM endpoint and the regional STS endpoint.
+    #[arg(long, env = "AWS_REGION", value_name = "REGION")]
+    pub region: Option<String>,
 
     /// MaxItems of every IAM List* call, and users per page (1 to 1000).
     #[arg(long, value_name = "N", default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub max_items: u32,
+
+    /// Attempts per IAM call, the first included (1 to 10; 1 = never retry). Throttling,
+    /// HTTP 5xx, timeouts and dropped connections are retried with full-jitter backoff.
+    #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=10))]
+    pub max_attempts: u32,
+
+    /// Base of the retry backoff in ms (0 to 20000); the wait before retry n is random up to
+    /// base × 2^(n-1), at most 20 s, or what the server's Retry-After asks.
+    #[arg(long, value_name = "MS", default_value_t = 1000, value_parser = clap::value_parser!(u32).range(0..=20_000))]
+    pub retry_base_ms: u32,
 
     /// Most HTTP calls in flight at once when the component sends a batch (1 to 64).
     #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..=64))]
@@ -105,8 +129,8 @@ pub struct CommonArgs {
     #[arg(long, value_name = "LEVEL", value_enum, default_value_t = LogLevel::Info)]
     pub log_level: LogLevel,
 
-    /// Log each HTTP call to stderr: action, service, endpoint host, status, duration in ms.
-    /// Never headers or bodies.
+    /// Log each HTTP call to stderr (STS AssumeRoleWithWebIdentity included): action, service,
+    /// endpoint host, status, duration in ms. Never headers, bodies or tokens.
     #[arg(long)]
     pub debug: bool,
 
@@ -142,6 +166,15 @@ pub struct LimitArgs {
 }
 
 impl CommonArgs {
+    /// The component settings these flags select.
+    pub fn settings(&self) -> Settings {
+        Settings {
+            max_items: self.max_items,
+            max_attempts: self.max_attempts,
+            retry_base_ms: self.retry_base_ms,
+        }
+    }
+
     /// The transport limits these flags select.
     pub fn transport_config(&self) -> TransportConfig {
         TransportConfig {
@@ -214,6 +247,29 @@ mod tests {
             panic!("check expected")
         };
         assert!(args.json);
+        assert!(!args.dry_run);
         assert_eq!(args.common.log_level, LogLevel::Debug);
+        assert_eq!(args.common.component, Some(PathBuf::from("x.wasm")));
+    }
+
+    #[test]
+    fn dry_run_and_config_parse_without_a_component() {
+        let cli = Cli::try_parse_from([
+            "host-harness",
+            "check",
+            "--dry-run",
+            "--config",
+            "connector.toml",
+            "--region",
+            "cn-north-1",
+        ])
+        .unwrap();
+        let Command::Check(args) = cli.command else {
+            panic!("check expected")
+        };
+        assert!(args.dry_run);
+        assert_eq!(args.common.component, None);
+        assert_eq!(args.common.config, Some(PathBuf::from("connector.toml")));
+        assert_eq!(args.common.region.as_deref(), Some("cn-north-1"));
     }
 }

@@ -1,14 +1,35 @@
-//! Static AWS credentials from the environment.
+//! AWS credentials: where they come from, and the cache every signed call goes through.
 //!
-//! Reads `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` and the optional `AWS_SESSION_TOKEN` into
-//! an [`aws_credential_types::Credentials`], whose `Debug` redacts the secret and omits the
-//! token. The values go only to the signer: never into errors, logs or the component.
+//! Resolution order (the AWS SDKs' order, first match wins; nothing is guessed past it — no
+//! profile files, no IMDS, no container endpoint):
+//! 1. the config file (`--config FILE`): `access_key_id` + `secret_access_key`, or `role_arn`
+//!    (+ `web_identity_token_file`, `role_session_name`);
+//! 2. `AWS_ACCESS_KEY_ID` + `AWS_SECRET_ACCESS_KEY` (+ `AWS_SESSION_TOKEN`);
+//! 3. `AWS_ROLE_ARN` + `AWS_WEB_IDENTITY_TOKEN_FILE` (+ `AWS_ROLE_SESSION_NAME`): a role assumed
+//!    with STS AssumeRoleWithWebIdentity ([`crate::web_identity`]).
+//!
+//! [`plan`] decides which, without touching the network (`check --dry-run` prints it);
+//! [`CredentialSource`] then yields credentials for every signed call: static keys as they are,
+//! assumed-role credentials from a cache refreshed [`REFRESH_BUFFER`] before they expire, so a
+//! long run never signs with expired credentials. Secrets go only to the signer: never into
+//! errors, logs or the component; each is registered with [`crate::redact`] as it is read.
 
 use std::ffi::OsString;
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
 
+use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
 use aws_credential_types::Credentials;
 
-use crate::error::CredentialsError;
+use crate::config::{ConfigFile, FileAuth};
+use crate::endpoint::{EndpointResolver, Partition, Service};
+use crate::error::{ConfigError, CredentialsError};
+use crate::logging::{LogLevel, Logger};
+use crate::transport::TransportConfig;
+use crate::web_identity::{self, WebIdentityProvider};
 
 /// Environment variable holding the access key id.
 pub const ACCESS_KEY_ID_VAR: &str = "AWS_ACCESS_KEY_ID";
@@ -16,32 +37,306 @@ pub const ACCESS_KEY_ID_VAR: &str = "AWS_ACCESS_KEY_ID";
 pub const SECRET_ACCESS_KEY_VAR: &str = "AWS_SECRET_ACCESS_KEY";
 /// Environment variable holding the session token of temporary credentials (optional).
 pub const SESSION_TOKEN_VAR: &str = "AWS_SESSION_TOKEN";
+/// Environment variable naming the role to assume with web identity.
+pub const ROLE_ARN_VAR: &str = "AWS_ROLE_ARN";
+/// Environment variable naming the OIDC token file.
+pub const TOKEN_FILE_VAR: &str = "AWS_WEB_IDENTITY_TOKEN_FILE";
+/// Environment variable naming the role session (optional).
+pub const SESSION_NAME_VAR: &str = "AWS_ROLE_SESSION_NAME";
 
-/// Provider name recorded in the credentials (shows in their redacted `Debug`).
-const PROVIDER_NAME: &str = "environment";
+/// Assumed-role credentials are refreshed when they expire within this long. Five minutes:
+/// longer than any single call (the per-call timeout is at most an hour only if raised by
+/// hand; 60 s by default), short against STS's shortest session (15 min), and it leaves
+/// room to retry a refresh that fails while the current credentials still work.
+pub const REFRESH_BUFFER: Duration = Duration::from_secs(300);
 
-/// Reads credentials from the process environment.
+/// Provider name recorded in credentials read from the environment.
+const ENV_PROVIDER_NAME: &str = "environment";
+
+/// How the host obtains its credentials (WIT `auth-method`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthMethod {
+    /// Static access key id and secret (optionally with a session token).
+    AccessKeys,
+    /// A role assumed with an OIDC token (STS AssumeRoleWithWebIdentity).
+    WebIdentityRole,
+}
+
+impl AuthMethod {
+    /// `access-keys` or `web-identity-role`.
+    pub fn name(self) -> &'static str {
+        match self {
+            AuthMethod::AccessKeys => "access-keys",
+            AuthMethod::WebIdentityRole => "web-identity-role",
+        }
+    }
+}
+
+impl fmt::Display for AuthMethod {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Where the chosen credentials were configured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// `--config FILE`.
+    ConfigFile,
+    /// The process environment.
+    Environment,
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Origin::ConfigFile => "config file",
+            Origin::Environment => "environment",
+        })
+    }
+}
+
+/// What web identity needs: the role, the token file (read at every refresh: the issuer
+/// rotates it), and the session name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebIdentitySettings {
+    /// The role to assume.
+    pub role_arn: String,
+    /// The OIDC token file.
+    pub token_file: PathBuf,
+    /// The role session name (shows in the assumed-role ARN and CloudTrail).
+    pub session_name: String,
+}
+
+/// The credentials that would be used, decided without any network call. `Debug` shows no
+/// secret.
+#[derive(Debug, Clone)]
+pub enum Plan {
+    /// Static keys.
+    AccessKeys {
+        /// The keys (secret redacted by their `Debug`).
+        credentials: Credentials,
+        /// Where they were configured.
+        origin: Origin,
+    },
+    /// A web identity role.
+    WebIdentity {
+        /// Role, token file, session name.
+        settings: WebIdentitySettings,
+        /// Where they were configured.
+        origin: Origin,
+    },
+}
+
+impl Plan {
+    /// The auth method.
+    pub fn method(&self) -> AuthMethod {
+        match self {
+            Plan::AccessKeys { .. } => AuthMethod::AccessKeys,
+            Plan::WebIdentity { .. } => AuthMethod::WebIdentityRole,
+        }
+    }
+
+    /// The role ARN, for web identity.
+    pub fn role_arn(&self) -> Option<&str> {
+        match self {
+            Plan::AccessKeys { .. } => None,
+            Plan::WebIdentity { settings, .. } => Some(&settings.role_arn),
+        }
+    }
+
+    /// One line for `check --dry-run`, without a secret: e.g.
+    /// `access-keys from the environment (key id ****************WXYZ, with session token)` or
+    /// `web-identity-role from the config file (role arn:…, token file /t, session s)`.
+    pub fn describe(&self) -> String {
+        match self {
+            Plan::AccessKeys {
+                credentials,
+                origin,
+            } => format!(
+                "{} from the {origin} (key id {}{})",
+                self.method(),
+                masked_key_id(credentials.access_key_id()),
+                if credentials.session_token().is_some() {
+                    ", with session token"
+                } else {
+                    ""
+                }
+            ),
+            Plan::WebIdentity { settings, origin } => format!(
+                "{} from the {origin} (role {}, token file {}, session {})",
+                self.method(),
+                settings.role_arn,
+                settings.token_file.display(),
+                settings.session_name
+            ),
+        }
+    }
+
+    /// Checks what can be checked offline: a role ARN's shape and that it belongs to the
+    /// region's partition (an `arn:aws-cn:…` role cannot be assumed through `sts.us-east-1`).
+    ///
+    /// Errors: [`ConfigError::InvalidRoleArn`].
+    pub fn validate(&self, partition: &Partition) -> Result<(), ConfigError> {
+        match self.role_arn() {
+            Some(arn) => validate_role_arn(arn, partition),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Shows only the last four characters of an access key id, like `aws configure list`.
+fn masked_key_id(id: &str) -> String {
+    let tail: String = id
+        .chars()
+        .rev()
+        .take(4)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    format!("{}{tail}", "*".repeat(id.chars().count().saturating_sub(4)))
+}
+
+/// Checks `arn:<partition>:iam::<12-digit account>:role/<path/name>` and the partition.
+pub fn validate_role_arn(arn: &str, partition: &Partition) -> Result<(), ConfigError> {
+    let invalid = |reason: String| ConfigError::InvalidRoleArn {
+        arn: arn.to_owned(),
+        reason,
+    };
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let well_formed = parts.len() == 6
+        && parts[0] == "arn"
+        && parts[2] == "iam"
+        && parts[3].is_empty()
+        && parts[4].len() == 12
+        && parts[4].bytes().all(|b| b.is_ascii_digit())
+        && parts[5]
+            .strip_prefix("role/")
+            .is_some_and(|n| !n.is_empty());
+    if !well_formed {
+        return Err(invalid(
+            "expected arn:<partition>:iam::<12-digit account id>:role/<name>".into(),
+        ));
+    }
+    if parts[1] != partition.id {
+        return Err(invalid(format!(
+            "the role is in partition {} but the region is in partition {}",
+            parts[1], partition.id
+        )));
+    }
+    Ok(())
+}
+
+/// Decides which credentials to use, in the order of the module documentation, reading
+/// variables through `lookup` (tests pass a map; the binary the process environment).
+///
+/// Errors: [`CredentialsError::NotFound`] when nothing is configured; `Missing`, `Empty`,
+/// `NotUnicode`, `InvalidCharacters` for half-configured or unusable variables;
+/// `NoTokenFile` when the config file names a role but no token file is known.
+pub fn plan(
+    file: Option<&ConfigFile>,
+    lookup: &dyn Fn(&str) -> Option<OsString>,
+) -> Result<Plan, CredentialsError> {
+    match file.and_then(|file| file.auth.as_ref()) {
+        Some(FileAuth::AccessKeys(credentials)) => {
+            return Ok(Plan::AccessKeys {
+                credentials: credentials.clone(),
+                origin: Origin::ConfigFile,
+            })
+        }
+        Some(FileAuth::WebIdentity {
+            role_arn,
+            token_file,
+            session_name,
+        }) => {
+            let token_file = match token_file {
+                Some(path) => path.clone(),
+                None => optional(lookup, TOKEN_FILE_VAR)?
+                    .map(PathBuf::from)
+                    .ok_or(CredentialsError::NoTokenFile)?,
+            };
+            let session_name = match session_name {
+                Some(name) => name.clone(),
+                None => session_name_from(lookup)?,
+            };
+            return Ok(Plan::WebIdentity {
+                settings: WebIdentitySettings {
+                    role_arn: role_arn.clone(),
+                    token_file,
+                    session_name,
+                },
+                origin: Origin::ConfigFile,
+            });
+        }
+        None => {}
+    }
+    if lookup(ACCESS_KEY_ID_VAR).is_some() || lookup(SECRET_ACCESS_KEY_VAR).is_some() {
+        return Ok(Plan::AccessKeys {
+            credentials: from_lookup(lookup)?,
+            origin: Origin::Environment,
+        });
+    }
+    let role_arn = optional(lookup, ROLE_ARN_VAR)?;
+    let token_file = optional(lookup, TOKEN_FILE_VAR)?;
+    match (role_arn, token_file) {
+        (Some(role_arn), Some(token_file)) => Ok(Plan::WebIdentity {
+            settings: WebIdentitySettings {
+                role_arn,
+                token_file: PathBuf::from(token_file),
+                session_name: session_name_from(lookup)?,
+            },
+            origin: Origin::Environment,
+        }),
+        (Some(_), None) => Err(CredentialsError::Missing {
+            variable: TOKEN_FILE_VAR,
+            companion: ROLE_ARN_VAR,
+        }),
+        (None, Some(_)) => Err(CredentialsError::Missing {
+            variable: ROLE_ARN_VAR,
+            companion: TOKEN_FILE_VAR,
+        }),
+        (None, None) => Err(CredentialsError::NotFound),
+    }
+}
+
+/// `AWS_ROLE_SESSION_NAME`, else `aws-iam-users-<ms since the epoch>` (the SDKs' scheme).
+fn session_name_from(
+    lookup: &dyn Fn(&str) -> Option<OsString>,
+) -> Result<String, CredentialsError> {
+    Ok(optional(lookup, SESSION_NAME_VAR)?.unwrap_or_else(|| {
+        let ms = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_millis();
+        format!("aws-iam-users-{ms}")
+    }))
+}
+
+/// Reads static keys from the process environment. Same errors as [`from_lookup`].
+pub fn from_env() -> Result<Credentials, CredentialsError> {
+    from_lookup(&|name| std::env::var_os(name))
+}
+
+/// Reads `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` and the optional `AWS_SESSION_TOKEN`
+/// through `lookup` (a variable name → value function).
 ///
 /// Errors: [`CredentialsError::Missing`] when the key id or secret is unset,
 /// [`CredentialsError::Empty`] when one is blank, [`CredentialsError::NotUnicode`],
 /// [`CredentialsError::InvalidCharacters`] when the key id or token is not visible ASCII.
 /// An empty `AWS_SESSION_TOKEN` counts as unset.
-pub fn from_env() -> Result<Credentials, CredentialsError> {
-    from_lookup(|name| std::env::var_os(name))
-}
-
-/// Reads credentials through `lookup` (a variable name → value function), so tests need not
-/// touch the process environment. Same errors as [`from_env`].
 pub fn from_lookup(
-    lookup: impl Fn(&str) -> Option<OsString>,
+    lookup: &dyn Fn(&str) -> Option<OsString>,
 ) -> Result<Credentials, CredentialsError> {
-    let access_key_id = required(&lookup, ACCESS_KEY_ID_VAR)?;
-    let secret_access_key = required(&lookup, SECRET_ACCESS_KEY_VAR)?;
-    let session_token = optional(&lookup, SESSION_TOKEN_VAR)?;
+    let access_key_id = required(lookup, ACCESS_KEY_ID_VAR, SECRET_ACCESS_KEY_VAR)?;
+    let secret_access_key = required(lookup, SECRET_ACCESS_KEY_VAR, ACCESS_KEY_ID_VAR)?;
+    let session_token = optional(lookup, SESSION_TOKEN_VAR)?;
+    crate::redact::register(&secret_access_key);
     // Both travel in HTTP headers: anything but visible ASCII (a stray newline or space from a
     // copy-paste) would make the request unsendable.
     header_safe(&access_key_id, ACCESS_KEY_ID_VAR)?;
     if let Some(token) = &session_token {
+        crate::redact::register(token);
         header_safe(token, SESSION_TOKEN_VAR)?;
     }
     Ok(Credentials::new(
@@ -49,16 +344,20 @@ pub fn from_lookup(
         secret_access_key,
         session_token,
         None,
-        PROVIDER_NAME,
+        ENV_PROVIDER_NAME,
     ))
 }
 
 fn required(
-    lookup: &impl Fn(&str) -> Option<OsString>,
+    lookup: &dyn Fn(&str) -> Option<OsString>,
     variable: &'static str,
+    companion: &'static str,
 ) -> Result<String, CredentialsError> {
     let value = lookup(variable)
-        .ok_or(CredentialsError::Missing { variable })?
+        .ok_or(CredentialsError::Missing {
+            variable,
+            companion,
+        })?
         .into_string()
         .map_err(|_| CredentialsError::NotUnicode { variable })?;
     if value.trim().is_empty() {
@@ -76,8 +375,9 @@ fn header_safe(value: &str, variable: &'static str) -> Result<(), CredentialsErr
     }
 }
 
+/// A variable's value; unset and empty are both `None`.
 fn optional(
-    lookup: &impl Fn(&str) -> Option<OsString>,
+    lookup: &dyn Fn(&str) -> Option<OsString>,
     variable: &'static str,
 ) -> Result<Option<String>, CredentialsError> {
     match lookup(variable) {
@@ -86,15 +386,207 @@ fn optional(
             let value = value
                 .into_string()
                 .map_err(|_| CredentialsError::NotUnicode { variable })?;
-            Ok(if value.is_empty() { None } else { Some(value) })
+            Ok(if value.trim().is_empty() {
+                None
+            } else {
+                Some(value)
+            })
         }
     }
+}
+
+/// Yields the credentials for each signed call. Its `Debug` shows the method and role only.
+pub struct CredentialSource {
+    method: AuthMethod,
+    role_arn: Option<String>,
+    inner: Inner,
+}
+
+enum Inner {
+    Fixed(Credentials),
+    Refreshing(Refreshing),
+}
+
+/// A provider behind a cache, driven by a small runtime of its own.
+struct Refreshing {
+    provider: SharedCredentialsProvider,
+    runtime: tokio::runtime::Runtime,
+    cache: Mutex<Option<Credentials>>,
+    buffer: Duration,
+    fetches: AtomicU64,
+    logger: Arc<Logger>,
+}
+
+impl fmt::Debug for CredentialSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CredentialSource")
+            .field("method", &self.method)
+            .field("role_arn", &self.role_arn)
+            .finish_non_exhaustive()
+    }
+}
+
+impl CredentialSource {
+    /// Static credentials, used as they are.
+    pub fn fixed(credentials: Credentials) -> CredentialSource {
+        crate::redact::register(credentials.secret_access_key());
+        if let Some(token) = credentials.session_token() {
+            crate::redact::register(token);
+        }
+        CredentialSource {
+            method: AuthMethod::AccessKeys,
+            role_arn: None,
+            inner: Inner::Fixed(credentials),
+        }
+    }
+
+    /// Credentials from `provider`, cached and refreshed `buffer` before they expire.
+    /// Builds a one-worker tokio runtime to drive the provider.
+    ///
+    /// Errors: [`CredentialsError::Unavailable`] when the runtime cannot start.
+    pub fn refreshing(
+        method: AuthMethod,
+        role_arn: Option<String>,
+        provider: impl ProvideCredentials + 'static,
+        buffer: Duration,
+        logger: Arc<Logger>,
+    ) -> Result<CredentialSource, CredentialsError> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("aws-credentials")
+            .enable_all()
+            .build()
+            .map_err(|e| {
+                CredentialsError::Unavailable(format!("cannot start the credentials runtime: {e}"))
+            })?;
+        Ok(CredentialSource {
+            method,
+            role_arn,
+            inner: Inner::Refreshing(Refreshing {
+                provider: SharedCredentialsProvider::new(provider),
+                runtime,
+                cache: Mutex::new(None),
+                buffer,
+                fetches: AtomicU64::new(0),
+                logger,
+            }),
+        })
+    }
+
+    /// The source for `plan`: static keys, or a web identity provider whose STS endpoint is
+    /// `endpoints`' (the partition's, or the override), refreshed [`REFRESH_BUFFER`] early.
+    ///
+    /// Errors: as [`CredentialSource::refreshing`].
+    pub fn from_plan(
+        plan: Plan,
+        endpoints: &EndpointResolver,
+        config: &TransportConfig,
+        logger: Arc<Logger>,
+    ) -> Result<CredentialSource, CredentialsError> {
+        match plan {
+            Plan::AccessKeys { credentials, .. } => Ok(CredentialSource::fixed(credentials)),
+            Plan::WebIdentity { settings, .. } => {
+                let role_arn = settings.role_arn.clone();
+                let provider = WebIdentityProvider::new(
+                    settings,
+                    endpoints.resolve(Service::Sts),
+                    config,
+                    logger.clone(),
+                );
+                CredentialSource::refreshing(
+                    AuthMethod::WebIdentityRole,
+                    Some(role_arn),
+                    provider,
+                    REFRESH_BUFFER,
+                    logger,
+                )
+            }
+        }
+    }
+
+    /// The auth method.
+    pub fn method(&self) -> AuthMethod {
+        self.method
+    }
+
+    /// The assumed role, for web identity.
+    pub fn role_arn(&self) -> Option<&str> {
+        self.role_arn.as_deref()
+    }
+
+    /// How many times the provider was asked for credentials (0 for static keys).
+    pub fn fetches(&self) -> u64 {
+        match &self.inner {
+            Inner::Fixed(_) => 0,
+            Inner::Refreshing(refreshing) => refreshing.fetches.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Credentials valid for at least the refresh buffer: the cached ones, or fresh ones from
+    /// the provider (one refresh at a time; concurrent callers wait for it). When a refresh
+    /// fails while the cached credentials have not expired yet, those are used and a warning
+    /// is logged. Must not be called from inside an async runtime.
+    ///
+    /// Errors: the provider's ([`CredentialsError::Rejected`], `Unavailable`, `TokenFile`).
+    pub fn credentials(&self) -> Result<Credentials, CredentialsError> {
+        let refreshing = match &self.inner {
+            Inner::Fixed(credentials) => return Ok(credentials.clone()),
+            Inner::Refreshing(refreshing) => refreshing,
+        };
+        let mut cache = refreshing
+            .cache
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let now = SystemTime::now();
+        if let Some(cached) = cache.as_ref() {
+            if valid_at(cached, now + refreshing.buffer) {
+                return Ok(cached.clone());
+            }
+        }
+        refreshing.fetches.fetch_add(1, Ordering::Relaxed);
+        match refreshing
+            .runtime
+            .block_on(refreshing.provider.provide_credentials())
+        {
+            Ok(fresh) => {
+                crate::redact::register(fresh.secret_access_key());
+                if let Some(token) = fresh.session_token() {
+                    crate::redact::register(token);
+                }
+                *cache = Some(fresh.clone());
+                Ok(fresh)
+            }
+            Err(error) => {
+                let error = web_identity::into_credentials_error(&error);
+                match cache.as_ref() {
+                    Some(cached) if valid_at(cached, now) => {
+                        refreshing.logger.host(
+                            LogLevel::Warn,
+                            &format!(
+                                "refreshing credentials failed ({error}); using the current ones \
+                                 until they expire"
+                            ),
+                        );
+                        Ok(cached.clone())
+                    }
+                    _ => Err(error),
+                }
+            }
+        }
+    }
+}
+
+/// Whether `credentials` are still valid at `at` (credentials without expiry always are).
+fn valid_at(credentials: &Credentials, at: SystemTime) -> bool {
+    credentials.expiry().is_none_or(|expiry| expiry > at)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_support::{CANARY_SECRET, CANARY_TOKEN};
+    use crate::endpoint::PARTITIONS;
+    use crate::test_support::{SharedBuffer, CANARY_SECRET, CANARY_TOKEN};
+    use aws_credential_types::provider::{error::CredentialsError as AwsError, future};
 
     fn env(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<OsString> {
         move |name| {
@@ -105,9 +597,18 @@ mod tests {
         }
     }
 
+    fn file(auth: Option<FileAuth>) -> ConfigFile {
+        ConfigFile {
+            path: "c.toml".into(),
+            region: None,
+            auth,
+            warnings: Vec::new(),
+        }
+    }
+
     #[test]
     fn reads_keys_and_token() {
-        let creds = from_lookup(env(&[
+        let creds = from_lookup(&env(&[
             (ACCESS_KEY_ID_VAR, "AKIDEXAMPLE"),
             (SECRET_ACCESS_KEY_VAR, CANARY_SECRET),
             (SESSION_TOKEN_VAR, CANARY_TOKEN),
@@ -121,19 +622,21 @@ mod tests {
     #[test]
     fn missing_and_empty_are_errors_and_empty_token_is_none() {
         assert_eq!(
-            from_lookup(env(&[(SECRET_ACCESS_KEY_VAR, "x")])).unwrap_err(),
+            from_lookup(&env(&[(SECRET_ACCESS_KEY_VAR, "x")])).unwrap_err(),
             CredentialsError::Missing {
-                variable: ACCESS_KEY_ID_VAR
+                variable: ACCESS_KEY_ID_VAR,
+                companion: SECRET_ACCESS_KEY_VAR
             }
         );
         assert_eq!(
-            from_lookup(env(&[(ACCESS_KEY_ID_VAR, "AKID")])).unwrap_err(),
+            from_lookup(&env(&[(ACCESS_KEY_ID_VAR, "AKID")])).unwrap_err(),
             CredentialsError::Missing {
-                variable: SECRET_ACCESS_KEY_VAR
+                variable: SECRET_ACCESS_KEY_VAR,
+                companion: ACCESS_KEY_ID_VAR
             }
         );
         assert_eq!(
-            from_lookup(env(&[
+            from_lookup(&env(&[
                 (ACCESS_KEY_ID_VAR, "AKID"),
                 (SECRET_ACCESS_KEY_VAR, " ")
             ]))
@@ -143,7 +646,7 @@ mod tests {
             }
         );
         assert_eq!(
-            from_lookup(env(&[
+            from_lookup(&env(&[
                 (ACCESS_KEY_ID_VAR, ""),
                 (SECRET_ACCESS_KEY_VAR, "s")
             ]))
@@ -153,7 +656,7 @@ mod tests {
             }
         );
         assert_eq!(
-            from_lookup(env(&[
+            from_lookup(&env(&[
                 (ACCESS_KEY_ID_VAR, "AKID"),
                 (SECRET_ACCESS_KEY_VAR, "s"),
                 (SESSION_TOKEN_VAR, "token\r\n")
@@ -164,7 +667,7 @@ mod tests {
             }
         );
         assert_eq!(
-            from_lookup(env(&[
+            from_lookup(&env(&[
                 (ACCESS_KEY_ID_VAR, "AKID "),
                 (SECRET_ACCESS_KEY_VAR, "s")
             ]))
@@ -173,7 +676,7 @@ mod tests {
                 variable: ACCESS_KEY_ID_VAR
             }
         );
-        let creds = from_lookup(env(&[
+        let creds = from_lookup(&env(&[
             (ACCESS_KEY_ID_VAR, "AKID"),
             (SECRET_ACCESS_KEY_VAR, "s"),
             (SESSION_TOKEN_VAR, ""),
@@ -184,16 +687,259 @@ mod tests {
 
     #[test]
     fn debug_never_shows_secret_or_token() {
-        let creds = from_lookup(env(&[
+        let creds = from_lookup(&env(&[
             (ACCESS_KEY_ID_VAR, "AKIDEXAMPLE"),
             (SECRET_ACCESS_KEY_VAR, CANARY_SECRET),
             (SESSION_TOKEN_VAR, CANARY_TOKEN),
         ]))
         .unwrap();
-        let debug = format!("{creds:?} {creds:#?}");
+        let plan = Plan::AccessKeys {
+            credentials: creds.clone(),
+            origin: Origin::Environment,
+        };
+        let source = CredentialSource::fixed(creds.clone());
+        let debug = format!(
+            "{creds:?} {creds:#?} {plan:?} {source:?} {}",
+            plan.describe()
+        );
         assert!(
             !debug.contains(CANARY_SECRET) && !debug.contains("CANARY"),
             "{debug}"
+        );
+    }
+
+    #[test]
+    fn resolution_order_file_then_keys_then_web_identity() {
+        let everything = env(&[
+            (ACCESS_KEY_ID_VAR, "AKIDENV"),
+            (SECRET_ACCESS_KEY_VAR, "env-secret-value"),
+            (ROLE_ARN_VAR, "arn:aws:iam::123456789012:role/env-role"),
+            (TOKEN_FILE_VAR, "/env/token"),
+            (SESSION_NAME_VAR, "env-session"),
+        ]);
+        // 1. The config file wins over everything in the environment.
+        let from_file = plan(
+            Some(&file(Some(FileAuth::AccessKeys(Credentials::new(
+                "AKIDFILE",
+                "file-secret",
+                None,
+                None,
+                "t",
+            ))))),
+            &everything,
+        )
+        .unwrap();
+        assert_eq!(
+            from_file.describe(),
+            "access-keys from the config file (key id ****FILE)"
+        );
+        let role_file = plan(
+            Some(&file(Some(FileAuth::WebIdentity {
+                role_arn: "arn:aws:iam::123456789012:role/file-role".into(),
+                token_file: None,
+                session_name: None,
+            }))),
+            &everything,
+        )
+        .unwrap();
+        assert_eq!(
+            role_file.describe(),
+            "web-identity-role from the config file (role \
+             arn:aws:iam::123456789012:role/file-role, token file /env/token, session env-session)"
+        );
+        // 2. Environment keys win over web identity variables.
+        let keys = plan(Some(&file(None)), &everything).unwrap();
+        assert_eq!(keys.method(), AuthMethod::AccessKeys);
+        assert_eq!(
+            keys.describe(),
+            "access-keys from the environment (key id ***DENV)"
+        );
+        // 3. Web identity.
+        let role = plan(
+            None,
+            &env(&[
+                (ROLE_ARN_VAR, "arn:aws:iam::123456789012:role/env-role"),
+                (TOKEN_FILE_VAR, "/env/token"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(role.method(), AuthMethod::WebIdentityRole);
+        assert_eq!(
+            role.role_arn(),
+            Some("arn:aws:iam::123456789012:role/env-role")
+        );
+        let Plan::WebIdentity { settings, origin } = role else {
+            panic!()
+        };
+        assert_eq!(origin, Origin::Environment);
+        assert!(
+            settings.session_name.starts_with("aws-iam-users-"),
+            "{settings:?}"
+        );
+    }
+
+    #[test]
+    fn nothing_or_half_configured() {
+        assert_eq!(
+            plan(None, &env(&[])).unwrap_err(),
+            CredentialsError::NotFound
+        );
+        assert_eq!(
+            CredentialsError::NotFound.to_string(),
+            "no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and \
+             AWS_SESSION_TOKEN for temporary credentials), or AWS_ROLE_ARN and \
+             AWS_WEB_IDENTITY_TOKEN_FILE for a web identity role, or pass --config FILE"
+        );
+        assert_eq!(
+            plan(
+                None,
+                &env(&[(ROLE_ARN_VAR, "arn:aws:iam::123456789012:role/r")])
+            )
+            .unwrap_err()
+            .to_string(),
+            "AWS credentials: AWS_ROLE_ARN is set but AWS_WEB_IDENTITY_TOKEN_FILE is not"
+        );
+        assert_eq!(
+            plan(None, &env(&[(TOKEN_FILE_VAR, "/t")])).unwrap_err(),
+            CredentialsError::Missing {
+                variable: ROLE_ARN_VAR,
+                companion: TOKEN_FILE_VAR
+            }
+        );
+        let role_without_token = file(Some(FileAuth::WebIdentity {
+            role_arn: "arn:aws:iam::123456789012:role/r".into(),
+            token_file: None,
+            session_name: None,
+        }));
+        assert_eq!(
+            plan(Some(&role_without_token), &env(&[])).unwrap_err(),
+            CredentialsError::NoTokenFile
+        );
+    }
+
+    #[test]
+    fn role_arns_are_checked_against_the_region_partition() {
+        let [aws, aws_cn, aws_us_gov] = [&PARTITIONS[0], &PARTITIONS[1], &PARTITIONS[2]];
+        assert!(validate_role_arn("arn:aws:iam::123456789012:role/r", aws).is_ok());
+        assert!(validate_role_arn("arn:aws-cn:iam::123456789012:role/a/b", aws_cn).is_ok());
+        assert!(validate_role_arn("arn:aws-us-gov:iam::123456789012:role/r", aws_us_gov).is_ok());
+        assert_eq!(
+            validate_role_arn("arn:aws-cn:iam::123456789012:role/r", aws)
+                .unwrap_err()
+                .to_string(),
+            "invalid role ARN \"arn:aws-cn:iam::123456789012:role/r\": the role is in partition \
+             aws-cn but the region is in partition aws"
+        );
+        for bad in [
+            "arn:aws:iam::123456789012:user/u",
+            "arn:aws:iam::12345:role/r",
+            "arn:aws:sts::123456789012:role/r",
+            "arn:aws:iam::123456789012:role/",
+            "role/r",
+        ] {
+            assert!(
+                matches!(
+                    validate_role_arn(bad, aws),
+                    Err(ConfigError::InvalidRoleArn { .. })
+                ),
+                "{bad}"
+            );
+        }
+    }
+
+    /// Hands out credentials expiring `lifetime` after each fetch; fails while `fail` is set.
+    #[derive(Debug)]
+    struct Expiring {
+        lifetime: Duration,
+        fail: Arc<std::sync::atomic::AtomicBool>,
+    }
+
+    impl ProvideCredentials for Expiring {
+        fn provide_credentials<'a>(&'a self) -> future::ProvideCredentials<'a>
+        where
+            Self: 'a,
+        {
+            future::ProvideCredentials::ready(if self.fail.load(Ordering::Relaxed) {
+                Err(AwsError::provider_error(
+                    web_identity::StsFailure::rejected("STS said no".into()),
+                ))
+            } else {
+                Ok(Credentials::new(
+                    "ASIAFAKE",
+                    "fake-secret-value",
+                    Some("fake-session-token".into()),
+                    Some(SystemTime::now() + self.lifetime),
+                    "test",
+                ))
+            })
+        }
+    }
+
+    fn refreshing_source(
+        lifetime: Duration,
+        log: SharedBuffer,
+    ) -> (CredentialSource, Arc<std::sync::atomic::AtomicBool>) {
+        let logger = Arc::new(Logger::with_sink(LogLevel::Debug, true, Box::new(log)));
+        let fail = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let source = CredentialSource::refreshing(
+            AuthMethod::WebIdentityRole,
+            Some("arn:aws:iam::123456789012:role/r".into()),
+            Expiring {
+                lifetime,
+                fail: fail.clone(),
+            },
+            Duration::from_secs(300),
+            logger,
+        )
+        .unwrap();
+        (source, fail)
+    }
+
+    #[test]
+    fn long_lived_credentials_are_fetched_once() {
+        let (source, _) = refreshing_source(Duration::from_secs(3600), SharedBuffer::default());
+        for _ in 0..5 {
+            assert_eq!(source.credentials().unwrap().access_key_id(), "ASIAFAKE");
+        }
+        assert_eq!(source.fetches(), 1);
+        assert_eq!(source.method(), AuthMethod::WebIdentityRole);
+        assert_eq!(source.role_arn(), Some("arn:aws:iam::123456789012:role/r"));
+    }
+
+    #[test]
+    fn credentials_expiring_within_the_buffer_are_refreshed_before_use() {
+        // Valid for 4 more minutes: inside the 5-minute buffer, so every call refreshes.
+        let (source, _) = refreshing_source(Duration::from_secs(240), SharedBuffer::default());
+        for _ in 0..3 {
+            source.credentials().unwrap();
+        }
+        assert_eq!(source.fetches(), 3);
+    }
+
+    #[test]
+    fn a_failed_refresh_keeps_unexpired_credentials_then_reports_the_error() {
+        let log = SharedBuffer::default();
+        let (source, fail) = refreshing_source(Duration::from_secs(240), log.clone());
+        source.credentials().unwrap();
+        fail.store(true, Ordering::Relaxed);
+        // The refresh fails; the cached credentials (4 min left) are still used.
+        assert_eq!(source.credentials().unwrap().access_key_id(), "ASIAFAKE");
+        assert_eq!(source.fetches(), 2);
+        assert!(
+            log.text().contains(
+                "warn host: refreshing credentials failed (STS said no); using the current ones \
+                 until they expire"
+            ),
+            "{}",
+            log.text()
+        );
+        // Once they have expired, the error itself.
+        let (expired, fail) = refreshing_source(Duration::ZERO, SharedBuffer::default());
+        expired.credentials().unwrap();
+        fail.store(true, Ordering::Relaxed);
+        assert_eq!(
+            expired.credentials().unwrap_err(),
+            CredentialsError::Rejected("STS said no".into())
         );
     }
 }

@@ -134,12 +134,31 @@ pub struct Endpoint {
     pub service: Service,
 }
 
-/// Resolves services to endpoints for one region (and an optional override URL).
+impl Partition {
+    /// The partition of `region`, with the region as a `'static` str; `None` when unknown.
+    pub fn of_region(region: &str) -> Option<(&'static Partition, &'static str)> {
+        PARTITIONS.iter().find_map(|partition| {
+            partition
+                .regions
+                .iter()
+                .find(|r| **r == region)
+                .map(|r| (partition, *r))
+        })
+    }
+
+    /// Host of the regional STS endpoint of `region`: `sts.<region>.<dns suffix>`.
+    pub fn sts_host(&self, region: &str) -> String {
+        format!("sts.{region}.{}", self.dns_suffix)
+    }
+}
+
+/// Resolves services to endpoints for one region (and optional override URLs).
 #[derive(Debug, Clone)]
 pub struct EndpointResolver {
     partition: &'static Partition,
     region: &'static str,
     endpoint_override: Option<(String, String)>,
+    sts_override: Option<(String, String)>,
 }
 
 impl EndpointResolver {
@@ -150,16 +169,8 @@ impl EndpointResolver {
     /// since a session token travels in a header. Errors: [`ConfigError::UnknownRegion`]
     /// (listing the supported regions), [`ConfigError::InvalidEndpointUrl`].
     pub fn new(region: &str, endpoint_url: Option<&str>) -> Result<Self, ConfigError> {
-        let (partition, region) = PARTITIONS
-            .iter()
-            .find_map(|partition| {
-                partition
-                    .regions
-                    .iter()
-                    .find(|r| **r == region)
-                    .map(|r| (partition, *r))
-            })
-            .ok_or_else(|| ConfigError::UnknownRegion {
+        let (partition, region) =
+            Partition::of_region(region).ok_or_else(|| ConfigError::UnknownRegion {
                 region: region.to_owned(),
                 supported: supported_regions(),
             })?;
@@ -168,7 +179,20 @@ impl EndpointResolver {
             partition,
             region,
             endpoint_override,
+            sts_override: None,
         })
+    }
+
+    /// Sends STS calls (GetCallerIdentity, AssumeRoleWithWebIdentity) to `sts_url` instead
+    /// (`AWS_ENDPOINT_URL_STS`; it wins over `--endpoint-url` for STS). Same rules as the
+    /// `--endpoint-url` of [`EndpointResolver::new`]; `None` changes nothing.
+    ///
+    /// Errors: [`ConfigError::InvalidEndpointUrl`].
+    pub fn with_sts_override(mut self, sts_url: Option<&str>) -> Result<Self, ConfigError> {
+        if let Some(url) = sts_url {
+            self.sts_override = Some(parse_endpoint_url(url)?);
+        }
+        Ok(self)
     }
 
     /// The partition of the configured region.
@@ -181,25 +205,28 @@ impl EndpointResolver {
         self.region
     }
 
-    /// Whether `--endpoint-url` replaces the real endpoints.
+    /// Whether `--endpoint-url` (or `AWS_ENDPOINT_URL_STS`) replaces a real endpoint.
     pub fn is_overridden(&self) -> bool {
-        self.endpoint_override.is_some()
+        self.endpoint_override.is_some() || self.sts_override.is_some()
     }
 
-    /// The endpoint for `service`: the override URL if one is set, else the partition's.
-    /// IAM signs for the partition's IAM region; STS for the configured region.
+    /// The endpoint for `service`: the override URL if one is set (for STS,
+    /// `AWS_ENDPOINT_URL_STS` first), else the partition's. IAM signs for the partition's IAM
+    /// region; STS for the configured region.
     pub fn resolve(&self, service: Service) -> Endpoint {
-        let (signing_region, default_host) = match service {
+        let (signing_region, default_host, service_override) = match service {
             Service::Iam => (
                 self.partition.iam_signing_region,
                 self.partition.iam_host.to_owned(),
+                None,
             ),
             Service::Sts => (
                 self.region,
-                format!("sts.{}.{}", self.region, self.partition.dns_suffix),
+                self.partition.sts_host(self.region),
+                self.sts_override.as_ref(),
             ),
         };
-        let (url, host) = match &self.endpoint_override {
+        let (url, host) = match service_override.or(self.endpoint_override.as_ref()) {
             Some((url, host)) => (url.clone(), host.clone()),
             None => (format!("https://{default_host}/"), default_host),
         };
@@ -322,6 +349,124 @@ mod tests {
             "https://sts.us-gov-east-1.amazonaws.com/"
         );
         assert_eq!(gov.resolve(Service::Sts).signing_region, "us-gov-east-1");
+    }
+
+    /// (region, partition, IAM URL, IAM signing region, STS URL, STS signing region).
+    const TABLE: [(&str, &str, &str, &str, &str, &str); 6] = [
+        (
+            "us-east-1",
+            "aws",
+            "https://iam.amazonaws.com/",
+            "us-east-1",
+            "https://sts.us-east-1.amazonaws.com/",
+            "us-east-1",
+        ),
+        (
+            "eu-west-1",
+            "aws",
+            "https://iam.amazonaws.com/",
+            "us-east-1",
+            "https://sts.eu-west-1.amazonaws.com/",
+            "eu-west-1",
+        ),
+        (
+            "cn-north-1",
+            "aws-cn",
+            "https://iam.cn-north-1.amazonaws.com.cn/",
+            "cn-north-1",
+            "https://sts.cn-north-1.amazonaws.com.cn/",
+            "cn-north-1",
+        ),
+        (
+            "cn-northwest-1",
+            "aws-cn",
+            "https://iam.cn-north-1.amazonaws.com.cn/",
+            "cn-north-1",
+            "https://sts.cn-northwest-1.amazonaws.com.cn/",
+            "cn-northwest-1",
+        ),
+        (
+            "us-gov-west-1",
+            "aws-us-gov",
+            "https://iam.us-gov.amazonaws.com/",
+            "us-gov-west-1",
+            "https://sts.us-gov-west-1.amazonaws.com/",
+            "us-gov-west-1",
+        ),
+        (
+            "us-gov-east-1",
+            "aws-us-gov",
+            "https://iam.us-gov.amazonaws.com/",
+            "us-gov-west-1",
+            "https://sts.us-gov-east-1.amazonaws.com/",
+            "us-gov-east-1",
+        ),
+    ];
+
+    #[test]
+    fn partition_table_exact() {
+        for (region, partition, iam_url, iam_region, sts_url, sts_region) in TABLE {
+            let resolver = EndpointResolver::new(region, None).unwrap();
+            let iam = resolver.resolve(Service::Iam);
+            let sts = resolver.resolve(Service::Sts);
+            assert_eq!(
+                (
+                    resolver.partition().id,
+                    iam.url.as_str(),
+                    iam.signing_region,
+                    sts.url.as_str(),
+                    sts.signing_region
+                ),
+                (partition, iam_url, iam_region, sts_url, sts_region),
+                "{region}"
+            );
+            assert!(!resolver.is_overridden());
+        }
+    }
+
+    #[test]
+    fn sts_override_wins_for_sts_only() {
+        let resolver = EndpointResolver::new("eu-west-1", Some("http://127.0.0.1:5077"))
+            .unwrap()
+            .with_sts_override(Some("http://localhost:6000/sts"))
+            .unwrap();
+        assert_eq!(resolver.resolve(Service::Iam).url, "http://127.0.0.1:5077/");
+        let sts = resolver.resolve(Service::Sts);
+        assert_eq!(
+            (sts.url.as_str(), sts.host.as_str(), sts.signing_region),
+            ("http://localhost:6000/sts", "localhost:6000", "eu-west-1")
+        );
+        let only_sts = EndpointResolver::new("us-east-1", None)
+            .unwrap()
+            .with_sts_override(Some("http://127.0.0.1:6001/"))
+            .unwrap();
+        assert!(only_sts.is_overridden());
+        assert_eq!(
+            only_sts.resolve(Service::Iam).url,
+            "https://iam.amazonaws.com/"
+        );
+        assert!(matches!(
+            EndpointResolver::new("us-east-1", None)
+                .unwrap()
+                .with_sts_override(Some("http://sts.example.com/")),
+            Err(ConfigError::InvalidEndpointUrl { .. })
+        ));
+    }
+
+    #[test]
+    fn unknown_region_message_is_exact() {
+        let error = EndpointResolver::new("mars-north-1", None).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "unknown region \"mars-north-1\"; supported regions: aws: af-south-1, ap-east-1, \
+             ap-east-2, ap-northeast-1, ap-northeast-2, ap-northeast-3, ap-south-1, ap-south-2, \
+             ap-southeast-1, ap-southeast-2, ap-southeast-3, ap-southeast-4, ap-southeast-5, \
+             ap-southeast-6, ap-southeast-7, ca-central-1, ca-west-1, eu-central-1, \
+             eu-central-2, eu-north-1, eu-south-1, eu-south-2, eu-west-1, eu-west-2, eu-west-3, \
+             il-central-1, me-central-1, me-south-1, mx-central-1, sa-east-1, us-east-1, \
+             us-east-2, us-west-1, us-west-2; aws-cn: cn-north-1, cn-northwest-1; aws-us-gov: \
+             us-gov-east-1, us-gov-west-1"
+        );
     }
 
     #[test]

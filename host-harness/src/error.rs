@@ -4,10 +4,10 @@
 //! |------|---------------------|--------------------------------------------------------------------------|
 //! | 0    | [`exit::OK`]        | success: every event written, every permission granted                   |
 //! | 1    | [`exit::INTERNAL`]  | a bug: I/O failure writing output, a component returning invalid data     |
-//! | 2    | [`exit::USAGE`]     | usage or configuration: bad flag, unknown region, bad endpoint URL, unreadable or invalid component file, uncreatable output file |
-//! | 3    | [`exit::AUTH`]      | credentials or authorisation: missing keys, `InvalidClientTokenId`, `SignatureDoesNotMatch`, `ExpiredToken`, `AccessDenied` on the listing; `check` with a denied permission |
+//! | 2    | [`exit::USAGE`]     | usage or configuration: bad flag, unknown region, bad endpoint URL, unusable config file, malformed role ARN, unreadable or invalid component file, uncreatable output file |
+//! | 3    | [`exit::AUTH`]      | credentials or authorisation: missing keys, unreadable web identity token, STS refusing AssumeRoleWithWebIdentity (`ExpiredTokenException`, `InvalidIdentityToken`, …), `InvalidClientTokenId`, `SignatureDoesNotMatch`, `ExpiredToken`, `AccessDenied` on the listing; `check` with a denied permission |
 //! | 4    | [`exit::PARTIAL`]   | partial: events written but some fields left out (`page-stats.errors` non-empty); `check` with a permission not testable |
-//! | 5    | [`exit::AWS`]       | AWS answered with another error, the transport failed, or a response was malformed |
+//! | 5    | [`exit::AWS`]       | AWS answered with another error, the transport failed (STS unreachable for web identity included), or a response was malformed |
 //! | 6    | [`exit::SANDBOX`]   | the component trapped, hit the memory cap or the per-call deadline, or could not be instantiated (it does not fit the world) |
 //!
 //! clap's own usage errors also exit with 2. No `Display` or `Debug` here ever contains a
@@ -52,16 +52,21 @@ pub const AUTH_ERROR_CODES: &[&str] = &[
     "UnrecognizedClientException",
 ];
 
-/// Credentials could not be read from the environment.
+/// No usable credentials: none configured, half configured, or refused by STS.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
 pub enum CredentialsError {
-    /// A required variable is not set.
+    /// Nothing configured: no config file credentials, no keys, no web identity variables.
     #[error(
-        "no AWS credentials: {variable} is not set (set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, and AWS_SESSION_TOKEN for temporary credentials)"
+        "no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN for temporary credentials), or AWS_ROLE_ARN and AWS_WEB_IDENTITY_TOKEN_FILE for a web identity role, or pass --config FILE"
     )]
+    NotFound,
+    /// One variable of a pair is set and the other is not.
+    #[error("AWS credentials: {companion} is set but {variable} is not")]
     Missing {
-        /// Name of the environment variable.
+        /// Name of the missing environment variable.
         variable: &'static str,
+        /// Name of the variable that is set.
+        companion: &'static str,
     },
     /// A variable is set but empty or blank.
     #[error("AWS credentials: {variable} is set but empty")]
@@ -81,6 +86,25 @@ pub enum CredentialsError {
         /// Name of the environment variable.
         variable: &'static str,
     },
+    /// The config file names a role but no token file is configured anywhere.
+    #[error(
+        "web identity: the config file names role_arn but no token file: set web_identity_token_file there, or AWS_WEB_IDENTITY_TOKEN_FILE"
+    )]
+    NoTokenFile,
+    /// The web identity token file cannot be used.
+    #[error("web identity token file {path}: {reason}")]
+    TokenFile {
+        /// The token file.
+        path: PathBuf,
+        /// Why (unreadable, empty, not UTF-8). Never the token.
+        reason: String,
+    },
+    /// STS refused to issue credentials (expired or invalid token, role not assumable, …).
+    #[error("{0}")]
+    Rejected(String),
+    /// STS could not be reached or answered unreadably (network, timeout, HTTP 5xx).
+    #[error("{0}")]
+    Unavailable(String),
 }
 
 /// Configuration that cannot be used (region, endpoint, limits).
@@ -105,6 +129,25 @@ pub enum ConfigError {
     /// A limit flag is out of range.
     #[error("invalid setting: {0}")]
     InvalidSetting(String),
+    /// The config file (`--config`) cannot be used. The reason never quotes its content.
+    #[error("config file {}: {reason}", path.display())]
+    ConfigFile {
+        /// The file given.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The role ARN is malformed or belongs to another partition than the region.
+    #[error("invalid role ARN {arn:?}: {reason}")]
+    InvalidRoleArn {
+        /// The ARN given.
+        arn: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// `--component` is missing (only `check --dry-run` runs without it).
+    #[error("--component PATH is required (only check --dry-run runs without a component)")]
+    MissingComponent,
 }
 
 /// Loading, compiling, instantiating or running the component failed in the sandbox.
@@ -293,6 +336,7 @@ impl RunError {
     pub fn exit_code(&self) -> u8 {
         match self {
             RunError::Config(_) => exit::USAGE,
+            RunError::Credentials(CredentialsError::Unavailable(_)) => exit::AWS,
             RunError::Credentials(_) => exit::AUTH,
             RunError::Sandbox(
                 SandboxError::ReadComponent { .. } | SandboxError::Compile { .. },
@@ -373,10 +417,23 @@ mod tests {
         );
         assert_eq!(
             RunError::from(CredentialsError::Missing {
-                variable: "AWS_ACCESS_KEY_ID"
+                variable: "AWS_ACCESS_KEY_ID",
+                companion: "AWS_SECRET_ACCESS_KEY"
             })
             .exit_code(),
             exit::AUTH
+        );
+        assert_eq!(
+            RunError::from(CredentialsError::NotFound).exit_code(),
+            exit::AUTH
+        );
+        assert_eq!(
+            RunError::from(CredentialsError::Rejected("expired".into())).exit_code(),
+            exit::AUTH
+        );
+        assert_eq!(
+            RunError::from(CredentialsError::Unavailable("refused".into())).exit_code(),
+            exit::AWS
         );
         assert_eq!(
             RunError::from(ConfigError::UnknownRegion {
@@ -428,9 +485,11 @@ mod tests {
     fn credential_errors_name_variables_only() {
         let error = CredentialsError::Missing {
             variable: "AWS_SECRET_ACCESS_KEY",
+            companion: "AWS_ACCESS_KEY_ID",
         };
-        assert!(error
-            .to_string()
-            .contains("AWS_SECRET_ACCESS_KEY is not set"));
+        assert_eq!(
+            error.to_string(),
+            "AWS credentials: AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not"
+        );
     }
 }

@@ -4,7 +4,10 @@
 //!
 //! Library layout (one responsibility per module):
 //! - [`cli`]: clap definitions; [`app`]: runs a parsed command line and returns the exit code.
-//! - [`credentials`]: static keys from the environment; [`signing`]: SigV4 with `aws-sigv4`.
+//! - [`config`]: the `--config` TOML file; [`credentials`]: the resolution order (config file,
+//!   environment keys, web identity) and the refresh cache; [`web_identity`]: STS
+//!   AssumeRoleWithWebIdentity with `aws-sdk-sts`; [`signing`]: SigV4 with `aws-sigv4`;
+//!   [`redact`]: secrets scrubbed from every printed line and panic.
 //! - [`endpoint`]: the service allowlist and partition table; [`transport`]: form encoding,
 //!   signing, sending with `ureq`, `send_all`.
 //! - [`sandbox`]: engine, linker, limits, WASI context, the WIT bindings and import impls.
@@ -17,15 +20,18 @@
 
 pub mod app;
 pub mod cli;
+pub mod config;
 pub mod credentials;
 pub mod endpoint;
 pub mod error;
 pub mod logging;
 pub mod output;
+pub mod redact;
 pub mod run;
 pub mod sandbox;
 pub mod signing;
 pub mod transport;
+pub mod web_identity;
 
 /// Absolute path of the guest component that `build.rs` built
 /// (`<workspace>/target/guest/wasm32-wasip2/release/aws_iam_users.wasm`).

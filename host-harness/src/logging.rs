@@ -2,7 +2,8 @@
 //! line each, on stderr (or any writer, for tests).
 //!
 //! Lines are `<level> <source>: <message>`. Control characters in messages are escaped so a
-//! component cannot forge extra lines or terminal escapes.
+//! component cannot forge extra lines or terminal escapes, and every line is scrubbed of the
+//! secrets registered in [`crate::redact`].
 
 use std::fmt;
 use std::io::Write;
@@ -129,8 +130,10 @@ impl Logger {
             .sink
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
+        // Every line is scrubbed of registered secrets (see `redact`) before it is written.
+        let line = line.to_string();
         // Logging must never fail the run: a closed stderr is ignored.
-        let _ = writeln!(sink, "{line}");
+        let _ = writeln!(sink, "{}", crate::redact::scrub(&line));
         let _ = sink.flush();
     }
 }

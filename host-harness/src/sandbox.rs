@@ -10,8 +10,9 @@
 //! - Traps, the memory cap and the deadline become distinct [`SandboxError`]s; the component's
 //!   own errors are [`GuestError`]s. After a trap the session is dead.
 //!
-//! The component never receives a credential: the imports give it responses, the partition
-//! and region, and nothing else.
+//! The component never receives a credential: the imports give it responses, the partition,
+//! region, auth method and role ARN, and nothing else. An optional [`ImportRecorder`] keeps a
+//! copy of every value crossing the imports, for tests that prove it.
 
 use std::path::Path;
 use std::sync::mpsc;
@@ -69,10 +70,76 @@ impl Default for SandboxLimits {
 /// What the host gives the component through its imports.
 #[derive(Debug, Clone)]
 pub struct Imports {
-    /// The signed transport (also the source of partition and region).
+    /// The signed transport (also the source of partition, region and auth method).
     pub transport: Arc<Transport>,
     /// Where guest log lines go.
     pub logger: Arc<Logger>,
+    /// When set, every import call is recorded (tests check what crossed the boundary).
+    pub recorder: Option<Arc<ImportRecorder>>,
+}
+
+/// One import call: which import, its arguments and its result, `Debug`-formatted with
+/// bodies as (lossy) UTF-8 text, so a test can search them for a secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordedCall {
+    /// `transport.send`, `transport.send-all`, `identity.describe`, `log.log`.
+    pub import: &'static str,
+    /// The arguments the component passed.
+    pub args: String,
+    /// What the host returned.
+    pub result: String,
+}
+
+/// Records every value that crosses the boundary through the imports, in call order.
+#[derive(Debug, Default)]
+pub struct ImportRecorder {
+    calls: std::sync::Mutex<Vec<RecordedCall>>,
+}
+
+impl ImportRecorder {
+    /// Every call recorded so far.
+    pub fn calls(&self) -> Vec<RecordedCall> {
+        self.calls
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+
+    fn record(&self, import: &'static str, args: String, result: String) {
+        self.calls
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .push(RecordedCall {
+                import,
+                args,
+                result,
+            });
+    }
+}
+
+/// A response as recorded: the body as text.
+#[derive(Debug)]
+#[allow(dead_code)] // read through Debug only
+struct RecordedResponse<'a> {
+    status: u16,
+    headers: &'a [(String, String)],
+    body: std::borrow::Cow<'a, str>,
+}
+
+fn recorded_result(
+    result: &Result<wit_transport::Response, wit_transport::TransportError>,
+) -> String {
+    match result {
+        Ok(response) => format!(
+            "Ok({:?})",
+            RecordedResponse {
+                status: response.status,
+                headers: &response.headers,
+                body: String::from_utf8_lossy(&response.body),
+            }
+        ),
+        Err(error) => format!("Err({error:?})"),
+    }
 }
 
 /// Engine, linker and compiled component; shared by every session of the process.
@@ -355,11 +422,21 @@ impl wit_transport::Host for HostState {
         &mut self,
         call: wit_transport::QueryCall,
     ) -> Result<wit_transport::Response, wit_transport::TransportError> {
-        self.imports
+        let call: transport::QueryCall = call.into();
+        let result = self
+            .imports
             .transport
-            .send_until(&call.into(), self.deadline)
+            .send_until(&call, self.deadline)
             .map(Into::into)
-            .map_err(Into::into)
+            .map_err(Into::into);
+        if let Some(recorder) = &self.imports.recorder {
+            recorder.record(
+                "transport.send",
+                format!("{call:?}"),
+                recorded_result(&result),
+            );
+        }
+        result
     }
 
     fn send_all(
@@ -367,29 +444,51 @@ impl wit_transport::Host for HostState {
         calls: Vec<wit_transport::QueryCall>,
     ) -> Vec<Result<wit_transport::Response, wit_transport::TransportError>> {
         let calls: Vec<transport::QueryCall> = calls.into_iter().map(Into::into).collect();
-        self.imports
+        let results: Vec<_> = self
+            .imports
             .transport
             .send_all_until(&calls, self.deadline)
             .into_iter()
             .map(|result| result.map(Into::into).map_err(Into::into))
-            .collect()
+            .collect();
+        if let Some(recorder) = &self.imports.recorder {
+            let rendered: Vec<String> = results.iter().map(recorded_result).collect();
+            recorder.record(
+                "transport.send-all",
+                format!("{calls:?}"),
+                format!("[{}]", rendered.join(", ")),
+            );
+        }
+        results
     }
 }
 
 impl wit_identity::Host for HostState {
     fn describe(&mut self) -> IdentityInfo {
-        let endpoints = self.imports.transport.endpoints();
-        IdentityInfo {
-            auth_method: AuthMethod::AccessKeys,
+        let transport = &self.imports.transport;
+        let endpoints = transport.endpoints();
+        let source = transport.signer().source();
+        let info = IdentityInfo {
+            auth_method: match source.method() {
+                crate::credentials::AuthMethod::AccessKeys => AuthMethod::AccessKeys,
+                crate::credentials::AuthMethod::WebIdentityRole => AuthMethod::WebIdentityRole,
+            },
             partition: endpoints.partition().id.to_owned(),
             region: endpoints.region().to_owned(),
-            role_arn: None,
+            role_arn: source.role_arn().map(str::to_owned),
+        };
+        if let Some(recorder) = &self.imports.recorder {
+            recorder.record("identity.describe", String::new(), format!("{info:?}"));
         }
+        info
     }
 }
 
 impl wit_log::Host for HostState {
     fn log(&mut self, level: wit_log::Level, message: String) {
+        if let Some(recorder) = &self.imports.recorder {
+            recorder.record("log.log", format!("{level:?} {message:?}"), String::new());
+        }
         let level = match level {
             wit_log::Level::Debug => LogLevel::Debug,
             wit_log::Level::Info => LogLevel::Info,
@@ -540,7 +639,93 @@ mod tests {
         Imports {
             transport: Arc::new(transport),
             logger,
+            recorder: None,
         }
+    }
+
+    fn host_state(imports: Imports) -> HostState {
+        HostState {
+            wasi: sandboxed_wasi(),
+            table: ResourceTable::new(),
+            limiter: MemoryLimiter {
+                inner: StoreLimitsBuilder::new().build(),
+                hit: false,
+            },
+            imports,
+            deadline: None,
+        }
+    }
+
+    #[test]
+    fn the_transport_imports_refuse_services_outside_the_allowlist() {
+        let recorder = Arc::new(ImportRecorder::default());
+        let mut imports = imports("http://127.0.0.1:9/", SharedBuffer::default());
+        imports.recorder = Some(recorder.clone());
+        let transport = imports.transport.clone();
+        let mut state = host_state(imports);
+        let call = |service: &str| wit_transport::QueryCall {
+            service: service.into(),
+            params: vec![("Action".into(), "ListBuckets".into())],
+        };
+        let expect_refused =
+            |result: Result<_, wit_transport::TransportError>, service: &str| match result {
+                Err(wit_transport::TransportError::Refused(message)) => assert_eq!(
+                    message,
+                    format!("service \"{service}\" is not allowed (allowed: iam, sts)")
+                ),
+                other => panic!("expected a refusal, got {other:?}"),
+            };
+        expect_refused(
+            <HostState as wit_transport::Host>::send(&mut state, call("s3")),
+            "s3",
+        );
+        let results = <HostState as wit_transport::Host>::send_all(
+            &mut state,
+            vec![call("ec2"), call("IAM"), call("sso")],
+        );
+        for (result, service) in results.into_iter().zip(["ec2", "IAM", "sso"]) {
+            expect_refused(result, service);
+        }
+        assert_eq!(transport.calls(), 0, "nothing was sent");
+        let recorded = recorder.calls();
+        assert_eq!(recorded.len(), 2);
+        assert_eq!(recorded[0].import, "transport.send");
+        assert!(recorded[0].result.contains("Refused"), "{recorded:?}");
+    }
+
+    #[test]
+    fn the_identity_import_reports_method_partition_region_and_role() {
+        let logger = Arc::new(Logger::with_sink(
+            LogLevel::Debug,
+            true,
+            Box::new(SharedBuffer::default()),
+        ));
+        let role = "arn:aws-cn:iam::123456789012:role/connector-reader-role";
+        let source = crate::credentials::CredentialSource::refreshing(
+            crate::credentials::AuthMethod::WebIdentityRole,
+            Some(role.into()),
+            canary_credentials(),
+            Duration::from_secs(300),
+            logger.clone(),
+        )
+        .unwrap();
+        let transport = Transport::new(
+            Signer::from_source(Arc::new(source)),
+            EndpointResolver::new("cn-northwest-1", None).unwrap(),
+            TransportConfig::default(),
+            logger.clone(),
+        );
+        let mut state = host_state(Imports {
+            transport: Arc::new(transport),
+            logger,
+            recorder: None,
+        });
+        let info = <HostState as wit_identity::Host>::describe(&mut state);
+        assert!(matches!(info.auth_method, AuthMethod::WebIdentityRole));
+        assert_eq!(info.partition, "aws-cn");
+        assert_eq!(info.region, "cn-northwest-1");
+        assert_eq!(info.role_arn.as_deref(), Some(role));
+        assert!(!format!("{info:?}").contains("CANARY"));
     }
 
     #[test]
@@ -596,7 +781,14 @@ mod tests {
             .instantiate(imports(&url, SharedBuffer::default()), limits)
             .unwrap();
         let error = session
-            .collect(Settings { max_items: 10 }, None)
+            .collect(
+                Settings {
+                    max_items: 10,
+                    max_attempts: 1,
+                    retry_base_ms: 0,
+                },
+                None,
+            )
             .err()
             .unwrap();
         assert!(
@@ -628,7 +820,14 @@ mod tests {
             .unwrap();
         let started = Instant::now();
         let error = session
-            .collect(Settings { max_items: 10 }, None)
+            .collect(
+                Settings {
+                    max_items: 10,
+                    max_attempts: 1,
+                    retry_base_ms: 0,
+                },
+                None,
+            )
             .err()
             .unwrap();
         assert!(
@@ -666,7 +865,17 @@ mod tests {
                 SandboxLimits::default(),
             )
             .unwrap();
-        match session.collect(Settings { max_items: 10 }, None).unwrap() {
+        match session
+            .collect(
+                Settings {
+                    max_items: 10,
+                    max_attempts: 1,
+                    retry_base_ms: 0,
+                },
+                None,
+            )
+            .unwrap()
+        {
             Err(GuestError::Transport {
                 action,
                 error: transport::TransportError::Network(_),

@@ -2,58 +2,79 @@
 //!
 //! The signer signs exactly the request that is sent: method, the full URL (the host and port
 //! come from it; no separate `host` header is set), the `content-type` header and the body.
-//! With a session token it adds a signed `x-amz-security-token` header.
+//! With a session token it adds a signed `x-amz-security-token` header. The credentials come
+//! from a [`CredentialSource`] at every request, through its refresh cache.
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use aws_credential_types::Credentials;
-use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningError, SigningSettings};
+use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
 use aws_sigv4::sign::v4;
 use aws_smithy_runtime_api::client::identity::Identity;
+use thiserror::Error;
 
-/// Signs requests with one set of credentials. Its `Debug` shows nothing of the credentials.
+use crate::credentials::CredentialSource;
+use crate::error::CredentialsError;
+
+/// Why a request could not be signed. Never holds a secret.
+#[derive(Debug, Error)]
+pub enum SignError {
+    /// No usable credentials (e.g. a web identity refresh failed and the old ones expired).
+    #[error(transparent)]
+    Credentials(#[from] CredentialsError),
+    /// `aws-sigv4` refused the request.
+    #[error("cannot sign the request: {0}")]
+    Signing(#[from] aws_sigv4::http_request::SigningError),
+}
+
+/// Signs requests with the credentials of one [`CredentialSource`], fetched for every request
+/// (so refreshed web identity credentials take effect at once). Its `Debug` shows nothing of
+/// the credentials.
 pub struct Signer {
-    identity: Identity,
-    has_session_token: bool,
+    source: Arc<CredentialSource>,
 }
 
 impl fmt::Debug for Signer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Signer")
-            .field("has_session_token", &self.has_session_token)
+            .field("method", &self.source.method())
             .finish_non_exhaustive()
     }
 }
 
 impl Signer {
-    /// Takes ownership of the credentials; they are reachable only through signing.
+    /// Signs with fixed credentials; they are reachable only through signing.
     pub fn new(credentials: Credentials) -> Signer {
-        let has_session_token = credentials.session_token().is_some();
-        Signer {
-            identity: credentials.into(),
-            has_session_token,
-        }
+        Signer::from_source(Arc::new(CredentialSource::fixed(credentials)))
     }
 
-    /// Whether requests carry `x-amz-security-token`.
-    pub fn has_session_token(&self) -> bool {
-        self.has_session_token
+    /// Signs with whatever `source` yields at each request.
+    pub fn from_source(source: Arc<CredentialSource>) -> Signer {
+        Signer { source }
+    }
+
+    /// The credential source (auth method, role ARN).
+    pub fn source(&self) -> &CredentialSource {
+        &self.source
     }
 
     /// Adds `authorization`, `x-amz-date` (and `x-amz-security-token`) headers to `request`,
     /// signing for `service` in `region` at `time`. The request's URI must be absolute.
     ///
-    /// Errors: [`SigningError`] when the request cannot be signed (its message holds no secret).
+    /// Errors: [`SignError::Credentials`] when the source has no usable credentials,
+    /// [`SignError::Signing`] when the request cannot be signed (no secret in either).
     pub fn sign(
         &self,
         request: &mut http::Request<Vec<u8>>,
         service: &str,
         region: &str,
         time: SystemTime,
-    ) -> Result<(), SigningError> {
+    ) -> Result<(), SignError> {
+        let identity: Identity = self.source.credentials()?.into();
         let params: aws_sigv4::http_request::SigningParams<'_> = v4::SigningParams::builder()
-            .identity(&self.identity)
+            .identity(&identity)
             .region(region)
             .name(service)
             .time(time)

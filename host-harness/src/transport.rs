@@ -161,6 +161,11 @@ impl Transport {
         &self.endpoints
     }
 
+    /// The signer (its credential source names the auth method and role).
+    pub fn signer(&self) -> &Signer {
+        &self.signer
+    }
+
     /// The transport's limits.
     pub fn config(&self) -> &TransportConfig {
         &self.config
@@ -232,9 +237,7 @@ impl Transport {
                 endpoint.signing_region,
                 SystemTime::now(),
             )
-            .map_err(|error| {
-                TransportError::Credentials(format!("cannot sign the request: {error}"))
-            })?;
+            .map_err(|error| TransportError::Credentials(error.to_string()))?;
 
         self.calls.fetch_add(1, Ordering::Relaxed);
         let started = Instant::now();

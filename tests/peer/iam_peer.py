@@ -3,12 +3,19 @@
 
 Subcommands
 -----------
-  serve    [--port 0] [--users-bulk N] [--auth on|off] [--verbose] [--ignore-stdin]
+  serve    [--port 0] [--users-bulk N] [--auth on|off|web-identity] [--verbose] [--ignore-stdin]
       Start moto on 127.0.0.1, seed the account below, switch on auth mode (SigV4 verified and
       IAM policies evaluated) unless --auth off, print ONE JSON line on stdout:
         {"endpoint": "http://127.0.0.1:PORT", "account_id": "123456789012", "region": "us-east-1",
          "auth": true, "principals": {"admin": {"user_name", "access_key_id", "secret_access_key"},
-         "restricted": {...}}, "users": <IAM users in the account>}
+         "restricted": {...}}, "users": <IAM users in the account>,
+         "web_identity": {"role_arn": "arn:aws:iam::123456789012:role/connectors/connector-reader-role",
+                          "oidc_provider_arn": "..."}}
+      --auth web-identity is auth mode in which STS AssumeRoleWithWebIdentity alone is exempt, as
+      in AWS (the OIDC token is its credential; the SDKs send it unsigned): moto in auth mode would
+      answer the unsigned call with HTTP 500. Every other request, among them every call made with
+      the assumed role's credentials, is still verified (signature, session token, role policy).
+      moto accepts any token: token validation is not part of this peer.
       then serve until stdin reaches EOF (the parent closed it or died), SIGTERM or SIGINT; exit 0.
       Nothing else is ever written to stdout (file descriptor 1 is pointed at stderr), and secrets
       are never written to stderr. With --ignore-stdin only a signal stops it (for manual use:
@@ -182,6 +189,36 @@ USERS = [
     (RESTRICTED_PRINCIPAL,          "/automation/",          [],                        (A,),   None,    0,   [],                                                           [],                                {"restricted-iam": DOC_RESTRICTED}),
 ]
 
+# The role the connector assumes with an OIDC token (seed: "IAM Role with OIDC (Recommended)"):
+# trusted by a federated OIDC provider, allowed the IAM reads and sts:GetCallerIdentity.
+READER_ROLE = "connector-reader-role"
+READER_ROLE_PATH = "/connectors/"
+OIDC_PROVIDER_URL = "https://oidc.connector.example"
+OIDC_AUDIENCE = "sts.amazonaws.com"
+DOC_CALLER_IDENTITY = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Action": "sts:GetCallerIdentity", "Resource": "*"}],
+}
+
+
+def oidc_provider_arn():
+    return f"arn:{PARTITION}:iam::{ACCOUNT_ID}:oidc-provider/{OIDC_PROVIDER_URL.split('://', 1)[1]}"
+
+
+def reader_role_arn():
+    return f"arn:{PARTITION}:iam::{ACCOUNT_ID}:role{READER_ROLE_PATH}{READER_ROLE}"
+
+
+def reader_role_trust_policy():
+    host = OIDC_PROVIDER_URL.split("://", 1)[1]
+    return {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"Federated": oidc_provider_arn()},
+                       "Action": "sts:AssumeRoleWithWebIdentity",
+                       "Condition": {"StringEquals": {f"{host}:aud": OIDC_AUDIENCE}}}],
+    }
+
+
 # Extras per user: an SSH public key (RSA 2048, throwaway, private half discarded) and an X.509
 # signing certificate (self-signed EC P-256, throwaway; moto validates the PEM).
 SSH_PUBLIC_KEY = (
@@ -284,6 +321,10 @@ def manifest(users_bulk=0):
                  "first": BULK_NAME_FORMAT % 1 if users_bulk else None,
                  "last": BULK_NAME_FORMAT % users_bulk if users_bulk else None},
         "users_total": len(USERS) + users_bulk,
+        "roles": [{"name": READER_ROLE, "path": READER_ROLE_PATH, "arn": reader_role_arn(),
+                   "trust_policy": policy_text(reader_role_trust_policy()),
+                   "managed_policies": [{"name": "IamReadOnly", "arn": policy_arn("IamReadOnly")}],
+                   "inline_policies": {"caller-identity": policy_text(DOC_CALLER_IDENTITY)}}],
     }
 
 
@@ -394,13 +435,13 @@ class MotoPeer:
             self.thread.join(timeout=5)
 
 
-def iam_client(endpoint, key_id="testing", secret="testing"):
+def iam_client(endpoint, key_id="testing", secret="testing", token=None):
     import boto3
     from botocore.config import Config
 
     return boto3.client(
         "iam", endpoint_url=endpoint, region_name=REGION,
-        aws_access_key_id=key_id, aws_secret_access_key=secret, aws_session_token=None,
+        aws_access_key_id=key_id, aws_secret_access_key=secret, aws_session_token=token,
         config=Config(retries={"mode": "standard", "max_attempts": 2},
                       connect_timeout=HTTP_TIMEOUT_S, read_timeout=HTTP_TIMEOUT_S),
     )
@@ -458,6 +499,14 @@ def seed(endpoint, users_bulk):
     for dev in UNASSIGNED_MFA_DEVICES:
         iam.create_virtual_mfa_device(VirtualMFADeviceName=dev)
 
+    iam.create_open_id_connect_provider(Url=OIDC_PROVIDER_URL, ClientIDList=[OIDC_AUDIENCE],
+                                        ThumbprintList=["0" * 40])
+    iam.create_role(RoleName=READER_ROLE, Path=READER_ROLE_PATH,
+                    AssumeRolePolicyDocument=policy_text(reader_role_trust_policy()))
+    iam.attach_role_policy(RoleName=READER_ROLE, PolicyArn=policy_arn("IamReadOnly"))
+    iam.put_role_policy(RoleName=READER_ROLE, PolicyName="caller-identity",
+                        PolicyDocument=policy_text(DOC_CALLER_IDENTITY))
+
     if users_bulk:
         # Plain users only, created directly in the in-process moto backend (the server runs in this
         # process): ~1000x faster than one CreateUser round trip each (~4.5 ms), same stored result.
@@ -472,6 +521,52 @@ def seed(endpoint, users_bulk):
     if count != expected:
         raise RuntimeError(f"seeded {count} users, expected {expected}")
     return secrets, count
+
+
+def exempt_web_identity_from_auth():
+    """In auth mode, let STS AssumeRoleWithWebIdentity through unsigned, as AWS does; every other
+    request stays verified. (moto 5.2.5 checks every request, and an unsigned one fails with 500.)"""
+    from moto.core.authorization import ActionAuthenticatorMixin
+
+    checked = ActionAuthenticatorMixin._authenticate_and_authorize_normal_action
+
+    def authenticate(self, resource="*"):
+        if self._get_action() == "AssumeRoleWithWebIdentity" and "Authorization" not in self.headers:
+            return None
+        return checked(self, resource)
+
+    ActionAuthenticatorMixin._authenticate_and_authorize_normal_action = authenticate
+
+
+def sts_client(endpoint, key_id=None, secret=None, token=None):
+    import boto3
+    from botocore import UNSIGNED
+    from botocore.config import Config
+
+    signed = key_id is not None
+    return boto3.client(
+        "sts", endpoint_url=endpoint, region_name=REGION,
+        aws_access_key_id=key_id, aws_secret_access_key=secret, aws_session_token=token,
+        config=Config(retries={"mode": "standard", "max_attempts": 2}, connect_timeout=HTTP_TIMEOUT_S,
+                      read_timeout=HTTP_TIMEOUT_S, **({} if signed else {"signature_version": UNSIGNED})),
+    )
+
+
+def self_check_web_identity(endpoint):
+    """The reader role is assumable unsigned, and its credentials are verified and authorised."""
+    from botocore.exceptions import ClientError
+
+    creds = sts_client(endpoint).assume_role_with_web_identity(
+        RoleArn=reader_role_arn(), RoleSessionName="peer-self-check",
+        WebIdentityToken="peer.self.check")["Credentials"]
+    iam_client(endpoint, creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"]).list_users(MaxItems=1)
+    try:
+        iam_client(endpoint, creds["AccessKeyId"], "x" * 40, creds["SessionToken"]).list_users(MaxItems=1)
+    except ClientError as e:
+        if e.response["Error"]["Code"] not in ("SignatureDoesNotMatch", "InvalidClientTokenId"):
+            raise RuntimeError(f"web identity self-check: unexpected error {e.response['Error']['Code']}")
+    else:
+        raise RuntimeError("web identity self-check: a wrong secret for an assumed role was accepted")
 
 
 def self_check(endpoint, secrets, auth):
@@ -498,11 +593,15 @@ def start(args):
         peer.wait_ready()
         log(f"moto listening on {peer.endpoint} ({time.monotonic() - t0:.2f} s)")
         secrets, count = seed(peer.endpoint, args.users_bulk)
-        auth = args.auth == "on"
+        auth = args.auth in ("on", "web-identity")
+        if args.auth == "web-identity":
+            exempt_web_identity_from_auth()
         if auth:
             peer.set_auth(True)
         self_check(peer.endpoint, secrets, auth)
-        log(f"seeded {count} users, auth {'on' if auth else 'off'}; ready in {time.monotonic() - t0:.2f} s")
+        if args.auth == "web-identity":
+            self_check_web_identity(peer.endpoint)
+        log(f"seeded {count} users, auth {args.auth}; ready in {time.monotonic() - t0:.2f} s")
     except BaseException:
         peer.stop()
         raise
@@ -513,6 +612,7 @@ def start(args):
         "auth": auth,
         "principals": secrets,
         "users": count,
+        "web_identity": {"role_arn": reader_role_arn(), "oidc_provider_arn": oidc_provider_arn()},
     }
     return peer, info
 
@@ -612,8 +712,9 @@ def main(argv=None):
         p.add_argument("--port", type=int, default=0, help="TCP port on 127.0.0.1 (0 = any free port)")
         p.add_argument("--users-bulk", type=int, default=0, metavar="N",
                        help=f"add N plain users under {BULK_PATH}")
-        p.add_argument("--auth", choices=["on", "off"], default="on",
-                       help="moto auth mode: verify SigV4 and evaluate IAM policies (default on)")
+        p.add_argument("--auth", choices=["on", "off", "web-identity"], default="on",
+                       help="moto auth mode: verify SigV4 and evaluate IAM policies (default on); "
+                            "web-identity: the same, with unsigned AssumeRoleWithWebIdentity allowed")
         p.add_argument("--verbose", action="store_true", help="log every HTTP request to stderr")
 
     p = sub.add_parser("serve", help="serve until stdin EOF / SIGTERM / SIGINT")

@@ -167,9 +167,8 @@ fn a_fifty_megabyte_body_is_refused_by_the_cap() {
     let run = collect(&iam.url, &["--max-attempts", "1"]);
     assert_eq!(run.code, Some(5), "stderr: {}", run.stderr);
     assert!(
-        run.stderr.contains(
-            "error: ListUsers failed: response body larger than 33554432 bytes"
-        ),
+        run.stderr
+            .contains("error: ListUsers failed: response body larger than 33554432 bytes"),
         "{}",
         run.stderr
     );
@@ -195,4 +194,225 @@ fn throttling_that_never_ends_is_reported_after_the_bounded_attempts() {
     );
     // GetAccountSummary once, then ListUsers four times.
     assert_eq!(iam.calls(), 1 + 4);
+}
+
+fn scratch(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "aws-iam-users-reliability-{}-{name}",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn file_names(path: &std::path::Path) -> Vec<String> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|line| {
+            assert_valid_event(line)["user"]["name"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect()
+}
+
+#[test]
+fn a_permanent_fault_ends_precisely_and_the_checkpoint_lets_a_later_run_finish() {
+    let dir = scratch("permanent");
+    let (file, cp) = (dir.join("users.ndjson"), dir.join("users.checkpoint"));
+    let (file_arg, cp_arg) = (file.to_str().unwrap(), cp.to_str().unwrap());
+    let args = [
+        "--max-items",
+        "50",
+        "--retry-base-ms",
+        "1",
+        "--output",
+        file_arg,
+        "--checkpoint",
+        cp_arg,
+    ];
+    let broken = FakeIam::start(FakeAccount {
+        users: 250,
+        faults: Faults {
+            list_users_from: Some((150, Fault::Unavailable)),
+            ..Faults::default()
+        },
+        ..FakeAccount::default()
+    });
+    let run = collect(broken.url(), &args);
+    assert_eq!(run.code, Some(5), "stderr: {}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("error: ListUsers failed: HTTP 503 ServiceUnavailable: Service Unavailable"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains(&format!(
+            "note: {file_arg} holds 150 events; run the same command again to resume from {cp_arg}"
+        )),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        file_names(&file),
+        (0..150).map(user_name).collect::<Vec<_>>()
+    );
+    assert!(cp.exists());
+    drop(broken);
+
+    let healthy = FakeIam::start(FakeAccount {
+        users: 250,
+        ..FakeAccount::default()
+    });
+    let run = collect(healthy.url(), &args);
+    assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
+    assert!(
+        run.stderr
+            .contains(&format!("resuming from {cp_arg} after 150 events")),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        summary(&run).contains("users=100 events=100"),
+        "{}",
+        summary(&run)
+    );
+    assert!(
+        summary(&run).contains("resumed_after_events=150"),
+        "{}",
+        summary(&run)
+    );
+    assert_eq!(
+        file_names(&file),
+        (0..250).map(user_name).collect::<Vec<_>>()
+    );
+    assert!(!cp.exists(), "a complete collection removes its checkpoint");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_failed_run_without_checkpoint_leaves_the_previous_output_untouched() {
+    let dir = scratch("untouched");
+    let file = dir.join("users.ndjson");
+    std::fs::write(&file, "{\"previous\":true}\n").unwrap();
+    let broken = FakeIam::start(FakeAccount {
+        users: 120,
+        faults: Faults {
+            list_users_from: Some((100, Fault::Throttle)),
+            ..Faults::default()
+        },
+        ..FakeAccount::default()
+    });
+    let run = collect(
+        broken.url(),
+        &[
+            "--max-items",
+            "50",
+            "--retry-base-ms",
+            "1",
+            "--output",
+            file.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(run.code, Some(5), "stderr: {}", run.stderr);
+    assert!(
+        run.stderr
+            .contains(&format!("note: {} was left unchanged", file.display())),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        "{\"previous\":true}\n"
+    );
+    assert_eq!(
+        std::fs::read_dir(&dir).unwrap().count(),
+        1,
+        "no temporary file left behind"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn killing_the_harness_at_any_moment_and_rerunning_leaves_every_user_exactly_once() {
+    let users = 300;
+    let dir = scratch("kill");
+    let (file, cp) = (dir.join("users.ndjson"), dir.join("users.checkpoint"));
+    let iam = FakeIam::start(FakeAccount {
+        users,
+        latency: Duration::from_millis(2),
+        ..FakeAccount::default()
+    });
+    let component = harness::component();
+    let args = [
+        "collect",
+        "--component",
+        component.to_str().unwrap(),
+        "--endpoint-url",
+        iam.url(),
+        "--max-items",
+        "20",
+        "--output",
+        file.to_str().unwrap(),
+        "--checkpoint",
+        cp.to_str().unwrap(),
+    ];
+    let env = [
+        ("AWS_ACCESS_KEY_ID", "AKIDRELIABILITY00001"),
+        ("AWS_SECRET_ACCESS_KEY", "reliability-secret"),
+    ];
+    // Kill at pseudo-random moments (a fixed-seed LCG, so a failure can be replayed).
+    let mut seed: u64 = 0x5eed_1234_abcd;
+    let mut kills = Vec::new();
+    let started = std::time::Instant::now();
+    let finished = loop {
+        assert!(
+            started.elapsed() < LIMIT,
+            "no complete run within {LIMIT:?}; kills at {kills:?}"
+        );
+        let mut child = harness::spawn(&args, &env);
+        let deadline = if kills.len() < 12 {
+            seed = seed
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            Some(Duration::from_millis(50 + (seed >> 33) % 700))
+        } else {
+            None
+        };
+        let begun = std::time::Instant::now();
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break Some(status);
+            }
+            if deadline.is_some_and(|d| begun.elapsed() >= d) {
+                child.kill().unwrap();
+                child.wait().unwrap();
+                kills.push(deadline.unwrap().as_millis());
+                break None;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        };
+        if let Some(status) = status {
+            break status;
+        }
+    };
+    assert!(
+        finished.success(),
+        "the last run failed: {finished:?}; kills at {kills:?}"
+    );
+    assert!(
+        kills.len() >= 3,
+        "the test must actually kill runs mid-way: {kills:?}"
+    );
+    assert_eq!(
+        file_names(&file),
+        (0..users).map(user_name).collect::<Vec<_>>(),
+        "kills at {kills:?}"
+    );
+    assert!(!cp.exists());
+    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -7,13 +7,13 @@ use std::ffi::OsString;
 use std::io::Write;
 use std::sync::Arc;
 
+use crate::checkpoint::Output;
 use crate::cli::{CheckArgs, Cli, CollectArgs, Command, CommonArgs};
 use crate::config::{self, ConfigFile};
 use crate::credentials::{self, CredentialSource, Plan};
 use crate::endpoint::{EndpointResolver, Service};
 use crate::error::{exit, ConfigError, OutputError, RunError};
 use crate::logging::{LogLevel, Logger};
-use crate::output::NdjsonWriter;
 use crate::run;
 use crate::sandbox::{ImportRecorder, Imports, Runtime, Session};
 use crate::signing::Signer;
@@ -106,21 +106,25 @@ pub fn collect(
         transport,
     } = prepared;
     let settings = args.common.settings();
-    let result = match &args.output {
-        Some(path) => match NdjsonWriter::open(Some(path)) {
-            Ok(mut writer) => run::collect(&mut session, &transport, settings, &mut writer),
+    let (mut output, start) =
+        match Output::open(stdout, args.output.as_deref(), args.checkpoint.as_deref()) {
+            Ok(opened) => opened,
             Err(error) => return report_error(&logger, &error.into()),
-        },
-        None => run::collect(
-            &mut session,
-            &transport,
-            settings,
-            &mut NdjsonWriter::new(stdout),
-        ),
-    };
-    match result {
+        };
+    if let (Some(cursor), Some(checkpoint)) = (&start.cursor, &args.checkpoint) {
+        logger.raw(&format!(
+            "resuming from {} after {} events (cursor {} bytes)",
+            checkpoint.display(),
+            start.events,
+            cursor.len()
+        ));
+    }
+    match run::collect(&mut session, &transport, settings, &mut output, start) {
         Ok(summary) => {
             logger.raw(&summary.to_string());
+            if let Err(error) = output.finish() {
+                return report_error(&logger, &RunError::from(error));
+            }
             if let Some(warning) = summary.count_mismatch() {
                 logger.raw(&warning);
             }
@@ -128,7 +132,11 @@ pub fn collect(
         }
         Err(failure) => {
             logger.raw(&failure.summary.to_string());
-            report_error(&logger, &failure.error)
+            let code = report_error(&logger, &failure.error);
+            if let Some(note) = output.abandon() {
+                logger.raw(&format!("note: {note}"));
+            }
+            code
         }
     }
 }

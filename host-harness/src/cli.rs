@@ -52,9 +52,17 @@ pub enum Command {
 /// Arguments of `collect`.
 #[derive(Debug, Args)]
 pub struct CollectArgs {
-    /// Write the events to FILE (created, or truncated if it exists) instead of stdout.
+    /// Write the events to FILE instead of stdout. FILE is replaced only when the collection
+    /// ends; a failed run leaves the previous FILE untouched (unless --checkpoint is given).
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
+
+    /// Make the run resumable: after each page, the events are fsynced to --output FILE and the
+    /// position is saved atomically to CP. Running the same command again after a crash or a
+    /// failure resumes from CP, appending to FILE, so every user is in FILE exactly once; a
+    /// complete collection removes CP.
+    #[arg(long, value_name = "CP", requires = "output")]
+    pub checkpoint: Option<PathBuf>,
 
     /// Component, connection, logging and limits.
     #[command(flatten)]

@@ -217,6 +217,14 @@ pub enum OutputError {
     /// Writing or flushing failed.
     #[error("cannot write events: {0}")]
     Write(#[source] std::io::Error),
+    /// A checkpoint file is unusable.
+    #[error("checkpoint {path}: {reason}")]
+    Checkpoint {
+        /// The `--checkpoint` path.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
     /// The component returned an event that is not one JSON object.
     #[error("component returned an invalid event (#{index} of its page): {reason}")]
     InvalidEvent {

@@ -19,6 +19,7 @@
 //! [`transport::Transport`] pointed at a local endpoint, and call [`run::collect`].
 
 pub mod app;
+pub mod checkpoint;
 pub mod cli;
 pub mod config;
 pub mod credentials;

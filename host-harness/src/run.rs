@@ -4,9 +4,9 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::io::Write;
 use std::time::{Duration, Instant};
 
+use crate::checkpoint::{Output, Start};
 use crate::error::{exit, RunError};
 use crate::output::NdjsonWriter;
 use crate::sandbox::{AuthMethod, CheckReport, ProbeOutcome, Session, Settings};
@@ -17,8 +17,10 @@ use crate::transport::Transport;
 pub struct CollectSummary {
     /// Users listed (sum of `page-stats.users`).
     pub users: u64,
-    /// Events written.
+    /// Events written by this run.
     pub events: u64,
+    /// Events an earlier, interrupted run of the same checkpoint had already written.
+    pub resumed_events: u64,
     /// Listed users deleted before their own calls (no event).
     pub skipped_users: u64,
     /// The account's `Users` count from GetAccountSummary, when the component read it.
@@ -53,11 +55,11 @@ impl CollectSummary {
     /// A warning when the account's `Users` count differs from the events written.
     pub fn count_mismatch(&self) -> Option<String> {
         let account = self.account_users?;
-        (account != self.events).then(|| {
+        let events = self.events + self.resumed_events;
+        (account != events).then(|| {
             format!(
-                "warning: GetAccountSummary reports {account} users but {} events were written; \
-                 users may have been created or deleted during the run",
-                self.events
+                "warning: GetAccountSummary reports {account} users but {events} events were written; \
+                 users may have been created or deleted during the run"
             )
         })
     }
@@ -81,6 +83,9 @@ impl fmt::Display for CollectSummary {
             self.field_error_count(),
             self.elapsed.as_secs_f64()
         )?;
+        if self.resumed_events > 0 {
+            write!(f, " resumed_after_events={}", self.resumed_events)?;
+        }
         if !self.field_errors.is_empty() {
             let errors: Vec<String> = self
                 .field_errors
@@ -110,32 +115,37 @@ pub struct CollectError {
 /// `transport` is the one the session's imports use (for the call count).
 /// Errors: a boxed [`CollectError`] wrapping a [`RunError`] (guest error, sandbox failure, output
 /// failure, or a cursor returned twice), with the totals so far.
-pub fn collect<W: Write>(
+pub fn collect(
     session: &mut Session,
     transport: &Transport,
     settings: Settings,
-    output: &mut NdjsonWriter<W>,
+    output: &mut Output<'_>,
+    start: Start,
 ) -> Result<CollectSummary, Box<CollectError>> {
     let started = Instant::now();
     let calls_before = transport.calls();
-    let mut summary = CollectSummary::default();
-    let result = collect_pages(session, settings, output, &mut summary);
-    let flushed = output.flush();
+    let mut summary = CollectSummary {
+        resumed_events: start.events,
+        ..CollectSummary::default()
+    };
+    let result = collect_pages(session, settings, output, start.cursor, &mut summary);
     summary.api_calls = transport.calls() - calls_before;
     summary.elapsed = started.elapsed();
-    match result.and(flushed.map_err(RunError::from)) {
+    match result {
         Ok(()) => Ok(summary),
         Err(error) => Err(Box::new(CollectError { summary, error })),
     }
 }
 
-fn collect_pages<W: Write>(
+/// Collects page after page from `cursor`; each page's events are written, then the page is
+/// marked done with the next cursor (which a checkpointed output makes durable).
+fn collect_pages(
     session: &mut Session,
     settings: Settings,
-    output: &mut NdjsonWriter<W>,
+    output: &mut Output<'_>,
+    mut cursor: Option<String>,
     summary: &mut CollectSummary,
 ) -> Result<(), RunError> {
-    let mut cursor: Option<String> = None;
     loop {
         let page = session.collect(settings, cursor.as_deref())??;
         summary.pages += 1;
@@ -148,18 +158,22 @@ fn collect_pages<W: Write>(
                 .entry((errors.action.clone(), errors.code.clone()))
                 .or_default() += u64::from(errors.count);
         }
+        let mut writer = NdjsonWriter::new(output.writer());
         for (index, event) in page.events.iter().enumerate() {
-            output.write_event(index, event)?;
-            summary.events += 1;
+            writer.write_event(index, event)?;
         }
-        output.flush()?;
-        match page.cursor {
-            None => return Ok(()),
-            Some(next) if cursor.as_deref() == Some(next.as_str()) => {
+        let written = writer.written();
+        if let Some(next) = &page.cursor {
+            if cursor.as_deref() == Some(next.as_str()) {
                 return Err(RunError::Protocol(
                     "collect returned the cursor it was given; stopping to avoid a loop".into(),
                 ));
             }
+        }
+        output.page_done(written, page.cursor.as_deref())?;
+        summary.events += written;
+        match page.cursor {
+            None => return Ok(()),
             Some(next) => cursor = Some(next),
         }
     }

@@ -71,3 +71,18 @@ pub fn run(args: &[&str], env: &[(&str, &str)], limit: Duration) -> Run {
         stderr: err_thread.join().unwrap(),
     }
 }
+
+/// Starts `host-harness args…` in the background with exactly the environment `env` (plus
+/// PATH), output discarded; the caller waits for it or kills it.
+pub fn spawn(args: &[&str], env: &[(&str, &str)]) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_host-harness"))
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .envs(env.iter().copied())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn host-harness")
+}

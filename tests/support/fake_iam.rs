@@ -99,7 +99,10 @@ impl FakeAccount {
                 }
             }
         }
-        if self.faults.every > 0 && call % self.faults.every == 0 && !self.faults.kinds.is_empty() {
+        if self.faults.every > 0
+            && call.is_multiple_of(self.faults.every)
+            && !self.faults.kinds.is_empty()
+        {
             let kind =
                 self.faults.kinds[((call / self.faults.every) as usize) % self.faults.kinds.len()];
             return fault_reply(kind);

@@ -52,58 +52,79 @@ fn main() {
         .expect("host-harness lives inside the workspace")
         .to_path_buf();
 
-    for watched in ["src", "wit", "Cargo.toml", "Cargo.lock"] {
+    for watched in ["src", "wit", "Cargo.toml", "Cargo.lock", "tests/components"] {
         println!(
             "cargo:rerun-if-changed={}",
             workspace.join(watched).display()
         );
     }
-
     let target_dir = workspace.join("target").join("guest");
-    let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
 
+    let component = build_component(
+        &workspace,
+        &target_dir,
+        &["-p", GUEST_PACKAGE],
+        GUEST_ARTIFACT,
+    );
+    println!(
+        "cargo:rustc-env=AWS_IAM_USERS_COMPONENT={}",
+        component.display()
+    );
+
+    // A component that misbehaves on request, for the sandbox tests (never shipped).
+    let manifest = workspace.join("tests/components/misbehaving/Cargo.toml");
+    let misbehaving = build_component(
+        &workspace,
+        &target_dir,
+        &["--manifest-path", manifest.to_str().expect("UTF-8 path")],
+        "misbehaving_component.wasm",
+    );
+    println!(
+        "cargo:rustc-env=AWS_IAM_USERS_MISBEHAVING_COMPONENT={}",
+        misbehaving.display()
+    );
+}
+
+/// Runs the nested `cargo build --release --target wasm32-wasip2` with `selection` (a
+/// package or a manifest) and returns the path of `artifact`.
+fn build_component(
+    workspace: &Path,
+    target_dir: &Path,
+    selection: &[&str],
+    artifact: &str,
+) -> PathBuf {
+    let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut command = Command::new(cargo);
     command
-        .current_dir(&workspace)
-        .args([
-            "build",
-            "-p",
-            GUEST_PACKAGE,
-            "--release",
-            "--target",
-            GUEST_TARGET,
-        ])
+        .current_dir(workspace)
+        .arg("build")
+        .args(selection)
+        .args(["--release", "--target", GUEST_TARGET])
         .arg("--target-dir")
-        .arg(&target_dir);
+        .arg(target_dir);
     clean_environment(&mut command);
 
     let output = command
         .output()
-        .unwrap_or_else(|err| panic!("could not run the nested cargo to build the guest: {err}"));
+        .unwrap_or_else(|err| panic!("could not run the nested cargo to build a component: {err}"));
     if !output.status.success() {
         // Build-script stderr is shown by cargo when the script fails.
         eprintln!("{}", String::from_utf8_lossy(&output.stdout));
         eprintln!("{}", String::from_utf8_lossy(&output.stderr));
         panic!(
-            "building the guest component failed ({}): cargo build -p {GUEST_PACKAGE} --release --target {GUEST_TARGET} --target-dir {}; its stderr is above",
+            "building a component failed ({}): cargo build {} --release --target {GUEST_TARGET} --target-dir {}; its stderr is above",
             output.status,
+            selection.join(" "),
             target_dir.display()
         );
     }
-
-    let artifact = target_dir
-        .join(GUEST_TARGET)
-        .join("release")
-        .join(GUEST_ARTIFACT);
+    let path = target_dir.join(GUEST_TARGET).join("release").join(artifact);
     assert!(
-        Path::new(&artifact).is_file(),
+        path.is_file(),
         "the nested cargo succeeded but {} does not exist",
-        artifact.display()
+        path.display()
     );
-    println!(
-        "cargo:rustc-env=AWS_IAM_USERS_COMPONENT={}",
-        artifact.display()
-    );
+    path
 }
 
 /// Removes every variable that the outer cargo sets for build scripts, keeping `CARGO_HOME`

@@ -416,3 +416,87 @@ fn killing_the_harness_at_any_moment_and_rerunning_leaves_every_user_exactly_onc
     assert!(!cp.exists());
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Runs the misbehaving test component; `behaviour` is passed as `--max-items` (see
+/// tests/components/misbehaving).
+fn misbehave(behaviour: &str, extra: &[&str]) -> Run {
+    let iam = FakeIam::start(FakeAccount {
+        users: 1,
+        ..FakeAccount::default()
+    });
+    let mut args = vec![
+        "collect",
+        "--component",
+        env!("AWS_IAM_USERS_MISBEHAVING_COMPONENT"),
+        "--endpoint-url",
+        iam.url(),
+        "--max-items",
+        behaviour,
+    ];
+    args.extend_from_slice(extra);
+    harness::run(
+        &args,
+        &[
+            ("AWS_ACCESS_KEY_ID", "AKIDRELIABILITY00001"),
+            ("AWS_SECRET_ACCESS_KEY", "reliability-secret"),
+        ],
+        Duration::from_secs(60),
+    )
+}
+
+#[test]
+fn a_component_that_loops_forever_is_stopped_by_the_deadline() {
+    let run = misbehave("1", &["--deadline-secs", "1"]);
+    assert_eq!(run.code, Some(6), "stderr: {}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("error: component call collect exceeded its deadline of 1 s"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_component_that_allocates_without_bound_hits_the_memory_cap() {
+    let run = misbehave("2", &["--max-memory-mib", "16"]);
+    assert_eq!(run.code, Some(6), "stderr: {}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("error: component exceeded the memory limit of 16 MiB in collect"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_component_that_traps_is_a_sandbox_error() {
+    let run = misbehave("3", &[]);
+    assert_eq!(run.code, Some(6), "stderr: {}", run.stderr);
+    assert!(
+        run.stderr.contains("error: component trapped in collect: "),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_component_that_repeats_its_cursor_or_emits_invalid_events_is_stopped() {
+    let run = misbehave("4", &[]);
+    assert_eq!(run.code, Some(1), "stderr: {}", run.stderr);
+    assert!(
+        run.stderr.contains(
+            "error: component protocol violation: collect returned the cursor it was given"
+        ),
+        "{}",
+        run.stderr
+    );
+    let run = misbehave("5", &[]);
+    assert_eq!(run.code, Some(1), "stderr: {}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("component returned an invalid event (#0 of its page)"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(run.stdout, "");
+}

@@ -45,9 +45,11 @@ pub const TOKEN_FILE_VAR: &str = "AWS_WEB_IDENTITY_TOKEN_FILE";
 pub const SESSION_NAME_VAR: &str = "AWS_ROLE_SESSION_NAME";
 
 /// Assumed-role credentials are refreshed when they expire within this long. Five minutes:
-/// longer than any single call (the per-call timeout is at most an hour only if raised by
-/// hand; 60 s by default), short against STS's shortest session (15 min), and it leaves
-/// room to retry a refresh that fails while the current credentials still work.
+/// well above one signed call's lifetime (60 s call timeout by default, so a request signed
+/// just before the buffer starts still lands with valid credentials), a third of STS's
+/// shortest session (15 min), and room to retry a failed refresh while the current
+/// credentials still work. (The AWS SDKs' lazy cache uses 10 s; a batch of concurrent calls
+/// and clock skew argue for more.)
 pub const REFRESH_BUFFER: Duration = Duration::from_secs(300);
 
 /// Provider name recorded in credentials read from the environment.

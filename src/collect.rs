@@ -1,10 +1,14 @@
-//! One `collect` call: a ListUsers page, its users enriched, mapped to OCSF events.
+//! One `collect` call: a page of users (ListUsers, or GetAccountAuthorizationDetails for
+//! the bulk strategy), each enriched, mapped to OCSF events.
 
 use std::collections::BTreeMap;
 
+use serde::{Deserialize, Serialize};
+
+use crate::bulk::{self, BulkState};
 use crate::cursor::Cursor;
 use crate::enrich::{self, GroupCache};
-use crate::error::ConnectorError;
+use crate::error::{is_credentials_error, ConnectorError};
 use crate::host::{Host, Level};
 use crate::model::{CollectionError, User, UserRecord};
 use crate::ocsf;
@@ -16,6 +20,19 @@ use crate::retry::{RetryBudget, RetryPolicy, Retrying};
 /// Most ListUsers pages one collection may take: 1,000,000 users at one per page.
 pub const MAX_USER_PAGES: u64 = 1_000_000;
 
+/// How users are enriched (mirrors WIT `inventory.strategy`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Strategy {
+    /// Bulk, falling back to per-user when a bulk action is denied.
+    Auto,
+    /// Account-wide calls ([`crate::bulk`]).
+    Bulk,
+    /// Ten calls per user ([`crate::enrich`]).
+    #[default]
+    PerUser,
+}
+
 /// Collection settings (mirrors WIT `inventory.settings`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Settings {
@@ -23,6 +40,10 @@ pub struct Settings {
     pub max_items: u32,
     /// How failed calls are retried.
     pub retry: RetryPolicy,
+    /// How users are enriched.
+    pub strategy: Strategy,
+    /// Most calls in flight, 1 to 64 (halved after a throttled batch).
+    pub max_concurrency: u32,
 }
 
 impl Settings {
@@ -42,6 +63,12 @@ impl Settings {
                 self.retry.max_attempts
             ));
         }
+        if !(1..=64).contains(&self.max_concurrency) {
+            return invalid(format!(
+                "max-concurrency must be between 1 and 64, got {}",
+                self.max_concurrency
+            ));
+        }
         if self.retry.base_ms > self.retry.cap_ms {
             return invalid(format!(
                 "retry-base-ms must be at most {} ms, got {}",
@@ -57,6 +84,7 @@ impl Settings {
 pub struct CollectionState {
     pub groups: GroupCache,
     pub retry_budget: RetryBudget,
+    pub bulk: BulkState,
 }
 
 /// Failed calls of one kind (mirrors WIT `inventory.action-errors`).
@@ -81,6 +109,10 @@ pub struct PageStats {
     /// The account's `Users` count from GetAccountSummary, read with the first page;
     /// `None` when that call failed.
     pub account_users: Option<u32>,
+    /// The strategy the page was collected with (never `Auto`).
+    pub strategy: Strategy,
+    /// Why `Auto` fell back to per-user calls.
+    pub fallback: Option<String>,
 }
 
 /// One page of events (mirrors WIT `inventory.page`).
@@ -107,35 +139,76 @@ pub fn collect(
 ) -> Result<Page, ConnectorError> {
     settings.validate()?;
     let position = cursor.map(Cursor::decode).transpose()?;
-    let client = Retrying::new(host, settings.retry, &mut state.retry_budget);
-    let account_users = match &position {
-        Some(position) => position.account_users,
-        None => account_users(&client),
+    let client = Retrying::new(
+        host,
+        settings.retry,
+        &mut state.retry_budget,
+        settings.max_concurrency as usize,
+    );
+    let (account_users, mut strategy, mut fallback) = match &position {
+        Some(position) => (
+            position.account_users,
+            position.strategy,
+            position.fallback.clone(),
+        ),
+        None => (account_users(&client), settings.strategy, None),
+    };
+    if strategy != Strategy::PerUser {
+        match bulk::prepare(&client, &mut state.bulk, settings.max_items) {
+            Ok(()) => strategy = Strategy::Bulk,
+            Err(error) if strategy == Strategy::Auto && allows_fallback(&error) => {
+                let reason = format!("{}: {}", error.action().unwrap_or_default(), error.code());
+                host.log(
+                    Level::Info,
+                    &format!("{error}; the bulk strategy is not available, using per-user calls"),
+                );
+                strategy = Strategy::PerUser;
+                fallback = Some(reason);
+            }
+            Err(error) => return Err(error),
+        }
+    }
+
+    let (action, max_pages) = match strategy {
+        Strategy::Bulk => (bulk::AUTHORIZATION_DETAILS, crate::paging::MAX_PAGES),
+        _ => (ListUsersResponse::ACTION, MAX_USER_PAGES),
     };
     let mut listing = Pager::resume(
-        ListUsersResponse::ACTION,
+        action,
         settings.max_items,
         position.as_ref().map(|p| p.marker.clone()),
         position.as_ref().map_or(0, |p| p.pages),
-        MAX_USER_PAGES,
+        max_pages,
     );
-    let result = client.send(&listing.call());
-    let page =
-        query::parse_result::<ListUsersResponse>(ListUsersResponse::ACTION, &result)?.into_page();
-    let next = listing.advance(page.is_truncated, page.marker)?.then(|| {
+    let (records, more) = match strategy {
+        Strategy::Bulk => {
+            listing.set_params(vec![("Filter.member.1", "User".to_owned())]);
+            bulk::users_page(&client, &state.bulk, &mut listing, settings.max_items)?
+        }
+        _ => {
+            let result = client.send(&listing.call());
+            let page =
+                query::parse_result::<ListUsersResponse>(ListUsersResponse::ACTION, &result)?
+                    .into_page();
+            let more = listing.advance(page.is_truncated, page.marker)?;
+            let mut records: Vec<UserRecord> = page
+                .items
+                .into_iter()
+                .map(|xml| listed(host, xml))
+                .collect();
+            enrich::enrich(&client, &mut records, settings.max_items, &mut state.groups);
+            (records, more)
+        }
+    };
+    let next = more.then(|| {
         Cursor::new(
+            strategy,
             listing.marker().unwrap_or_default().to_owned(),
             listing.pages(),
             account_users,
+            fallback.clone(),
         )
     });
-
-    let mut records: Vec<UserRecord> = page
-        .items
-        .into_iter()
-        .map(|xml| listed(host, xml))
-        .collect();
-    enrich::enrich(&client, &mut records, settings.max_items, &mut state.groups);
 
     let processed_time = host.now_ms();
     let events = records
@@ -152,8 +225,17 @@ pub fn collect(
             api_calls: client.calls(),
             errors: count_errors(&records),
             account_users,
+            strategy,
+            fallback,
         },
     })
+}
+
+/// Whether `auto` falls back to per-user calls after this bulk failure: any error AWS
+/// answered (denied, not supported, invalid), except refused credentials, which would fail
+/// the per-user calls too. Unreadable answers and transport failures are not.
+fn allows_fallback(error: &ConnectorError) -> bool {
+    matches!(error, ConnectorError::Api(e) if !is_credentials_error(&e.code))
 }
 
 /// The account's `Users` count (GetAccountSummary); a failure is logged, not fatal.

@@ -5,7 +5,7 @@
 use crate::host::{self, Host, HttpResponse, Identity, Level, QueryCall, TransportError};
 use std::cell::RefCell;
 
-use crate::collect::CollectionState;
+use crate::collect::{CollectionState, Strategy};
 use crate::retry::{RetryBudget, RetryPolicy, Retrying};
 use crate::{check, collect, error};
 
@@ -149,6 +149,20 @@ fn settings(s: exp::Settings) -> collect::Settings {
             base_ms: u64::from(s.retry_base_ms),
             ..RetryPolicy::default()
         },
+        strategy: match s.strategy {
+            exp::Strategy::Auto => Strategy::Auto,
+            exp::Strategy::Bulk => Strategy::Bulk,
+            exp::Strategy::PerUser => Strategy::PerUser,
+        },
+        max_concurrency: s.max_concurrency,
+    }
+}
+
+fn to_wit_strategy(strategy: Strategy) -> exp::Strategy {
+    match strategy {
+        Strategy::Auto => exp::Strategy::Auto,
+        Strategy::Bulk => exp::Strategy::Bulk,
+        Strategy::PerUser => exp::Strategy::PerUser,
     }
 }
 
@@ -164,7 +178,12 @@ impl exp::Guest for Component {
         let settings = settings(settings_in);
         settings.validate().map_err(to_wit_error)?;
         let mut budget = RetryBudget::default();
-        let client = Retrying::new(&WitHost, settings.retry, &mut budget);
+        let client = Retrying::new(
+            &WitHost,
+            settings.retry,
+            &mut budget,
+            settings.max_concurrency as usize,
+        );
         let report = check::check(&client).map_err(to_wit_error)?;
         let identity = report.identity;
         Ok(exp::CheckReport {
@@ -228,6 +247,8 @@ impl exp::Guest for Component {
                     })
                     .collect(),
                 account_users: stats.account_users,
+                strategy: to_wit_strategy(stats.strategy),
+                fallback: stats.fallback,
             },
         })
     }

@@ -1,10 +1,11 @@
 //! The collection cursor: where the next `collect` call resumes.
 //!
 //! Opaque to the host (it only stores and returns it), JSON inside:
-//! `{"v":1,"marker":"<ListUsers Marker>","pages":<pages returned>,"account_users":<n>}`.
+//! `{"v":1,"strategy":"per-user","marker":"<Marker>","pages":<pages returned>,"account_users":<n>}`.
 
 use serde::{Deserialize, Serialize};
 
+use crate::collect::Strategy;
 use crate::error::ConnectorError;
 
 /// Cursor format version; a cursor of another version is refused.
@@ -14,23 +15,38 @@ const VERSION: u32 = 1;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Cursor {
     v: u32,
-    /// The ListUsers `Marker` of the next page.
+    /// The strategy the collection resolved to (never `auto`).
+    #[serde(default)]
+    pub strategy: Strategy,
+    /// The `Marker` of the next page of the user listing (ListUsers or
+    /// GetAccountAuthorizationDetails).
     pub marker: String,
-    /// ListUsers pages already returned.
+    /// Pages already returned.
     pub pages: u64,
     /// The account's `Users` count read with the first page, reported with every page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub account_users: Option<u32>,
+    /// Why `auto` fell back to per-user calls, reported with every page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fallback: Option<String>,
 }
 
 impl Cursor {
-    /// The position before the page that starts at `marker`.
-    pub fn new(marker: String, pages: u64, account_users: Option<u32>) -> Self {
+    /// The position before the page that starts at `marker`, after `pages` pages.
+    pub fn new(
+        strategy: Strategy,
+        marker: String,
+        pages: u64,
+        account_users: Option<u32>,
+        fallback: Option<String>,
+    ) -> Self {
         Self {
             v: VERSION,
+            strategy,
             marker,
             pages,
             account_users,
+            fallback,
         }
     }
 
@@ -63,14 +79,18 @@ mod tests {
 
     #[test]
     fn round_trip_keeps_an_opaque_marker() {
-        let cursor = Cursor::new("AAMA+/=\"&<".into(), 3, Some(14));
+        let cursor = Cursor::new(Strategy::PerUser, "AAMA+/=\"&<".into(), 3, Some(14), None);
         assert_eq!(
             cursor.encode(),
-            r#"{"v":1,"marker":"AAMA+/=\"&<","pages":3,"account_users":14}"#
+            r#"{"v":1,"strategy":"per-user","marker":"AAMA+/=\"&<","pages":3,"account_users":14}"#
         );
         assert_eq!(Cursor::decode(&cursor.encode()).unwrap(), cursor);
-        let unknown_count = Cursor::new("m".into(), 1, None);
-        assert_eq!(unknown_count.encode(), r#"{"v":1,"marker":"m","pages":1}"#);
+        let bulk = Cursor::new(Strategy::Bulk, "m".into(), 1, None, Some("x".into()));
+        assert_eq!(
+            bulk.encode(),
+            r#"{"v":1,"strategy":"bulk","marker":"m","pages":1,"fallback":"x"}"#
+        );
+        assert_eq!(Cursor::decode(&bulk.encode()).unwrap(), bulk);
     }
 
     #[test]

@@ -11,14 +11,16 @@ use std::collections::{BTreeMap, HashMap};
 
 use crate::error::ConnectorError;
 use crate::host::{Host, HttpResponse, Level, TransportError};
-use crate::model::{AccessKey, AttachedPolicy, CollectionError, Group, MfaDevice, Tag, UserRecord};
+use crate::model::{
+    timestamp_ms, AccessKey, AttachedPolicy, CollectionError, Group, Tag, UserRecord,
+};
 use crate::paging::Pager;
 use crate::query::responses::{
-    GetLoginProfileResponse, ListAccessKeysResponse, ListAttachedGroupPoliciesResponse,
-    ListAttachedUserPoliciesResponse, ListGroupPoliciesResponse, ListGroupsForUserResponse,
-    ListMfaDevicesResponse, ListServiceSpecificCredentialsResponse,
+    GetLoginProfileResponse, GetUserResponse, ListAccessKeysResponse,
+    ListAttachedGroupPoliciesResponse, ListAttachedUserPoliciesResponse, ListGroupPoliciesResponse,
+    ListGroupsForUserResponse, ListMfaDevicesResponse, ListServiceSpecificCredentialsResponse,
     ListSigningCertificatesResponse, ListSshPublicKeysResponse, ListUserPoliciesResponse,
-    ListUserTagsResponse,
+    ListUserTagsResponse, UserXml,
 };
 use crate::query::{self, ListResponse};
 
@@ -48,6 +50,8 @@ pub enum Lookup {
     SigningCertificates,
     /// ListServiceSpecificCredentials → `unmapped.service_specific_credentials_count`.
     ServiceSpecificCredentials,
+    /// GetUser → `unmapped.password_last_used_time` (for users the bulk listing lacks it for).
+    User,
     /// ListGroupPolicies → `user.groups[].privileges`.
     GroupPolicies,
     /// ListAttachedGroupPolicies → `user.groups[].privileges`.
@@ -79,6 +83,7 @@ impl Lookup {
             Self::MfaDevices => ListMfaDevicesResponse::ACTION,
             Self::AccessKeys => ListAccessKeysResponse::ACTION,
             Self::LoginProfile => "GetLoginProfile",
+            Self::User => "GetUser",
             Self::UserTags => ListUserTagsResponse::ACTION,
             Self::UserPolicies => ListUserPoliciesResponse::ACTION,
             Self::AttachedUserPolicies => ListAttachedUserPoliciesResponse::ACTION,
@@ -97,6 +102,7 @@ impl Lookup {
             Self::MfaDevices => "user.has_mfa",
             Self::AccessKeys => "user.programmatic_credentials",
             Self::LoginProfile => "unmapped.is_console_user",
+            Self::User => "unmapped.password_last_used_time",
             Self::UserTags => "unmapped.tags",
             Self::UserPolicies => "unmapped.user_policies",
             Self::AttachedUserPolicies => "unmapped.attached_policies",
@@ -109,7 +115,7 @@ impl Lookup {
 
     fn pager(self, owner_name: &str, max_items: u32) -> Pager {
         match self {
-            Self::LoginProfile => {
+            Self::LoginProfile | Self::User => {
                 Pager::single(self.action(), vec![("UserName", owner_name.to_owned())])
             }
             Self::GroupPolicies | Self::AttachedGroupPolicies => Pager::new(
@@ -134,9 +140,9 @@ impl Lookup {
             Self::GroupsForUser => list::<ListGroupsForUserResponse>(result, |i| {
                 Found::Groups(i.map(Group::from).collect())
             }),
-            Self::MfaDevices => list::<ListMfaDevicesResponse>(result, |i| {
-                Found::MfaDevices(i.map(MfaDevice::from).collect())
-            }),
+            Self::MfaDevices => list::<ListMfaDevicesResponse>(result, count),
+            Self::User => query::parse_result::<GetUserResponse>(self.action(), result)
+                .map(|response| (Found::User(response.result.user), false, None)),
             Self::AccessKeys => list::<ListAccessKeysResponse>(result, |i| {
                 Found::AccessKeys(i.map(AccessKey::from).collect())
             }),
@@ -180,13 +186,13 @@ const NO_SUCH_ENTITY: &str = "NoSuchEntity";
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Found {
     Groups(Vec<Group>),
-    MfaDevices(Vec<MfaDevice>),
     AccessKeys(Vec<AccessKey>),
     ConsoleAccess(bool),
     Tags(Vec<Tag>),
     PolicyNames(Vec<String>),
     AttachedPolicies(Vec<AttachedPolicy>),
     Count(u32),
+    User(UserXml),
 }
 
 impl Found {
@@ -194,7 +200,6 @@ impl Found {
     fn append(&mut self, page: Found) {
         match (self, page) {
             (Found::Groups(all), Found::Groups(more)) => all.extend(more),
-            (Found::MfaDevices(all), Found::MfaDevices(more)) => all.extend(more),
             (Found::AccessKeys(all), Found::AccessKeys(more)) => all.extend(more),
             (Found::Tags(all), Found::Tags(more)) => all.extend(more),
             (Found::PolicyNames(all), Found::PolicyNames(more)) => all.extend(more),
@@ -261,7 +266,10 @@ fn run(host: &dyn Host, jobs: Vec<Job>) -> Vec<Outcome> {
         let mut next = Vec::new();
         let mut jobs = active.into_iter().peekable();
         while jobs.peek().is_some() {
-            let batch: Vec<Job> = jobs.by_ref().take(MAX_BATCH).collect();
+            let batch: Vec<Job> = jobs
+                .by_ref()
+                .take(host.max_batch().clamp(1, MAX_BATCH))
+                .collect();
             let calls: Vec<_> = batch.iter().map(|job| job.pager.call()).collect();
             let mut results = host.send_all(&calls).into_iter();
             for mut job in batch {
@@ -290,6 +298,18 @@ fn run(host: &dyn Host, jobs: Vec<Job>) -> Vec<Outcome> {
     outcomes
 }
 
+/// A group's privileges: its inline policy names, then its attached policy names, each
+/// sorted, so every strategy reports them the same way.
+pub fn group_privileges(mut inline: Vec<String>, mut attached: Vec<String>) -> Vec<String> {
+    inline.sort_unstable();
+    attached.sort_unstable();
+    inline.extend(attached);
+    inline
+}
+
+/// A group's inline and attached policy names, as found.
+type PolicyNames = (Vec<String>, Vec<String>);
+
 /// Policy names of a group, or the failure that left them unknown.
 type Privileges = Result<Vec<String>, CollectionError>;
 
@@ -314,11 +334,26 @@ impl GroupCache {
 /// Completes `records` with every per-user lookup and their groups' privileges (looking up
 /// groups not yet in `cache`).
 pub fn enrich(host: &dyn Host, records: &mut [UserRecord], max_items: u32, cache: &mut GroupCache) {
+    look_up(host, records, max_items, |_| &Lookup::PER_USER);
+    look_up_groups(host, records, max_items, cache);
+    for record in records.iter_mut().filter(|r| !r.deleted) {
+        apply_privileges(record, cache);
+    }
+}
+
+/// Runs, for each record, the lookups `which` picks for it, and fills the record with what
+/// they found (failures recorded and warned about, deleted users marked and logged).
+pub fn look_up<'l>(
+    host: &dyn Host,
+    records: &mut [UserRecord],
+    max_items: u32,
+    which: impl Fn(&UserRecord) -> &'l [Lookup],
+) {
     let jobs = records
         .iter()
         .enumerate()
         .flat_map(|(owner, record)| {
-            Lookup::PER_USER.map(|lookup| Job {
+            which(record).iter().map(move |&lookup| Job {
                 owner,
                 lookup,
                 pager: lookup.pager(&record.user.name, max_items),
@@ -345,10 +380,6 @@ pub fn enrich(host: &dyn Host, records: &mut [UserRecord], max_items: u32, cache
                 record.user.name
             ),
         );
-    }
-    look_up_groups(host, records, max_items, cache);
-    for record in records.iter_mut().filter(|r| !r.deleted) {
-        apply_privileges(record, cache);
     }
 }
 
@@ -381,7 +412,7 @@ fn apply_to_user(
     };
     match (lookup, found) {
         (_, Found::Groups(groups)) => record.groups = Some(groups),
-        (_, Found::MfaDevices(devices)) => record.mfa_devices = Some(devices),
+        (Lookup::MfaDevices, Found::Count(n)) => record.has_mfa = Some(n > 0),
         (_, Found::AccessKeys(keys)) => record.access_keys = Some(keys),
         (_, Found::ConsoleAccess(console)) => record.console_access = Some(console),
         (_, Found::Tags(tags)) => record.tags = Some(tags),
@@ -390,6 +421,10 @@ fn apply_to_user(
         (Lookup::SshPublicKeys, Found::Count(n)) => record.ssh_public_keys = Some(n),
         (Lookup::SigningCertificates, Found::Count(n)) => record.signing_certificates = Some(n),
         (_, Found::Count(n)) => record.service_specific_credentials = Some(n),
+        (_, Found::User(user)) => {
+            record.user.password_last_used_ms =
+                user.password_last_used.as_deref().and_then(timestamp_ms)
+        }
     }
 }
 
@@ -461,35 +496,36 @@ fn look_up_groups(host: &dyn Host, records: &[UserRecord], max_items: u32, cache
         })
         .collect();
     let outcomes = run(host, jobs);
-    let mut privileges: Vec<Privileges> = vec![Ok(Vec::new()); names.len()];
-    // Inline names first, then attached ones, whatever order the outcomes came in.
-    for lookup in Lookup::PER_GROUP {
-        for outcome in outcomes.iter().filter(|o| o.lookup == lookup) {
-            let entry = &mut privileges[outcome.owner];
-            match (&outcome.result, entry) {
-                (_, Err(_)) => {}
-                (Ok(Found::PolicyNames(found)), Ok(all)) => all.extend(found.iter().cloned()),
-                (Ok(Found::AttachedPolicies(found)), Ok(all)) => {
-                    all.extend(found.iter().map(|p| p.name.clone()))
-                }
-                (Ok(_), Ok(_)) => {}
-                (Err(error), entry) => {
-                    host.log(
-                        Level::Warn,
-                        &format!(
-                            "group {:?}: {error}; {} left out",
-                            names[outcome.owner],
-                            lookup.field()
-                        ),
-                    );
-                    *entry = Err(CollectionError {
-                        action: lookup.action().to_owned(),
-                        code: error.code().to_owned(),
-                    });
-                }
+    // Per group: inline names, attached names, or the failure that left them unknown.
+    let mut found: Vec<Result<PolicyNames, CollectionError>> =
+        vec![Ok((Vec::new(), Vec::new())); names.len()];
+    for outcome in outcomes {
+        match (outcome.result, &mut found[outcome.owner]) {
+            (_, Err(_)) => {}
+            (Ok(Found::PolicyNames(names)), Ok((inline, _))) => inline.extend(names),
+            (Ok(Found::AttachedPolicies(policies)), Ok((_, attached))) => {
+                attached.extend(policies.into_iter().map(|p| p.name))
+            }
+            (Ok(_), Ok(_)) => {}
+            (Err(error), entry) => {
+                host.log(
+                    Level::Warn,
+                    &format!(
+                        "group {:?}: {error}; {} left out",
+                        names[outcome.owner],
+                        outcome.lookup.field()
+                    ),
+                );
+                *entry = Err(CollectionError {
+                    action: outcome.lookup.action().to_owned(),
+                    code: error.code().to_owned(),
+                });
             }
         }
     }
+    let privileges = found
+        .into_iter()
+        .map(|f| f.map(|(inline, attached)| group_privileges(inline, attached)));
     cache.by_name.extend(names.into_iter().zip(privileges));
 }
 

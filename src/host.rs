@@ -113,4 +113,8 @@ pub trait Host {
     fn sleep_ms(&self, ms: u64);
     /// A random number (retry jitter; not for secrets).
     fn random_u64(&self) -> u64;
+    /// Most calls worth handing to one `send_all` (the in-flight window).
+    fn max_batch(&self) -> usize {
+        usize::MAX
+    }
 }

@@ -6,8 +6,10 @@
 //! trait, so the IAM client logic and the OCSF mapping are tested natively.
 
 pub mod arn;
+pub mod bulk;
 pub mod check;
 pub mod collect;
+pub mod credential_report;
 pub mod cursor;
 pub mod enrich;
 pub mod error;

@@ -6,9 +6,7 @@
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use crate::query::responses::{
-    AccessKeyXml, AttachedPolicyXml, GroupXml, MfaDeviceXml, TagXml, UserXml,
-};
+use crate::query::responses::{AccessKeyXml, AttachedPolicyXml, GroupXml, TagXml, UserXml};
 
 /// An IAM user as listed by ListUsers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,24 +76,6 @@ impl From<GroupXml> for Group {
             name: xml.group_name,
             arn: xml.arn,
             privileges: None,
-        }
-    }
-}
-
-/// An MFA device assigned to the user (virtual or hardware).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MfaDevice {
-    /// `SerialNumber`: an ARN for virtual devices, a serial for hardware ones.
-    pub serial_number: String,
-    /// `EnableDate`, ms since the Unix epoch; `None` if unreadable.
-    pub enabled_ms: Option<i64>,
-}
-
-impl From<MfaDeviceXml> for MfaDevice {
-    fn from(xml: MfaDeviceXml) -> Self {
-        Self {
-            enabled_ms: timestamp_ms(&xml.enable_date),
-            serial_number: xml.serial_number,
         }
     }
 }
@@ -170,8 +150,9 @@ pub struct UserRecord {
     pub user: User,
     /// ListGroupsForUser.
     pub groups: Option<Vec<Group>>,
-    /// ListMFADevices.
-    pub mfa_devices: Option<Vec<MfaDevice>>,
+    /// An MFA device is enabled: ListMFADevices lists one (per-user strategy) or the
+    /// credential report's `mfa_active` (bulk strategy).
+    pub has_mfa: Option<bool>,
     /// ListAccessKeys.
     pub access_keys: Option<Vec<AccessKey>>,
     /// GetLoginProfile found a console password.
@@ -200,7 +181,7 @@ impl UserRecord {
         Self {
             user,
             groups: None,
-            mfa_devices: None,
+            has_mfa: None,
             access_keys: None,
             console_access: None,
             tags: None,

@@ -68,6 +68,11 @@ impl Pager {
         }
     }
 
+    /// Replaces the action's own parameters (e.g. a filter of a resumed listing).
+    pub fn set_params(&mut self, params: Vec<(&'static str, String)>) {
+        self.params = params;
+    }
+
     /// The `Marker` of the current page; `None` on the first.
     pub fn marker(&self) -> Option<&str> {
         self.marker.as_deref()

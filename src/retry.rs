@@ -173,6 +173,10 @@ fn retry_after_ms(response: &HttpResponse) -> Option<u64> {
 /// A [`Host`] whose `send_all` retries, counts every call sent, and keeps the budget.
 pub struct Retrying<'a> {
     inner: &'a dyn Host,
+    /// Calls in flight per batch: halved after a throttled batch, grown by one after a
+    /// clean one, between 1 and `max_window`.
+    window: Cell<usize>,
+    max_window: usize,
     policy: RetryPolicy,
     budget: RefCell<&'a mut RetryBudget>,
     calls: Cell<u32>,
@@ -180,14 +184,45 @@ pub struct Retrying<'a> {
 }
 
 impl<'a> Retrying<'a> {
-    pub fn new(inner: &'a dyn Host, policy: RetryPolicy, budget: &'a mut RetryBudget) -> Self {
+    /// Wraps `inner`; `max_concurrency` bounds the in-flight window (at least 1).
+    pub fn new(
+        inner: &'a dyn Host,
+        policy: RetryPolicy,
+        budget: &'a mut RetryBudget,
+        max_concurrency: usize,
+    ) -> Self {
+        let max_window = max_concurrency.max(1);
         Self {
             inner,
+            window: Cell::new(max_window),
+            max_window,
             policy,
             budget: RefCell::new(budget),
             calls: Cell::new(0),
             retries: Cell::new(0),
         }
+    }
+
+    /// The current in-flight window.
+    pub fn window(&self) -> usize {
+        self.window.get()
+    }
+
+    /// Adapts the window to a batch's first answers: halve when any was throttled.
+    fn adapt(&self, results: &[Result<HttpResponse, TransportError>]) {
+        let throttled = results.iter().any(|r| {
+            r.as_ref().is_ok_and(|response| {
+                response.status == 429
+                    || error_code(response)
+                        .is_some_and(|code| THROTTLING_CODES.contains(&code.as_str()))
+            })
+        });
+        let window = self.window.get();
+        self.window.set(if throttled {
+            (window / 2).max(1)
+        } else {
+            (window + 1).min(self.max_window)
+        });
     }
 
     /// Calls sent so far, retries included.
@@ -221,6 +256,7 @@ impl Host for Retrying<'_> {
         let mut results = self.inner.send_all(calls);
         self.calls
             .set(self.calls.get().saturating_add(calls.len() as u32));
+        self.adapt(&results);
         // Tokens the latest retry of each call cost (0: not retried).
         let mut cost = vec![0u32; calls.len()];
         let mut pending: Vec<usize> = (0..calls.len()).collect();
@@ -291,6 +327,10 @@ impl Host for Retrying<'_> {
     fn random_u64(&self) -> u64 {
         self.inner.random_u64()
     }
+
+    fn max_batch(&self) -> usize {
+        self.window.get()
+    }
 }
 
 #[cfg(test)]
@@ -326,7 +366,7 @@ mod tests {
         policy: RetryPolicy,
         budget: &mut RetryBudget,
     ) -> (Result<HttpResponse, TransportError>, u32) {
-        let client = Retrying::new(host, policy, budget);
+        let client = Retrying::new(host, policy, budget, 8);
         let result = client.send(&requests::iam("ListUsers", &[]));
         (result, client.calls())
     }
@@ -479,7 +519,7 @@ mod tests {
             host.send(call)
         });
         let mut budget = RetryBudget::default();
-        let client = Retrying::new(&flaky, policy(), &mut budget);
+        let client = Retrying::new(&flaky, policy(), &mut budget, 8);
         let calls: Vec<_> = ["a", "b", "c"]
             .iter()
             .map(|u| requests::iam("ListMFADevices", &[("UserName", u)]))

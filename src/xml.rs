@@ -143,4 +143,24 @@ mod tests {
             "content after the root element: <b>"
         );
     }
+
+    #[derive(Debug, serde::Deserialize)]
+    struct Wrapper {
+        #[allow(dead_code)]
+        b: String,
+    }
+
+    #[test]
+    fn content_the_deserializer_could_trip_on_is_refused_or_read() {
+        for doc in [
+            "<a><b>x<?pi data?>y</b></a>",
+            "<a><b>x<!-- c -->y</b></a>",
+            "<a><b>x<![CDATA[<y>]]>z</b></a>",
+            "<a><b><!DOCTYPE x>y</b></a>",
+        ] {
+            if root_element(doc).is_ok() {
+                let _ = from_str::<Wrapper>(doc);
+            }
+        }
+    }
 }

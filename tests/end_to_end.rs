@@ -28,6 +28,10 @@ fn run_against(endpoint: &str, key_id: &str, secret: &str, extra: &[&str]) -> Ru
         "--endpoint-url",
         endpoint,
     ];
+    // The per-user strategy unless the test picks one.
+    if !extra.contains(&"--strategy") {
+        args.extend_from_slice(&["--strategy", "per-user"]);
+    }
     args.extend_from_slice(extra);
     harness::run(
         &args,

@@ -23,6 +23,10 @@ fn collect(endpoint: &str, extra: &[&str]) -> Run {
         "--endpoint-url",
         endpoint,
     ];
+    // The per-user strategy unless the test picks one.
+    if !extra.contains(&"--strategy") {
+        args.extend_from_slice(&["--strategy", "per-user"]);
+    }
     args.extend_from_slice(extra);
     harness::run(
         &args,

@@ -6,7 +6,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 
 use crate::logging::LogLevel;
-use crate::sandbox::{SandboxLimits, Settings};
+use crate::sandbox::{SandboxLimits, Settings, Strategy};
 use crate::transport::TransportConfig;
 
 const MIB: u64 = 1024 * 1024;
@@ -119,6 +119,13 @@ pub struct CommonArgs {
     #[arg(long, value_name = "N", default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub max_items: u32,
 
+    /// How users are enriched: `bulk` reads GetAccountAuthorizationDetails and the credential
+    /// report (a few calls per page, plus ListAccessKeys for key holders; no SSH key count);
+    /// `per-user` makes ten calls per user; `auto` tries bulk and falls back to per-user when
+    /// AWS refuses a bulk action (e.g. AccessDenied), saying so in the summary.
+    #[arg(long, value_enum, value_name = "STRATEGY", default_value = "auto")]
+    pub strategy: StrategyArg,
+
     /// Attempts per IAM call, the first included (1 to 10; 1 = never retry). Throttling,
     /// HTTP 5xx, timeouts and dropped connections are retried with full-jitter backoff.
     #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=10))]
@@ -129,7 +136,8 @@ pub struct CommonArgs {
     #[arg(long, value_name = "MS", default_value_t = 1000, value_parser = clap::value_parser!(u32).range(0..=20_000))]
     pub retry_base_ms: u32,
 
-    /// Most HTTP calls in flight at once when the component sends a batch (1 to 64).
+    /// Most HTTP calls in flight at once (1 to 64). The component halves its window after a
+    /// throttled batch and grows it by one after a clean one, never above this.
     #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..=64))]
     pub max_concurrency: u64,
 
@@ -173,6 +181,14 @@ pub struct LimitArgs {
     pub request_timeout_secs: u64,
 }
 
+/// `--strategy` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum StrategyArg {
+    Auto,
+    Bulk,
+    PerUser,
+}
+
 impl CommonArgs {
     /// The component settings these flags select.
     pub fn settings(&self) -> Settings {
@@ -180,6 +196,12 @@ impl CommonArgs {
             max_items: self.max_items,
             max_attempts: self.max_attempts,
             retry_base_ms: self.retry_base_ms,
+            strategy: match self.strategy {
+                StrategyArg::Auto => Strategy::Auto,
+                StrategyArg::Bulk => Strategy::Bulk,
+                StrategyArg::PerUser => Strategy::PerUser,
+            },
+            max_concurrency: u32::try_from(self.max_concurrency).unwrap_or(1),
         }
     }
 

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use crate::checkpoint::{Output, Start};
 use crate::error::{exit, RunError};
 use crate::output::NdjsonWriter;
-use crate::sandbox::{AuthMethod, CheckReport, ProbeOutcome, Session, Settings};
+use crate::sandbox::{AuthMethod, CheckReport, ProbeOutcome, Session, Settings, Strategy};
 use crate::transport::Transport;
 
 /// Totals of one collection, printed as the `summary:` line on stderr.
@@ -21,6 +21,10 @@ pub struct CollectSummary {
     pub events: u64,
     /// Events an earlier, interrupted run of the same checkpoint had already written.
     pub resumed_events: u64,
+    /// The strategy the component used (`bulk` or `per-user`), from the last page.
+    pub strategy: Option<&'static str>,
+    /// Why `auto` fell back to per-user calls.
+    pub fallback: Option<String>,
     /// Listed users deleted before their own calls (no event).
     pub skipped_users: u64,
     /// The account's `Users` count from GetAccountSummary, when the component read it.
@@ -83,6 +87,12 @@ impl fmt::Display for CollectSummary {
             self.field_error_count(),
             self.elapsed.as_secs_f64()
         )?;
+        if let Some(strategy) = self.strategy {
+            write!(f, " strategy={strategy}")?;
+        }
+        if let Some(fallback) = &self.fallback {
+            write!(f, " fallback=\"{fallback}\"")?;
+        }
         if self.resumed_events > 0 {
             write!(f, " resumed_after_events={}", self.resumed_events)?;
         }
@@ -152,6 +162,8 @@ fn collect_pages(
         summary.users += u64::from(page.stats.users);
         summary.skipped_users += u64::from(page.stats.skipped_users);
         summary.account_users = page.stats.account_users.map(u64::from);
+        summary.strategy = Some(strategy_name(page.stats.strategy));
+        summary.fallback = page.stats.fallback.clone();
         for errors in &page.stats.errors {
             *summary
                 .field_errors
@@ -315,6 +327,15 @@ pub fn check_json(report: &CheckReport) -> serde_json::Value {
         "probes": probes,
         "all_granted": check_exit_code(report) == exit::OK,
     })
+}
+
+/// The `--strategy` spelling of a strategy.
+pub fn strategy_name(strategy: Strategy) -> &'static str {
+    match strategy {
+        Strategy::Auto => "auto",
+        Strategy::Bulk => "bulk",
+        Strategy::PerUser => "per-user",
+    }
 }
 
 #[cfg(test)]

@@ -43,7 +43,7 @@ use bindings::exports::aws_iam_users::connector::inventory as wit_inventory;
 
 pub use wit_identity::{AuthMethod, Info as IdentityInfo};
 pub use wit_inventory::{
-    ActionErrors, ApiError, CheckReport, Page, PageStats, Probe, ProbeOutcome, Settings,
+    ActionErrors, ApiError, CheckReport, Page, PageStats, Probe, ProbeOutcome, Settings, Strategy,
 };
 
 /// How often the epoch advances; the deadline's resolution.
@@ -786,6 +786,8 @@ mod tests {
                     max_items: 10,
                     max_attempts: 1,
                     retry_base_ms: 0,
+                    strategy: Strategy::PerUser,
+                    max_concurrency: 8,
                 },
                 None,
             )
@@ -825,6 +827,8 @@ mod tests {
                     max_items: 10,
                     max_attempts: 1,
                     retry_base_ms: 0,
+                    strategy: Strategy::PerUser,
+                    max_concurrency: 8,
                 },
                 None,
             )
@@ -871,6 +875,8 @@ mod tests {
                     max_items: 10,
                     max_attempts: 1,
                     retry_base_ms: 0,
+                    strategy: Strategy::PerUser,
+                    max_concurrency: 8,
                 },
                 None,
             )

@@ -11,6 +11,8 @@ const SETTINGS: Settings = Settings {
         base_ms: 1_000,
         cap_ms: 20_000,
     },
+    strategy: Strategy::PerUser,
+    max_concurrency: 64,
 };
 
 fn ok(path: &str) -> Result<HttpResponse, TransportError> {
@@ -130,6 +132,8 @@ fn follows_list_users_markers_and_yields_each_user_once() {
         api_calls,
         errors: vec![],
         account_users: Some(14),
+        strategy: Strategy::PerUser,
+        fallback: None,
     };
     // Page 1: GetAccountSummary, ListUsers, 2 users × 10 lookups, 2 second pages of
     // ListAttachedUserPolicies, 2 groups × 2 lookups. Page 2: the groups are cached.
@@ -221,8 +225,8 @@ fn an_enriched_event_has_the_exact_fields() {
                 "tags": { "location": "東京", "empty": "" },
                 "user_policies": ["bob-sqs"],
                 "attached_policies": [
-                    { "name": "DevS3Access", "arn": "arn:aws:iam::123456789012:policy/custom/DevS3Access" },
-                    { "name": "DeployerAccess", "arn": "arn:aws:iam::123456789012:policy/DeployerAccess" }
+                    { "name": "DeployerAccess", "arn": "arn:aws:iam::123456789012:policy/DeployerAccess" },
+                    { "name": "DevS3Access", "arn": "arn:aws:iam::123456789012:policy/custom/DevS3Access" }
                 ],
                 "ssh_public_keys_count": 1,
                 "signing_certificates_count": 0,

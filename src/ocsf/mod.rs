@@ -2,6 +2,8 @@
 //!
 //! Attribute names are the schema's. Fields OCSF has no attribute for go under `unmapped`.
 //! OCSF never allows `null`: anything unknown is left out, never written as false/0/empty.
+//! Lists IAM returns in no guaranteed order (groups, policies) are sorted by name, so the
+//! same account gives the same event whatever the strategy.
 
 use std::collections::BTreeMap;
 
@@ -224,19 +226,18 @@ pub fn user_inventory_info(record: &UserRecord, processed_time: i64) -> UserInve
             name: user.name.clone(),
             type_name: "User",
             type_id: USER_TYPE_USER,
-            has_mfa: record
-                .mfa_devices
-                .as_ref()
-                .map(|devices| !devices.is_empty()),
+            has_mfa: record.has_mfa,
             groups: record.groups.as_ref().map(|groups| {
-                groups
+                let mut groups: Vec<OcsfGroup> = groups
                     .iter()
                     .map(|g| OcsfGroup {
                         uid: g.arn.clone(),
                         name: g.name.clone(),
                         privileges: g.privileges.clone(),
                     })
-                    .collect()
+                    .collect();
+                groups.sort_by(|a, b| a.name.cmp(&b.name));
+                groups
             }),
             programmatic_credentials: record.access_keys.as_ref().map(|keys| {
                 keys.iter()
@@ -272,15 +273,21 @@ pub fn user_inventory_info(record: &UserRecord, processed_time: i64) -> UserInve
                     .map(|t| (t.key.clone(), t.value.clone()))
                     .collect()
             }),
-            user_policies: record.user_policies.clone(),
+            user_policies: record.user_policies.as_ref().map(|names| {
+                let mut names = names.clone();
+                names.sort_unstable();
+                names
+            }),
             attached_policies: record.attached_policies.as_ref().map(|policies| {
-                policies
+                let mut policies: Vec<AttachedPolicyInfo> = policies
                     .iter()
                     .map(|p| AttachedPolicyInfo {
                         name: p.name.clone(),
                         arn: p.arn.clone(),
                     })
-                    .collect()
+                    .collect();
+                policies.sort_by(|a, b| a.name.cmp(&b.name));
+                policies
             }),
             ssh_public_keys_count: record.ssh_public_keys,
             signing_certificates_count: record.signing_certificates,

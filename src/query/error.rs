@@ -42,6 +42,11 @@ struct ErrorDetail {
 ///
 /// Errors: a message when the document has no `Error` with a `Code`.
 pub fn parse(action: &str, status: u16, text: &str) -> Result<ApiError, String> {
+    // The well-formedness pass first: the deserializer trusts its input to be well formed.
+    let root = xml::root_element(text)?;
+    if !is_error_root(&root) {
+        return Err(format!("<{root}> is not an error document"));
+    }
     let document: ErrorDocument = xml::from_str(text)?;
     let detail = document
         .error

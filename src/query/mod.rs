@@ -104,6 +104,10 @@ pub fn parse_with_every_reader(status: u16, body: &[u8]) -> Vec<Result<(), Conne
         read::<GetLoginProfileResponse>("GetLoginProfile", &response),
         read::<GetAccountSummaryResponse>("GetAccountSummary", &response),
         read::<GetCallerIdentityResponse>("GetCallerIdentity", &response),
+        read::<GetUserResponse>("GetUser", &response),
+        read::<GetAccountAuthorizationDetailsResponse>("GetAccountAuthorizationDetails", &response),
+        read::<GenerateCredentialReportResponse>("GenerateCredentialReport", &response),
+        read::<GetCredentialReportResponse>("GetCredentialReport", &response),
     ];
     if let Ok(text) = std::str::from_utf8(body) {
         results.push(

@@ -30,7 +30,7 @@ pub trait ListResponse: DeserializeOwned {
 }
 
 /// The `<member>` elements of a list.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct Members<T> {
     #[serde(rename = "member", default = "Vec::new")]
     pub member: Vec<T>,
@@ -211,7 +211,7 @@ list_response! {
         "ListServiceSpecificCredentials",
         "ListServiceSpecificCredentialsResult",
         "ServiceSpecificCredentials",
-        Counted
+        ServiceSpecificCredentialXml
     )
 }
 
@@ -292,6 +292,121 @@ impl GetAccountSummaryResponse {
             .find(|e| e.key == key)
             .map(|e| e.value)
     }
+}
+
+/// GetUser: one user, with `PasswordLastUsed`. Source: IAM API Reference, GetUser.
+#[derive(Debug, Deserialize)]
+pub struct GetUserResponse {
+    #[serde(rename = "GetUserResult")]
+    pub result: GetUserResult,
+}
+
+/// The `GetUserResult` element.
+#[derive(Debug, Deserialize)]
+pub struct GetUserResult {
+    #[serde(rename = "User")]
+    pub user: UserXml,
+}
+
+/// A `ServiceSpecificCredentialMetadata` element: only its owner is read.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ServiceSpecificCredentialXml {
+    pub user_name: String,
+}
+
+/// A `UserDetail` of GetAccountAuthorizationDetails. Source: IAM API Reference, data type
+/// `UserDetail` (it has no `PasswordLastUsed`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct UserDetailXml {
+    pub path: String,
+    pub user_name: String,
+    pub user_id: String,
+    pub arn: String,
+    pub create_date: String,
+    #[serde(default)]
+    pub user_policy_list: Members<PolicyDetailXml>,
+    #[serde(default)]
+    pub group_list: Members<String>,
+    #[serde(default)]
+    pub attached_managed_policies: Members<AttachedPolicyXml>,
+    #[serde(default)]
+    pub tags: Members<TagXml>,
+}
+
+/// A `GroupDetail` of GetAccountAuthorizationDetails.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct GroupDetailXml {
+    pub group_name: String,
+    pub arn: String,
+    #[serde(default)]
+    pub group_policy_list: Members<PolicyDetailXml>,
+    #[serde(default)]
+    pub attached_managed_policies: Members<AttachedPolicyXml>,
+}
+
+/// An inline policy of a `UserDetail`/`GroupDetail`: only its name is read (the
+/// URL-encoded document is skipped).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct PolicyDetailXml {
+    pub policy_name: String,
+}
+
+/// GetAccountAuthorizationDetails (`Filter.member.1=User` or `Group`). Source: IAM API
+/// Reference, GetAccountAuthorizationDetails.
+#[derive(Debug, Deserialize)]
+pub struct GetAccountAuthorizationDetailsResponse {
+    #[serde(rename = "GetAccountAuthorizationDetailsResult")]
+    pub result: GetAccountAuthorizationDetailsResult,
+}
+
+/// The `GetAccountAuthorizationDetailsResult` element.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct GetAccountAuthorizationDetailsResult {
+    #[serde(default)]
+    pub user_detail_list: Members<UserDetailXml>,
+    #[serde(default)]
+    pub group_detail_list: Members<GroupDetailXml>,
+    #[serde(default)]
+    pub is_truncated: bool,
+    pub marker: Option<String>,
+}
+
+/// GenerateCredentialReport. Source: IAM API Reference, GenerateCredentialReport.
+#[derive(Debug, Deserialize)]
+pub struct GenerateCredentialReportResponse {
+    #[serde(rename = "GenerateCredentialReportResult")]
+    pub result: GenerateCredentialReportResult,
+}
+
+/// The `GenerateCredentialReportResult` element.
+#[derive(Debug, Deserialize)]
+pub struct GenerateCredentialReportResult {
+    /// `STARTED`, `INPROGRESS` or `COMPLETE`.
+    #[serde(rename = "State")]
+    pub state: String,
+}
+
+/// GetCredentialReport. Errors: `ReportNotPresent`, `ReportExpired` (410),
+/// `ReportInProgress` (404). Source: IAM API Reference, GetCredentialReport.
+#[derive(Debug, Deserialize)]
+pub struct GetCredentialReportResponse {
+    #[serde(rename = "GetCredentialReportResult")]
+    pub result: GetCredentialReportResult,
+}
+
+/// The `GetCredentialReportResult` element.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct GetCredentialReportResult {
+    /// The CSV, base64-encoded.
+    pub content: String,
+    /// ISO 8601.
+    pub generated_time: Option<String>,
 }
 
 /// STS GetCallerIdentity: who the credentials act as. Source: STS API Reference,

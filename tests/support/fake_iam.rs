@@ -46,6 +46,11 @@ pub struct FakeAccount {
     /// Added to every answer.
     pub latency: Duration,
     pub faults: Faults,
+    /// Actions answered with 403 `AccessDenied`.
+    pub denied: Vec<&'static str>,
+    /// Users the credential report covers (the first ones); `None`: all. The others were
+    /// "created after the report".
+    pub report_users: Option<usize>,
 }
 
 /// The running server; stops when dropped.
@@ -111,6 +116,15 @@ impl FakeAccount {
     }
 
     fn answer_normally(&self, action: &str, request: &Received) -> Reply {
+        if self.denied.contains(&action) {
+            return Reply::new(
+                403,
+                error_response(
+                    "AccessDenied",
+                    &format!("not authorized to perform: iam:{action}"),
+                ),
+            );
+        }
         let user_index = || {
             request
                 .param("UserName")
@@ -133,6 +147,14 @@ impl FakeAccount {
                 let (items, marker) = members((0..self.users).map(user_xml).collect());
                 Reply::new(200, list_response(action, "Users", &items, marker.as_deref()))
             }
+            "GetUser" => match user_index() {
+                Some(i) => Reply::new(
+                    200,
+                    format!("<GetUserResponse><GetUserResult><User>{}</User></GetUserResult></GetUserResponse>",
+                        user_xml(i).trim_start_matches("<member>").trim_end_matches("</member>")),
+                ),
+                None => Reply::new(404, error_response("NoSuchEntity", "The user cannot be found.")),
+            },
             "GetLoginProfile" => match user_index() {
                 Some(i) if i % 4 == 1 => Reply::new(
                     200,
@@ -145,6 +167,37 @@ impl FakeAccount {
                 ),
                 _ => Reply::new(404, error_response("NoSuchEntity", "Login profile cannot be found.")),
             },
+            "GetAccountAuthorizationDetails" => {
+                if request.param("Filter.member.1") == Some("Group") {
+                    let groups: Vec<String> = (0..5).map(group_detail_xml).collect();
+                    let tail = "<IsTruncated>false</IsTruncated>";
+                    return Reply::new(200, details_response("", &groups.concat(), tail));
+                }
+                let (items, marker) = members((0..self.users).map(user_detail_xml).collect());
+                let tail = match marker {
+                    Some(m) => format!("<IsTruncated>true</IsTruncated><Marker>{m}</Marker>"),
+                    None => "<IsTruncated>false</IsTruncated>".into(),
+                };
+                Reply::new(200, details_response(&items.concat(), "", &tail))
+            }
+            "GenerateCredentialReport" => Reply::new(
+                200,
+                "<GenerateCredentialReportResponse><GenerateCredentialReportResult><State>COMPLETE</State>\
+                 </GenerateCredentialReportResult></GenerateCredentialReportResponse>",
+            ),
+            "GetCredentialReport" => Reply::new(
+                200,
+                format!(
+                    "<GetCredentialReportResponse><GetCredentialReportResult><Content>{}</Content>\
+                     <ReportFormat>text/csv</ReportFormat><GeneratedTime>2030-01-01T00:00:00Z</GeneratedTime>\
+                     </GetCredentialReportResult></GetCredentialReportResponse>",
+                    base64_encode(&credential_report(self.report_users.unwrap_or(self.users).min(self.users)))
+                ),
+            ),
+            "ListServiceSpecificCredentials" if request.param("AllUsers") == Some("true") => Reply::new(
+                200,
+                list_response(action, "ServiceSpecificCredentials", &[], None),
+            ),
             "ListGroupPolicies" | "ListAttachedGroupPolicies" => {
                 let name = group();
                 let (list, item) = if action == "ListGroupPolicies" {
@@ -259,4 +312,80 @@ fn key_xml(i: usize, k: usize) -> String {
          <CreateDate>2022-01-01T00:00:00Z</CreateDate></member>",
         user_name(i)
     )
+}
+
+fn details_response(users: &str, groups: &str, tail: &str) -> String {
+    format!(
+        "<GetAccountAuthorizationDetailsResponse><GetAccountAuthorizationDetailsResult>\
+         <UserDetailList>{users}</UserDetailList><GroupDetailList>{groups}</GroupDetailList>\
+         <RoleDetailList/><Policies/>{tail}</GetAccountAuthorizationDetailsResult>\
+         </GetAccountAuthorizationDetailsResponse>"
+    )
+}
+
+fn user_detail_xml(i: usize) -> String {
+    let groups = if i.is_multiple_of(3) {
+        format!("<member>team-{}</member>", i % 5)
+    } else {
+        String::new()
+    };
+    format!(
+        "<member><Path>/generated/</Path><UserName>{0}</UserName><UserId>AIDAGENERATED{i:08}</UserId>\
+         <Arn>arn:aws:iam::{ACCOUNT_ID}:user/generated/{0}</Arn><CreateDate>2020-01-01T00:00:{1:02}Z</CreateDate>\
+         <UserPolicyList/><GroupList>{groups}</GroupList><AttachedManagedPolicies/>\
+         <Tags><member><Key>index</Key><Value>{i}</Value></member></Tags></member>",
+        user_name(i),
+        i % 60
+    )
+}
+
+fn group_detail_xml(k: usize) -> String {
+    format!(
+        "<member><Path>/</Path><GroupName>team-{k}</GroupName><GroupId>AGPATEAM{k}</GroupId>\
+         <Arn>arn:aws:iam::{ACCOUNT_ID}:group/team-{k}</Arn><CreateDate>2020-01-01T00:00:00Z</CreateDate>\
+         <GroupPolicyList><member><PolicyName>inline-team-{k}</PolicyName><PolicyDocument>%7B%7D</PolicyDocument>\
+         </member></GroupPolicyList><AttachedManagedPolicies><member><PolicyName>Managed-team-{k}</PolicyName>\
+         <PolicyArn>arn:aws:iam::{ACCOUNT_ID}:policy/Managed-team-{k}</PolicyArn></member></AttachedManagedPolicies>\
+         </member>"
+    )
+}
+
+/// The credential report CSV: the same facts the per-user answers give.
+fn credential_report(users: usize) -> String {
+    let mut csv = String::from(
+        "user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,\
+         password_next_rotation,mfa_active,access_key_1_active,access_key_1_last_rotated,\
+         access_key_1_last_used_date,access_key_1_last_used_region,access_key_1_last_used_service,\
+         access_key_2_active,access_key_2_last_rotated,access_key_2_last_used_date,\
+         access_key_2_last_used_region,access_key_2_last_used_service,cert_1_active,\
+         cert_1_last_rotated,cert_2_active,cert_2_last_rotated\n",
+    );
+    csv.push_str(&format!(
+        "<root_account>,arn:aws:iam::{ACCOUNT_ID}:root,2019-01-01T00:00:00+00:00,not_supported,N/A,\
+         not_supported,not_supported,true,false,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A\n"
+    ));
+    for i in 0..users {
+        let key = |n: usize| {
+            if i % 3 >= n {
+                "true,2022-01-01T00:00:00+00:00,N/A,N/A,N/A"
+            } else {
+                "false,N/A,N/A,N/A,N/A"
+            }
+        };
+        csv.push_str(&format!(
+            "{0},arn:aws:iam::{ACCOUNT_ID}:user/generated/{0},2020-01-01T00:00:{1:02}+00:00,{2},N/A,N/A,N/A,{3},{4},{5},false,N/A,false,N/A\n",
+            user_name(i),
+            i % 60,
+            i % 4 == 1,
+            i % 2 == 0,
+            key(1),
+            key(2),
+        ));
+    }
+    csv
+}
+
+fn base64_encode(text: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(text)
 }

@@ -8,7 +8,7 @@ mod bindings {
 }
 
 use bindings::exports::aws_iam_users::connector::inventory::{
-    CheckReport, ConnectorError, Guest, Page, PageStats, Settings,
+    CheckReport, ConnectorError, Guest, Page, PageStats, Settings, Strategy,
 };
 
 struct Misbehaving;
@@ -22,7 +22,15 @@ impl Guest for Misbehaving {
         let page = |events: Vec<String>, cursor: Option<String>| Page {
             events,
             cursor,
-            stats: PageStats { users: 0, skipped_users: 0, api_calls: 0, errors: vec![], account_users: None },
+            stats: PageStats {
+                users: 0,
+                skipped_users: 0,
+                api_calls: 0,
+                errors: vec![],
+                account_users: None,
+                strategy: Strategy::PerUser,
+                fallback: None,
+            },
         };
         match settings.max_items {
             1 => loop {

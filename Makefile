@@ -23,24 +23,26 @@ toolchain:
 ## venv: the Python test peer (moto) in .venv, pinned by tests/peer/requirements.txt
 venv: $(VENV)/.installed
 $(VENV)/.installed: tests/peer/requirements.txt
-	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r tests/peer/requirements.txt
+	@echo "venv: installing the test peer (moto) into $(VENV)" >&2
+	@$(PYTHON) -m venv $(VENV)
+	@$(VENV)/bin/pip install --quiet --disable-pip-version-check -r tests/peer/requirements.txt >&2
 	@touch $@
 
 ## build: the component (release, wasm32-wasip2) and the host harness (release)
 build: toolchain
-	$(CARGO) build --release -p host-harness
-	@echo "component: $(COMPONENT) ($$(stat -c %s $(COMPONENT)) bytes)"
-	@echo "harness:   $(HARNESS)"
+	@$(CARGO) build --release -p host-harness
+	@echo "component: $(COMPONENT) ($$(stat -c %s $(COMPONENT)) bytes)" >&2
+	@echo "harness:   $(HARNESS)" >&2
 
 ## demo: inventory a seeded local IAM (moto on 127.0.0.1, auth mode) and print the events
+## (NDJSON on stdout, everything else on stderr: `make demo > users.ndjson` works)
 # moto does not implement ListServiceSpecificCredentials: the run is partial (exit 4) there.
 demo: build venv
 	@$(PEER_PYTHON) tests/peer/iam_peer.py run -- $(HARNESS) collect --component $(COMPONENT); \
 	status=$$?; \
 	if [ $$status -eq 4 ]; then \
 	  echo "demo: partial (exit 4) as expected: moto does not implement ListServiceSpecificCredentials," \
-	       "so unmapped.service_specific_credentials_count is left out and named in collection_errors"; \
+	       "so unmapped.service_specific_credentials_count is left out and named in collection_errors" >&2; \
 	else exit $$status; fi
 
 ## test: every test (unit tests of the component and the harness, end to end via moto),

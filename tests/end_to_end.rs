@@ -19,40 +19,18 @@ const STUB_KEY_ID: &str = "AKIASTUBEXAMPLE00001";
 /// A recognisable secret: it must never appear in anything the harness prints.
 const CANARY_SECRET: &str = "canary-secret-9f8e7d6c5b4a39281706f5e4d3c2b1a0ffee";
 
+/// `collect` with the per-user strategy unless `extra` picks one.
 fn run_against(endpoint: &str, key_id: &str, secret: &str, extra: &[&str]) -> Run {
-    let component = harness::component();
-    let mut args = vec![
-        "collect",
-        "--component",
-        component.to_str().unwrap(),
-        "--endpoint-url",
+    harness::collect(
         endpoint,
-    ];
-    // The per-user strategy unless the test picks one.
-    if !extra.contains(&"--strategy") {
-        args.extend_from_slice(&["--strategy", "per-user"]);
-    }
-    args.extend_from_slice(extra);
-    harness::run(
-        &args,
-        &[
-            ("AWS_ACCESS_KEY_ID", key_id),
-            ("AWS_SECRET_ACCESS_KEY", secret),
-            ("AWS_REGION", "us-east-1"),
-        ],
+        (key_id, secret),
+        &harness::per_user_unless_given(extra),
         LIMIT,
     )
 }
 
 fn valid_events(run: &Run) -> Vec<Value> {
     run.events().into_iter().map(assert_valid_event).collect()
-}
-
-fn summary_line(run: &Run) -> &str {
-    run.stderr
-        .lines()
-        .find(|l| l.starts_with("summary:"))
-        .unwrap_or_else(|| panic!("no summary in {}", run.stderr))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -253,7 +231,7 @@ fn pagination_through_the_harness_returns_every_user_once() {
         assert!(auth.contains("/us-east-1/iam/aws4_request"), "{auth}");
         assert_eq!(request.security_token, None);
     }
-    let summary = summary_line(&run);
+    let summary = run.summary();
     assert!(
         summary.contains("users=5 events=5 skipped_users=0 account_users=5 pages=3 api_calls=61"),
         "{summary}"
@@ -615,7 +593,7 @@ fn moto_auth_mode_collects_every_seeded_user_field_by_field() {
     assert_eq!(peggy["unmapped"]["path"], json!("/r&d/"));
     assert_eq!(sorted(&json!(group_names(peggy))), ["DataScience"]);
 
-    let summary = summary_line(&run);
+    let summary = run.summary();
     let expected = format!(
         "users={0} events={0} skipped_users=0 account_users={0} pages=1",
         peer.users()
@@ -673,7 +651,7 @@ fn moto_restricted_principal_keeps_every_user_without_the_denied_fields() {
             ])
         );
     }
-    let summary = summary_line(&run);
+    let summary = run.summary();
     let n = peer.users();
     assert!(
         summary.contains(&format!(

@@ -14,26 +14,13 @@ use support::ocsf_schema::assert_valid_event;
 
 const LIMIT: Duration = Duration::from_secs(300);
 
+/// `collect` with the per-user strategy unless `extra` picks one.
 fn collect(endpoint: &str, extra: &[&str]) -> Run {
-    let component = harness::component();
-    let mut args = vec![
-        "collect",
-        "--component",
-        component.to_str().unwrap(),
-        "--endpoint-url",
+    let keys = ("AKIDRELIABILITY00001", "reliability-secret");
+    harness::collect(
         endpoint,
-    ];
-    // The per-user strategy unless the test picks one.
-    if !extra.contains(&"--strategy") {
-        args.extend_from_slice(&["--strategy", "per-user"]);
-    }
-    args.extend_from_slice(extra);
-    harness::run(
-        &args,
-        &[
-            ("AWS_ACCESS_KEY_ID", "AKIDRELIABILITY00001"),
-            ("AWS_SECRET_ACCESS_KEY", "reliability-secret"),
-        ],
+        keys,
+        &harness::per_user_unless_given(extra),
         LIMIT,
     )
 }
@@ -44,13 +31,6 @@ fn names(run: &Run) -> Vec<String> {
         .map(assert_valid_event)
         .map(|e: Value| e["user"]["name"].as_str().unwrap().to_owned())
         .collect()
-}
-
-fn summary(run: &Run) -> &str {
-    run.stderr
-        .lines()
-        .find(|l| l.starts_with("summary:"))
-        .unwrap_or_else(|| panic!("no summary: {}", run.stderr))
 }
 
 #[test]
@@ -94,7 +74,7 @@ fn a_thousand_users_with_faults_on_a_tenth_of_calls_yield_each_user_exactly_once
         "faults were injected and retried: {} calls",
         iam.calls()
     );
-    let line = summary(&run);
+    let line = run.summary();
     assert!(
         line.contains("users=1000 events=1000 skipped_users=0 account_users=1000 pages=10"),
         "{line}"
@@ -281,14 +261,14 @@ fn a_permanent_fault_ends_precisely_and_the_checkpoint_lets_a_later_run_finish()
         run.stderr
     );
     assert!(
-        summary(&run).contains("users=100 events=100"),
+        run.summary().contains("users=100 events=100"),
         "{}",
-        summary(&run)
+        run.summary()
     );
     assert!(
-        summary(&run).contains("resumed_after_events=150"),
+        run.summary().contains("resumed_after_events=150"),
         "{}",
-        summary(&run)
+        run.summary()
     );
     assert_eq!(
         file_names(&file),

@@ -18,23 +18,7 @@ use support::ocsf_schema::assert_valid_event;
 const LIMIT: Duration = Duration::from_secs(300);
 
 fn collect(endpoint: &str, keys: (&str, &str), extra: &[&str]) -> Run {
-    let component = harness::component();
-    let mut args = vec![
-        "collect",
-        "--component",
-        component.to_str().unwrap(),
-        "--endpoint-url",
-        endpoint,
-    ];
-    args.extend_from_slice(extra);
-    harness::run(
-        &args,
-        &[
-            ("AWS_ACCESS_KEY_ID", keys.0),
-            ("AWS_SECRET_ACCESS_KEY", keys.1),
-        ],
-        LIMIT,
-    )
+    harness::collect(endpoint, keys, extra, LIMIT)
 }
 
 const STUB_KEYS: (&str, &str) = ("AKIDSTRATEGIES000001", "strategies-secret");
@@ -57,13 +41,6 @@ fn comparable(run: &Run) -> BTreeMap<String, Value> {
             (event["user"]["uid"].as_str().unwrap().to_owned(), event)
         })
         .collect()
-}
-
-fn summary(run: &Run) -> &str {
-    run.stderr
-        .lines()
-        .find(|l| l.starts_with("summary:"))
-        .unwrap_or_else(|| panic!("no summary: {}", run.stderr))
 }
 
 fn assert_same_events(bulk: &Run, per_user: &Run) {
@@ -105,19 +82,19 @@ fn bulk_and_per_user_give_the_same_events_with_a_fraction_of_the_calls() {
     let bulk_calls = iam.calls() - calls_before;
     assert_eq!(bulk_calls, 1 + 1 + 2 + 1 + 3 + 166);
     assert!(
-        summary(&bulk).contains(&format!("api_calls={bulk_calls} ")),
+        bulk.summary().contains(&format!("api_calls={bulk_calls} ")),
         "{}",
-        summary(&bulk)
+        bulk.summary()
     );
     assert!(
-        summary(&bulk).contains(" strategy=bulk"),
+        bulk.summary().contains(" strategy=bulk"),
         "{}",
-        summary(&bulk)
+        bulk.summary()
     );
     assert!(
-        summary(&per_user).contains(" strategy=per-user"),
+        per_user.summary().contains(" strategy=per-user"),
         "{}",
-        summary(&per_user)
+        per_user.summary()
     );
 }
 
@@ -153,11 +130,11 @@ fn auto_falls_back_to_per_user_calls_when_bulk_is_denied_and_says_so() {
     let auto = collect(iam.url(), STUB_KEYS, &[]);
     assert_eq!(auto.code, Some(0), "stderr: {}", auto.stderr);
     assert!(
-        summary(&auto).contains(
+        auto.summary().contains(
             " strategy=per-user fallback=\"GetAccountAuthorizationDetails: AccessDenied\""
         ),
         "{}",
-        summary(&auto)
+        auto.summary()
     );
     let per_user = collect(iam.url(), STUB_KEYS, &["--strategy", "per-user"]);
     let (auto_events, per_user_events) = (comparable(&auto), comparable(&per_user));
@@ -171,9 +148,10 @@ fn auto_falls_back_to_per_user_calls_when_bulk_is_denied_and_says_so() {
     let auto = collect(denied_report.url(), STUB_KEYS, &[]);
     assert_eq!(auto.code, Some(0), "stderr: {}", auto.stderr);
     assert!(
-        summary(&auto).contains("fallback=\"GenerateCredentialReport: AccessDenied\""),
+        auto.summary()
+            .contains("fallback=\"GenerateCredentialReport: AccessDenied\""),
         "{}",
-        summary(&auto)
+        auto.summary()
     );
 }
 
@@ -222,8 +200,8 @@ fn bulk_and_per_user_give_the_same_events_on_moto() {
     assert_same_events(&bulk, &per_user);
     assert_eq!(comparable(&bulk).len(), peer.users());
     assert!(
-        summary(&bulk).contains(" strategy=bulk"),
+        bulk.summary().contains(" strategy=bulk"),
         "{}",
-        summary(&bulk)
+        bulk.summary()
     );
 }

@@ -15,6 +15,14 @@ pub struct Run {
 }
 
 impl Run {
+    /// The `summary:` line the harness printed on stderr.
+    pub fn summary(&self) -> &str {
+        self.stderr
+            .lines()
+            .find(|l| l.starts_with("summary:"))
+            .unwrap_or_else(|| panic!("no summary line in: {}", self.stderr))
+    }
+
     /// The NDJSON lines of stdout.
     pub fn events(&self) -> Vec<&str> {
         self.stdout
@@ -85,4 +93,37 @@ pub fn spawn(args: &[&str], env: &[(&str, &str)]) -> std::process::Child {
         .stderr(Stdio::null())
         .spawn()
         .expect("spawn host-harness")
+}
+
+/// Runs `host-harness collect` with the built component against `endpoint`, signing with
+/// `keys` (access key id, secret), with `extra` flags; killed after `limit`.
+pub fn collect(endpoint: &str, keys: (&str, &str), extra: &[&str], limit: Duration) -> Run {
+    let component = component();
+    let mut args = vec![
+        "collect",
+        "--component",
+        component.to_str().unwrap(),
+        "--endpoint-url",
+        endpoint,
+    ];
+    args.extend_from_slice(extra);
+    run(
+        &args,
+        &[
+            ("AWS_ACCESS_KEY_ID", keys.0),
+            ("AWS_SECRET_ACCESS_KEY", keys.1),
+            ("AWS_REGION", "us-east-1"),
+        ],
+        limit,
+    )
+}
+
+/// `extra` with `--strategy per-user` in front unless it names a strategy.
+pub fn per_user_unless_given<'a>(extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = Vec::new();
+    if !extra.contains(&"--strategy") {
+        args.extend_from_slice(&["--strategy", "per-user"]);
+    }
+    args.extend_from_slice(extra);
+    args
 }

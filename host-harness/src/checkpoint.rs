@@ -381,6 +381,7 @@ mod tests {
             "{\"a\":1}\n{\"a\":2}\n"
         );
         assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
@@ -415,6 +416,7 @@ mod tests {
             "{\"u\":1}\n{\"u\":2}\n{\"u\":3}\n"
         );
         assert!(!cp.exists(), "a complete collection removes its checkpoint");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
@@ -448,5 +450,6 @@ mod tests {
             .unwrap()
             .to_string()
             .contains("not a checkpoint"));
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -229,10 +229,16 @@ fn httpdate(time: SystemTime) -> String {
     )
 }
 
-/// A private temporary directory for one test.
+/// A private temporary directory for one test, under `$TMPDIR/aws-iam-users-auth-tests/<pid>/`.
+/// The first call of a test process removes what earlier runs left there (token files and
+/// configuration files are small, but nothing should pile up).
 pub fn temp_dir(name: &str) -> PathBuf {
-    let dir =
-        std::env::temp_dir().join(format!("aws-iam-users-auth-{}-{name}", std::process::id()));
+    static CLEANED: std::sync::Once = std::sync::Once::new();
+    let root = std::env::temp_dir().join("aws-iam-users-auth-tests");
+    CLEANED.call_once(|| {
+        let _ = std::fs::remove_dir_all(&root);
+    });
+    let dir = root.join(std::process::id().to_string()).join(name);
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }

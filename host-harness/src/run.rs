@@ -37,6 +37,9 @@ pub struct CollectSummary {
     pub field_errors: BTreeMap<(String, String), u64>,
     /// Wall-clock time of the whole collection.
     pub elapsed: Duration,
+    /// The largest size the component's linear memory reached, in bytes (see
+    /// [`Session::guest_peak_bytes`]).
+    pub guest_peak_bytes: u64,
 }
 
 impl CollectSummary {
@@ -70,13 +73,15 @@ impl CollectSummary {
 }
 
 impl fmt::Display for CollectSummary {
-    /// `summary: users=14 events=14 pages=1 api_calls=29 field_errors=0 seconds=0.84`, then
-    /// ` errors=ListMFADevices/AccessDenied:3,…` when some fields failed.
+    /// `summary: users=14 events=14 skipped_users=0 account_users=14 pages=1 api_calls=29
+    /// field_errors=0 seconds=0.84 guest_peak_bytes=2228224`, then ` strategy=bulk`, the
+    /// fallback, the resumed count, and ` errors=ListMFADevices/AccessDenied:3,…` when some
+    /// fields failed.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
             "summary: users={} events={} skipped_users={} account_users={} pages={} api_calls={} \
-             field_errors={} seconds={:.2}",
+             field_errors={} seconds={:.2} guest_peak_bytes={}",
             self.users,
             self.events,
             self.skipped_users,
@@ -85,7 +90,8 @@ impl fmt::Display for CollectSummary {
             self.pages,
             self.api_calls,
             self.field_error_count(),
-            self.elapsed.as_secs_f64()
+            self.elapsed.as_secs_f64(),
+            self.guest_peak_bytes
         )?;
         if let Some(strategy) = self.strategy {
             write!(f, " strategy={strategy}")?;
@@ -141,6 +147,7 @@ pub fn collect(
     let result = collect_pages(session, settings, output, start.cursor, &mut summary);
     summary.api_calls = transport.calls() - calls_before;
     summary.elapsed = started.elapsed();
+    summary.guest_peak_bytes = session.guest_peak_bytes();
     match result {
         Ok(()) => Ok(summary),
         Err(error) => Err(Box::new(CollectError { summary, error })),
@@ -381,12 +388,13 @@ mod tests {
             pages: 1,
             api_calls: 29,
             elapsed: Duration::from_millis(840),
+            guest_peak_bytes: 2_228_224,
             ..CollectSummary::default()
         };
         assert_eq!(
             summary.to_string(),
             "summary: users=14 events=14 skipped_users=0 account_users=unknown pages=1 \
-             api_calls=29 field_errors=0 seconds=0.84"
+             api_calls=29 field_errors=0 seconds=0.84 guest_peak_bytes=2228224"
         );
         assert_eq!(summary.count_mismatch(), None);
         summary.account_users = Some(15);
@@ -407,10 +415,17 @@ mod tests {
         assert_eq!(
             summary.to_string(),
             "summary: users=14 events=14 skipped_users=0 account_users=14 pages=1 api_calls=29 \
-             field_errors=4 seconds=0.84 \
+             field_errors=4 seconds=0.84 guest_peak_bytes=2228224 \
              errors=GetLoginProfile/Throttling:1,ListMFADevices/AccessDenied:3"
         );
         assert_eq!(summary.exit_code(), exit::PARTIAL);
+        summary.strategy = Some("bulk");
+        summary.field_errors.clear();
+        assert_eq!(
+            summary.to_string(),
+            "summary: users=14 events=14 skipped_users=0 account_users=14 pages=1 api_calls=29 \
+             field_errors=0 seconds=0.84 guest_peak_bytes=2228224 strategy=bulk"
+        );
     }
 
     #[test]

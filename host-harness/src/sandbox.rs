@@ -207,6 +207,7 @@ impl Runtime {
                     .memory_size(limits.max_memory_bytes)
                     .build(),
                 hit: false,
+                peak_bytes: 0,
             },
             imports,
             deadline: None,
@@ -285,6 +286,12 @@ impl Session {
     /// Memory cap hits and traps so far: whether the session can still be called.
     pub fn is_dead(&self) -> bool {
         self.dead
+    }
+
+    /// The largest size, in bytes, any linear memory of the component has reached in this
+    /// session (from its instantiation on; a wasm memory never shrinks).
+    pub fn guest_peak_bytes(&self) -> u64 {
+        self.store.data().limiter.peak_bytes as u64
     }
 
     fn call<R>(
@@ -375,10 +382,13 @@ impl WasiView for HostState {
     }
 }
 
-/// [`StoreLimits`] that remembers whether it refused a memory grow.
+/// [`StoreLimits`] that remembers whether it refused a memory grow, and the largest size a
+/// memory was allowed to grow to.
 struct MemoryLimiter {
     inner: StoreLimits,
     hit: bool,
+    /// Largest `desired` size of an allowed grow (the initial allocation included), in bytes.
+    peak_bytes: usize,
 }
 
 impl ResourceLimiter for MemoryLimiter {
@@ -389,7 +399,9 @@ impl ResourceLimiter for MemoryLimiter {
         maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
         let allowed = self.inner.memory_growing(current, desired, maximum)?;
-        if !allowed {
+        if allowed {
+            self.peak_bytes = self.peak_bytes.max(desired);
+        } else {
             self.hit = true;
         }
         Ok(allowed)
@@ -650,6 +662,7 @@ mod tests {
             limiter: MemoryLimiter {
                 inner: StoreLimitsBuilder::new().build(),
                 hit: false,
+                peak_bytes: 0,
             },
             imports,
             deadline: None,
@@ -736,8 +749,15 @@ mod tests {
                 SandboxLimits::default(),
             )
             .unwrap();
+        let peak_after_instantiation = session.guest_peak_bytes();
+        // The initial memory counts: a Rust guest's stack alone is 1 MiB.
+        assert!(
+            peak_after_instantiation >= 1024 * 1024,
+            "{peak_after_instantiation}"
+        );
         let version = session.version().unwrap();
         assert!(version.split('.').count() == 3, "{version}");
+        assert!(session.guest_peak_bytes() >= peak_after_instantiation);
     }
 
     #[test]
@@ -804,6 +824,9 @@ mod tests {
             "{error}"
         );
         assert!(session.is_dead());
+        // The refused grow is not a peak: the memory stayed under the cap.
+        let peak = session.guest_peak_bytes();
+        assert!(peak > 0 && peak <= 4 * 1024 * 1024, "{peak}");
         assert!(matches!(session.version(), Err(SandboxError::Trap { .. })));
     }
 

@@ -78,7 +78,7 @@ pub struct TransportConfig {
     pub call_timeout: Duration,
     /// Largest response body accepted, in bytes. Default 32 MiB.
     pub max_body_bytes: u64,
-    /// Most calls in flight at once in `send_all` (≥ 1). Default 8.
+    /// Most calls in flight at once in `send_all` (≥ 1). Default 16 (`--max-concurrency`).
     pub max_concurrency: usize,
 }
 
@@ -88,7 +88,7 @@ impl Default for TransportConfig {
             connect_timeout: Duration::from_secs(10),
             call_timeout: Duration::from_secs(60),
             max_body_bytes: 32 * 1024 * 1024,
-            max_concurrency: 8,
+            max_concurrency: 16,
         }
     }
 }

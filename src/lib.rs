@@ -23,7 +23,11 @@ pub mod xml;
 
 #[cfg(target_arch = "wasm32")]
 mod component;
+#[cfg(target_arch = "wasm32")]
+mod version_section;
 
+#[cfg(test)]
+mod release_tests;
 #[cfg(test)]
 mod test_support;
 

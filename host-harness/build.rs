@@ -1,5 +1,6 @@
 //! Builds the guest component (the workspace's root crate) for `wasm32-wasip2` and exports its
-//! path to the harness as `AWS_IAM_USERS_COMPONENT`.
+//! path to the harness as `AWS_IAM_USERS_COMPONENT`; also the test components under
+//! `tests/components/` (`AWS_IAM_USERS_MISBEHAVING_COMPONENT`, `AWS_IAM_USERS_FUTURE_COMPONENT`).
 //!
 //! The guest is built by a nested `cargo build` with its own target directory
 //! (`<workspace>/target/guest`), so it never contends with the outer build's lock. The nested
@@ -82,6 +83,19 @@ fn main() {
     println!(
         "cargo:rustc-env=AWS_IAM_USERS_MISBEHAVING_COMPONENT={}",
         misbehaving.display()
+    );
+
+    // A component of a contract this host does not speak (`@0.2.0`), for the refusal test.
+    let manifest = workspace.join("tests/components/future-contract/Cargo.toml");
+    let future = build_component(
+        &workspace,
+        &target_dir,
+        &["--manifest-path", manifest.to_str().expect("UTF-8 path")],
+        "future_contract_component.wasm",
+    );
+    println!(
+        "cargo:rustc-env=AWS_IAM_USERS_FUTURE_COMPONENT={}",
+        future.display()
     );
 }
 

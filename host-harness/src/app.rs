@@ -86,6 +86,9 @@ pub fn execute(cli: &Cli) -> u8 {
     match &cli.command {
         Command::Collect(args) => collect(args, &env, &mut std::io::stdout(), logger(&args.common)),
         Command::Check(args) => check(args, &env, &mut std::io::stdout(), logger(&args.common)),
+        Command::Inspect(args) => {
+            crate::inspect::command(args, &mut std::io::stdout(), &mut std::io::stderr())
+        }
     }
 }
 

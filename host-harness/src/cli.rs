@@ -20,10 +20,10 @@ const MIB: u64 = 1024 * 1024;
 /// role assumed with STS AssumeRoleWithWebIdentity and refreshed before it expires. The
 /// component never sees a secret.
 ///
-/// Exit codes: 0 ok, 1 internal error, 2 usage or configuration, 3 credentials or
-/// authorisation (missing keys, rejected signature, access denied), 4 partial (some fields or
-/// permissions missing), 5 AWS, transport or malformed-response error, 6 sandbox (trap, memory
-/// cap, deadline).
+/// Exit codes: 0 ok, 1 internal error, 2 usage or configuration (a component of another
+/// contract version included), 3 credentials or authorisation (missing keys, rejected
+/// signature, access denied), 4 partial (some fields or permissions missing), 5 AWS, transport
+/// or malformed-response error, 6 sandbox (trap, memory cap, deadline).
 #[derive(Debug, Parser)]
 #[command(
     name = "host-harness",
@@ -47,6 +47,22 @@ pub enum Command {
     /// Verify the credentials and probe each IAM permission the collection needs; print a
     /// table (or --json). Exits 0 only if every permission is granted.
     Check(CheckArgs),
+    /// Describe a component without running it: name and version (its custom sections), WIT
+    /// package and world, exported functions, imports, size and sha256, and whether this host
+    /// speaks its contract. Exits 0 if the file is a component, 2 if not.
+    Inspect(InspectArgs),
+}
+
+/// Arguments of `inspect`.
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// The component file to describe.
+    #[arg(long, value_name = "PATH")]
+    pub component: PathBuf,
+
+    /// Print the description as one JSON object.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Arguments of `collect`.

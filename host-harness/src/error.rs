@@ -4,7 +4,7 @@
 //! |------|---------------------|--------------------------------------------------------------------------|
 //! | 0    | [`exit::OK`]        | success: every event written, every permission granted                   |
 //! | 1    | [`exit::INTERNAL`]  | a bug: I/O failure writing output, a component returning invalid data     |
-//! | 2    | [`exit::USAGE`]     | usage or configuration: bad flag, unknown region, bad endpoint URL, unusable config file, malformed role ARN, unreadable or invalid component file, uncreatable output file |
+//! | 2    | [`exit::USAGE`]     | usage or configuration: bad flag, unknown region, bad endpoint URL, unusable config file, malformed role ARN, unreadable or invalid component file, a component of a contract version this host does not speak (or no connector at all; checked before compiling, see [`crate::inspect`]), uncreatable output file |
 //! | 3    | [`exit::AUTH`]      | credentials or authorisation: missing keys, unreadable web identity token, STS refusing AssumeRoleWithWebIdentity (`ExpiredTokenException`, `InvalidIdentityToken`, …), `InvalidClientTokenId`, `SignatureDoesNotMatch`, `ExpiredToken`, `AccessDenied` on the listing; `check` with a denied permission |
 //! | 4    | [`exit::PARTIAL`]   | partial: events written but some fields left out (`page-stats.errors` non-empty); `check` with a permission not testable |
 //! | 5    | [`exit::AWS`]       | AWS answered with another error, the transport failed (STS unreachable for web identity included), or a response was malformed |
@@ -161,6 +161,30 @@ pub enum SandboxError {
         /// The I/O error.
         #[source]
         source: std::io::Error,
+    },
+    /// The component was built for a contract version this host does not speak.
+    #[error(
+        "incompatible component {path}: built for {component}, this host speaks {host} and runs {accepted} components only"
+    )]
+    IncompatibleContract {
+        /// Path given with `--component`.
+        path: PathBuf,
+        /// The component's contract, e.g. `aws-iam-users:connector@0.2.0`.
+        component: String,
+        /// This host's contract, e.g. `aws-iam-users:connector@0.1.0`.
+        host: String,
+        /// The versions this host runs, e.g. `0.1.x`.
+        accepted: String,
+    },
+    /// The component does not export the contract's `inventory` interface.
+    #[error(
+        "component {path} is not an aws-iam-users connector: it exports no aws-iam-users:connector/inventory interface (exports: {exports})"
+    )]
+    NotAConnector {
+        /// Path given with `--component`.
+        path: PathBuf,
+        /// What it exports instead, comma-separated.
+        exports: String,
     },
     /// The file is not a valid component or could not be compiled.
     #[error("cannot compile component {path}: {message}")]
@@ -347,7 +371,10 @@ impl RunError {
             RunError::Credentials(CredentialsError::Unavailable(_)) => exit::AWS,
             RunError::Credentials(_) => exit::AUTH,
             RunError::Sandbox(
-                SandboxError::ReadComponent { .. } | SandboxError::Compile { .. },
+                SandboxError::ReadComponent { .. }
+                | SandboxError::IncompatibleContract { .. }
+                | SandboxError::NotAConnector { .. }
+                | SandboxError::Compile { .. },
             ) => exit::USAGE,
             RunError::Sandbox(_) => exit::SANDBOX,
             RunError::Output(OutputError::Create { .. }) => exit::USAGE,
@@ -479,6 +506,22 @@ mod tests {
             message: "bad magic number".into(),
         };
         assert_eq!(RunError::from(invalid).exit_code(), exit::USAGE);
+        let incompatible = SandboxError::IncompatibleContract {
+            path: "x.wasm".into(),
+            component: "aws-iam-users:connector@0.2.0".into(),
+            host: "aws-iam-users:connector@0.1.0".into(),
+            accepted: "0.1.x".into(),
+        };
+        assert_eq!(
+            incompatible.to_string(),
+            "incompatible component x.wasm: built for aws-iam-users:connector@0.2.0, this host speaks aws-iam-users:connector@0.1.0 and runs 0.1.x components only"
+        );
+        assert_eq!(RunError::from(incompatible).exit_code(), exit::USAGE);
+        let foreign = SandboxError::NotAConnector {
+            path: "x.wasm".into(),
+            exports: "wasi:http/incoming-handler@0.2.0".into(),
+        };
+        assert_eq!(RunError::from(foreign).exit_code(), exit::USAGE);
         assert_eq!(
             RunError::from(OutputError::Write(std::io::ErrorKind::BrokenPipe.into())).exit_code(),
             exit::INTERNAL

@@ -11,6 +11,8 @@
 //! - [`endpoint`]: the service allowlist and partition table; [`transport`]: form encoding,
 //!   signing, sending with `ureq`, `send_all`.
 //! - [`sandbox`]: engine, linker, limits, WASI context, the WIT bindings and import impls.
+//! - [`inspect`]: a component's name, version, WIT world, size and sha256 read without
+//!   compiling it, and the contract-version check done before compiling.
 //! - [`run`]: the collect loop and summary, the check report; [`output`]: the NDJSON writer.
 //! - [`logging`]: stderr lines; [`error`]: error enums and the exit-code table.
 //!
@@ -25,6 +27,7 @@ pub mod config;
 pub mod credentials;
 pub mod endpoint;
 pub mod error;
+pub mod inspect;
 pub mod logging;
 pub mod output;
 pub mod redact;

@@ -155,21 +155,24 @@ impl Runtime {
     /// and the host imports. Compiling takes about a second in a debug build: do it once.
     ///
     /// Errors: [`SandboxError::ReadComponent`] when the file cannot be read,
-    /// [`SandboxError::Compile`] when it is not a valid component, [`SandboxError::Engine`].
+    /// [`SandboxError::IncompatibleContract`] / [`SandboxError::NotAConnector`] when it speaks
+    /// another contract (see [`crate::inspect`]), [`SandboxError::Compile`] when it is not a
+    /// valid component, [`SandboxError::Engine`].
     pub fn load(path: &Path) -> Result<Runtime, SandboxError> {
-        std::fs::File::open(path).map_err(|source| SandboxError::ReadComponent {
+        let bytes = std::fs::read(path).map_err(|source| SandboxError::ReadComponent {
             path: path.to_owned(),
             source,
         })?;
+        // Refuse a contract this host does not speak before spending time compiling it.
+        crate::inspect::ensure_compatible(path, &bytes)?;
         let mut config = Config::new();
         config.epoch_interruption(true);
         let engine =
             Engine::new(&config).map_err(|error| SandboxError::Engine(format!("{error:#}")))?;
-        let component =
-            Component::from_file(&engine, path).map_err(|error| SandboxError::Compile {
-                path: path.to_owned(),
-                message: one_line(&format!("{error:#}")),
-            })?;
+        let component = Component::new(&engine, &bytes).map_err(|error| SandboxError::Compile {
+            path: path.to_owned(),
+            message: one_line(&format!("{error:#}")),
+        })?;
 
         let mut linker = Linker::<HostState>::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)

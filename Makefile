@@ -12,7 +12,12 @@ FUZZ_TARGETS := responses cursor
 # cargo-fuzz needs unstable sanitizer flags; RUSTC_BOOTSTRAP lets the stable toolchain take them.
 FUZZ_ENV     := RUSTC_BOOTSTRAP=1
 
-.PHONY: all toolchain venv build demo test lint fmt clean fuzz fuzz-tools
+# make release: the component alone, in its own target dir, into dist/.
+RELEASE_TARGET_DIR := target/release-guest
+MAX_COMPONENT_BYTES := 1048576
+CARGO_HOME_DIR      := $(or $(CARGO_HOME),$(HOME)/.cargo)
+
+.PHONY: all toolchain venv build demo test lint fmt clean fuzz fuzz-tools release reproducible-check
 
 all: build
 
@@ -50,6 +55,55 @@ demo: build venv
 test: toolchain venv
 	$(CARGO) test --workspace
 	$(MAKE) fuzz FUZZ_SECONDS=5
+
+## release: the component (release profile, wasm32-wasip2) as dist/aws-iam-users-<version>.wasm
+## and its .sha256, the version being Cargo.toml's [workspace.package] version. Reproducible:
+## the toolchain is pinned (rust-toolchain.toml), the lock file enforced (--locked), and the
+## only paths compiled in (panic locations) are remapped: the tree to /aws-iam-users,
+## CARGO_HOME to /cargo (last, so it wins when CARGO_HOME lies inside the tree). Fails if the
+## WIT package's major.minor differs from the version, or the component exceeds 1 MiB.
+release: toolchain
+	@set -eu; \
+	version=$$($(CARGO) pkgid -p aws-iam-users | sed 's/.*[#@]//'); \
+	wit=$$(sed -n 's/^package aws-iam-users:connector@\(.*\);$$/\1/p' wit/world.wit); \
+	if [ "$${version%.*}" != "$${wit%.*}" ]; then \
+	  echo "release: Cargo.toml version $$version and WIT package version $$wit differ on major.minor" >&2; exit 1; \
+	fi; \
+	CARGO_ENCODED_RUSTFLAGS="$$(printf '%s\037%s' \
+	  '--remap-path-prefix=$(CURDIR)=/aws-iam-users' '--remap-path-prefix=$(CARGO_HOME_DIR)=/cargo')" \
+	  $(CARGO) build --locked -p aws-iam-users --release --target wasm32-wasip2 \
+	  --target-dir $(RELEASE_TARGET_DIR); \
+	artifact=aws-iam-users-$$version.wasm; \
+	mkdir -p dist; \
+	cp $(RELEASE_TARGET_DIR)/wasm32-wasip2/release/aws_iam_users.wasm dist/$$artifact; \
+	(cd dist && sha256sum $$artifact > $$artifact.sha256); \
+	size=$$(stat -c %s dist/$$artifact); \
+	echo "release: dist/$$artifact ($$size bytes; budget $(MAX_COMPONENT_BYTES))" >&2; \
+	echo "release: $$(cat dist/$$artifact.sha256)" >&2; \
+	if [ $$size -gt $(MAX_COMPONENT_BYTES) ]; then \
+	  echo "release: dist/$$artifact is $$size bytes, over the 1 MiB budget" >&2; exit 1; \
+	fi
+
+## reproducible-check: `make release` in two copies of the tree (its tracked and unignored
+## files, uncommitted edits included) in different folders, each with its own target dir;
+## fails unless both artifacts have the same sha256
+reproducible-check:
+	@set -eu; \
+	tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	for copy in a/aws-iam-users second-copy-of-the-tree; do \
+	  mkdir -p "$$tmp/$$copy"; \
+	  git ls-files -z --cached --others --exclude-standard \
+	    | tar --null -T - --ignore-failed-read -cf - 2>/dev/null | tar -xf - -C "$$tmp/$$copy"; \
+	  $(MAKE) --no-print-directory -C "$$tmp/$$copy" release > "$$tmp/$$copy.log" 2>&1 \
+	    || { tail -n 30 "$$tmp/$$copy.log" >&2; echo "reproducible-check: make release failed in $$copy" >&2; exit 1; }; \
+	  echo "reproducible-check: $$copy: $$(cat "$$tmp/$$copy"/dist/*.sha256)" >&2; \
+	done; \
+	first=$$(cut -d' ' -f1 "$$tmp"/a/aws-iam-users/dist/*.sha256); \
+	second=$$(cut -d' ' -f1 "$$tmp"/second-copy-of-the-tree/dist/*.sha256); \
+	if [ "$$first" != "$$second" ]; then \
+	  echo "reproducible-check: the two builds differ" >&2; exit 1; \
+	fi; \
+	echo "reproducible-check: identical ($$first)" >&2
 
 ## fuzz-tools: cargo-fuzz (libFuzzer), installed once
 fuzz-tools:

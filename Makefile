@@ -17,7 +17,7 @@ RELEASE_TARGET_DIR := target/release-guest
 MAX_COMPONENT_BYTES := 1048576
 CARGO_HOME_DIR      := $(or $(CARGO_HOME),$(HOME)/.cargo)
 
-.PHONY: all toolchain venv build demo test lint fmt clean fuzz fuzz-tools release reproducible-check
+.PHONY: all toolchain venv build demo test lint fmt clean fuzz fuzz-tools bench release reproducible-check
 
 all: build
 
@@ -121,6 +121,14 @@ fuzz: fuzz-tools
 	    > $$log 2>&1 || { tail -n 40 $$log; echo "fuzz: $$target failed (log: $$log)"; exit 1; }; \
 	  echo "fuzz: $$target: $$(grep -E '^Done' $$log)"; \
 	done
+
+## bench: the release harness and component against a loopback fake IAM (N users, 30 ms per
+## call; one BENCH line per run and a table; every run has a timeout and must return exactly N
+## events; BENCH_PER_USER_10K=1 adds per-user at 10,000 users), then the CPU benchmark of
+## parsing and mapping (criterion). About 10 minutes; not part of make test.
+bench: build
+	$(CARGO) bench -p host-harness --bench scale
+	$(CARGO) bench -p aws-iam-users --bench parse_map
 
 ## lint: formatting and clippy on the host and on the wasm target
 lint: toolchain

@@ -73,10 +73,9 @@ impl IamStub {
     /// Starts the stub on a free loopback port. Each connection is served by its own thread
     /// and closed after one response, so concurrent calls never wait on each other.
     pub fn start<R: Into<Reply>>(handler: impl Fn(&Received) -> R + Send + Sync + 'static) -> Self {
+        // A blocking accept, so a connection is taken at once (a polling loop would add its
+        // sleep to every call's latency); dropping the stub wakes it with a connection.
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-        listener
-            .set_nonblocking(true)
-            .expect("non-blocking listener");
         let url = format!("http://{}", listener.local_addr().expect("local address"));
         let received = Arc::new(Mutex::new(Vec::new()));
         let stop = Arc::new(AtomicBool::new(false));
@@ -86,11 +85,12 @@ impl IamStub {
             std::thread::spawn(move || {
                 while !stop.load(Ordering::Relaxed) {
                     match listener.accept() {
+                        Ok(_) if stop.load(Ordering::Relaxed) => break,
                         Ok((stream, _)) => {
                             let (received, handler) = (received.clone(), handler.clone());
                             std::thread::spawn(move || serve(stream, &handler, &received));
                         }
-                        Err(_) => std::thread::sleep(Duration::from_millis(5)),
+                        Err(_) => std::thread::sleep(Duration::from_millis(1)),
                     }
                 }
             })
@@ -174,6 +174,15 @@ fn serve(mut stream: TcpStream, handler: &Handler, received: &Mutex<Vec<Received
 impl Drop for IamStub {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
+        // Wakes the blocking accept; if the connection fails the listener is gone already.
+        let _ = TcpStream::connect_timeout(
+            &self
+                .url
+                .trim_start_matches("http://")
+                .parse()
+                .expect("the stub's own address"),
+            Duration::from_secs(1),
+        );
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }

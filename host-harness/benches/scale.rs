@@ -1,0 +1,482 @@
+//! Scale benchmark (`make bench`): the release harness binary runs the release component
+//! against the loopback fake IAM of the tests (`tests/support/fake_iam.rs`) with N generated
+//! users and a fixed latency per call, and each run prints one line
+//!
+//! ```text
+//! BENCH {"strategy":"bulk","users":10000,"max_concurrency":16,"latency_ms":30,"api_calls":6679,…}
+//! ```
+//!
+//! then a table of every run. Every run must exit 0 with exactly N events, one per user, and
+//! the summary's `events=N`; anything else fails the benchmark (exit 1).
+//!
+//! It is a `harness = false` bench target of host-harness rather than a tool in the product's
+//! CLI: it needs the test suite's fake IAM (included below by path), and it runs the harness
+//! as a child process, exactly as shipped, measuring the child's peak RSS with `wait4`.
+//!
+//! Runs (`--max-items 1000`, 30 ms per call unless said otherwise):
+//! - `bulk-zero-latency`: 1,000 users, bulk, no latency, the median of 5 runs: the
+//!   component's CPU work for one page, sandbox, signing and HTTP included;
+//! - 1,000 users: `bulk`, `per-user` (default concurrency);
+//! - 10,000 users: `bulk`, `bulk --max-concurrency 32`; `per-user` only with
+//!   `BENCH_PER_USER_10K=1` (4 minutes);
+//! - last, 1,000 users `per-user --max-concurrency 1 --deadline-secs 900`, the sequential
+//!   baseline (6 minutes: more than the default deadline of one `collect` call, 300 s).
+//!
+//! Each run's stderr is left in `target/bench/<run>.log` (`BENCH_EXTRA_ARGS=--debug` adds a
+//! line per HTTP call with its duration).
+//!
+//! Environment: `BENCH_HARNESS` and `BENCH_COMPONENT` override the paths (default: the
+//! release builds under `target/`); `BENCH_LATENCY_MS` (30); `BENCH_ZERO_LATENCY_RUNS` (5);
+//! `BENCH_PER_USER_10K=1`. A non-flag argument runs only the runs whose name contains it,
+//! e.g. `cargo bench -p host-harness --bench scale -- bulk`.
+
+#[allow(dead_code)]
+#[path = "../../tests/support/iam_stub.rs"]
+mod iam_stub;
+
+#[allow(dead_code)]
+#[path = "../../tests/support/fake_iam.rs"]
+mod fake_iam;
+
+use std::collections::HashSet;
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode, Stdio};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use fake_iam::{FakeAccount, FakeIam};
+
+/// The default `--max-concurrency` of the harness (not passed: the run measures the default).
+const DEFAULT_CONCURRENCY: u32 = 16;
+
+/// One configured run.
+#[derive(Debug, Clone)]
+struct Plan {
+    /// Shown as `strategy` in the BENCH line.
+    label: &'static str,
+    /// The `--strategy` flag.
+    strategy: &'static str,
+    users: usize,
+    /// `--max-concurrency`, when not the default.
+    concurrency: Option<u32>,
+    latency: Duration,
+    /// The run is killed and the benchmark fails after this long.
+    timeout: Duration,
+    /// Runs of which the median (by wall time) is reported.
+    repeat: usize,
+    /// More harness arguments.
+    extra: &'static [&'static str],
+}
+
+impl Plan {
+    fn name(&self) -> String {
+        format!(
+            "{}/{}/c{}",
+            self.label,
+            self.users,
+            self.concurrency.unwrap_or(DEFAULT_CONCURRENCY)
+        )
+    }
+}
+
+/// One BENCH line; fields in this order.
+#[derive(Debug, Clone, Serialize)]
+struct Measured {
+    strategy: String,
+    users: usize,
+    max_concurrency: u32,
+    latency_ms: u64,
+    /// Calls the fake IAM answered (the summary's `api_calls` must agree).
+    api_calls: u64,
+    calls_per_user: f64,
+    /// ListAccessKeys calls among them, and the calls per user without them.
+    list_access_keys: u64,
+    calls_per_user_without_list_access_keys: f64,
+    /// From spawning the harness to its exit (compiling the component included).
+    wall_s: f64,
+    /// The summary's `seconds`: the collection alone.
+    collect_s: f64,
+    /// CPU time (user + system) of the harness process: host and component.
+    host_cpu_s: f64,
+    events_per_s: f64,
+    guest_peak_bytes: u64,
+    host_peak_rss_bytes: u64,
+}
+
+fn workspace() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("host-harness is inside the workspace")
+        .to_path_buf()
+}
+
+fn path_from_env(name: &str, default: &str) -> PathBuf {
+    std::env::var_os(name)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace().join(default))
+}
+
+fn env_number(name: &str, default: u64) -> u64 {
+    match std::env::var(name) {
+        Ok(value) => value
+            .parse()
+            .unwrap_or_else(|_| panic!("{name}={value:?} is not a number")),
+        Err(_) => default,
+    }
+}
+
+fn plans() -> Vec<Plan> {
+    let latency = Duration::from_millis(env_number("BENCH_LATENCY_MS", 30));
+    let plan = |label, strategy, users, concurrency, timeout_s| Plan {
+        label,
+        strategy,
+        users,
+        concurrency,
+        latency,
+        timeout: Duration::from_secs(timeout_s),
+        repeat: 1,
+        extra: &[],
+    };
+    let mut plans = vec![
+        Plan {
+            latency: Duration::ZERO,
+            repeat: env_number("BENCH_ZERO_LATENCY_RUNS", 5).max(1) as usize,
+            ..plan("bulk-zero-latency", "bulk", 1_000, None, 60)
+        },
+        plan("bulk", "bulk", 1_000, None, 120),
+        plan("per-user", "per-user", 1_000, None, 300),
+        plan("bulk", "bulk", 10_000, None, 300),
+        // How far more calls in flight take the bulk strategy (its per-user calls are
+        // ListAccessKeys, one per key holder).
+        plan("bulk", "bulk", 10_000, Some(32), 300),
+    ];
+    if std::env::var_os("BENCH_PER_USER_10K").is_some_and(|v| v == "1") {
+        plans.push(plan("per-user", "per-user", 10_000, None, 900));
+    }
+    // Last: the sequential baseline takes 10,000 × the latency, more than the default
+    // deadline of one collect call (300 s).
+    plans.push(Plan {
+        extra: &["--deadline-secs", "900"],
+        ..plan("per-user", "per-user", 1_000, Some(1), 900)
+    });
+    plans
+}
+
+/// What the harness child did.
+struct ChildRun {
+    code: Option<i32>,
+    wall: Duration,
+    max_rss_bytes: u64,
+    /// User plus system CPU time of the harness.
+    cpu: Duration,
+    /// `user.uid` of every event line.
+    uids: Vec<String>,
+    bad_lines: usize,
+    stderr: String,
+}
+
+/// Runs the harness with `args`, reading its events as they come, and reaps it with `wait4`
+/// for its peak RSS. Kills it after `timeout`.
+fn run_harness(harness: &Path, args: &[String], timeout: Duration) -> Result<ChildRun, String> {
+    let started = Instant::now();
+    let mut child = Command::new(harness)
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("AWS_ACCESS_KEY_ID", "AKIDBENCHMARK0000001")
+        .env("AWS_SECRET_ACCESS_KEY", "benchmark-secret")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot run {}: {e}", harness.display()))?;
+    let pid = child.id() as libc::pid_t;
+    let stdout = child.stdout.take().expect("piped stdout");
+    let mut stderr = child.stderr.take().expect("piped stderr");
+    let events = std::thread::spawn(move || {
+        let mut uids = Vec::new();
+        let mut bad = 0;
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if line.trim().is_empty() {
+                continue;
+            }
+            match serde_json::from_str::<serde_json::Value>(&line) {
+                Ok(event) if event["class_uid"] == 5003 => match event["user"]["uid"].as_str() {
+                    Some(uid) => uids.push(uid.to_owned()),
+                    None => bad += 1,
+                },
+                _ => bad += 1,
+            }
+        }
+        (uids, bad)
+    });
+    let log = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stderr.read_to_string(&mut text);
+        text
+    });
+    let mut status: libc::c_int = 0;
+    // SAFETY: an all-zero rusage is a valid value of this plain C struct.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let mut timed_out = false;
+    loop {
+        // SAFETY: `pid` is our own child, not yet reaped (std never waits for it here);
+        // `status` and `usage` are valid for writes.
+        let reaped = unsafe { libc::wait4(pid, &mut status, libc::WNOHANG, &mut usage) };
+        if reaped == pid {
+            break;
+        }
+        if reaped < 0 {
+            return Err(format!("wait4: {}", std::io::Error::last_os_error()));
+        }
+        if !timed_out && started.elapsed() > timeout {
+            // SAFETY: signalling our own unreaped child.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+            timed_out = true;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let wall = started.elapsed();
+    let (uids, bad_lines) = events.join().expect("event reader");
+    let stderr = log.join().expect("stderr reader");
+    if timed_out {
+        return Err(format!(
+            "killed after {timeout:?}; stderr:\n{}",
+            tail(&stderr)
+        ));
+    }
+    let code = libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status));
+    Ok(ChildRun {
+        code,
+        wall,
+        // Linux reports ru_maxrss in KiB.
+        max_rss_bytes: (usage.ru_maxrss as u64) * 1024,
+        cpu: timeval(usage.ru_utime) + timeval(usage.ru_stime),
+        uids,
+        bad_lines,
+        stderr,
+    })
+}
+
+fn timeval(value: libc::timeval) -> Duration {
+    Duration::from_secs(value.tv_sec as u64) + Duration::from_micros(value.tv_usec as u64)
+}
+
+fn tail(text: &str) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(20)..].join("\n")
+}
+
+/// `key=value` of the summary line.
+fn summary_field<'a>(summary: &'a str, key: &str) -> Option<&'a str> {
+    summary
+        .split_whitespace()
+        .find_map(|field| field.strip_prefix(key)?.strip_prefix('='))
+}
+
+fn measure_once(plan: &Plan, harness: &Path, component: &Path) -> Result<Measured, String> {
+    let iam = FakeIam::start(FakeAccount {
+        users: plan.users,
+        latency: plan.latency,
+        ..FakeAccount::default()
+    });
+    let mut args: Vec<String> = [
+        "collect",
+        "--component",
+        component.to_str().expect("UTF-8 component path"),
+        "--endpoint-url",
+        iam.url(),
+        "--strategy",
+        plan.strategy,
+        "--max-items",
+        "1000",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    if let Some(concurrency) = plan.concurrency {
+        args.extend(["--max-concurrency".to_owned(), concurrency.to_string()]);
+    }
+    args.extend(plan.extra.iter().map(|s| s.to_string()));
+    if let Ok(extra) = std::env::var("BENCH_EXTRA_ARGS") {
+        args.extend(extra.split_whitespace().map(str::to_owned));
+    }
+    let run = run_harness(harness, &args, plan.timeout)?;
+    // The harness's stderr, for a look afterwards (e.g. with BENCH_EXTRA_ARGS=--debug).
+    let logs = workspace().join("target/bench");
+    let _ = std::fs::create_dir_all(&logs).and_then(|()| {
+        std::fs::write(
+            logs.join(format!("{}.log", plan.name().replace('/', "-"))),
+            &run.stderr,
+        )
+    });
+    let summary = run
+        .stderr
+        .lines()
+        .find(|line| line.starts_with("summary:"))
+        .ok_or_else(|| format!("no summary line; stderr:\n{}", tail(&run.stderr)))?;
+    if run.code != Some(0) {
+        return Err(format!(
+            "exit {:?} (expected 0); stderr:\n{}",
+            run.code,
+            tail(&run.stderr)
+        ));
+    }
+    let distinct: HashSet<&str> = run.uids.iter().map(String::as_str).collect();
+    let events = summary_field(summary, "events");
+    if run.uids.len() != plan.users
+        || distinct.len() != plan.users
+        || run.bad_lines > 0
+        || events != Some(plan.users.to_string().as_str())
+    {
+        return Err(format!(
+            "expected exactly {} events, one per user: got {} lines ({} distinct users, {} \
+             unreadable), summary events={:?}; {summary}",
+            plan.users,
+            run.uids.len(),
+            distinct.len(),
+            run.bad_lines,
+            events
+        ));
+    }
+    let api_calls = iam.calls();
+    if summary_field(summary, "api_calls") != Some(api_calls.to_string().as_str()) {
+        eprintln!("warning: the fake IAM answered {api_calls} calls; {summary}");
+    }
+    let list_access_keys = iam
+        .stub
+        .received()
+        .iter()
+        .filter(|request| request.param("Action") == Some("ListAccessKeys"))
+        .count() as u64;
+    let number = |key: &str| -> Result<f64, String> {
+        summary_field(summary, key)
+            .and_then(|v| v.parse().ok())
+            .ok_or_else(|| format!("no {key}= in {summary}"))
+    };
+    let users = plan.users as f64;
+    let wall_s = run.wall.as_secs_f64();
+    Ok(Measured {
+        strategy: plan.label.to_owned(),
+        users: plan.users,
+        max_concurrency: plan.concurrency.unwrap_or(DEFAULT_CONCURRENCY),
+        latency_ms: plan.latency.as_millis() as u64,
+        api_calls,
+        calls_per_user: round(api_calls as f64 / users, 4),
+        list_access_keys,
+        calls_per_user_without_list_access_keys: round(
+            (api_calls - list_access_keys) as f64 / users,
+            4,
+        ),
+        wall_s: round(wall_s, 3),
+        collect_s: number("seconds")?,
+        host_cpu_s: round(run.cpu.as_secs_f64(), 3),
+        events_per_s: round(users / wall_s, 1),
+        guest_peak_bytes: number("guest_peak_bytes")? as u64,
+        host_peak_rss_bytes: run.max_rss_bytes,
+    })
+}
+
+fn round(value: f64, digits: i32) -> f64 {
+    let scale = 10f64.powi(digits);
+    (value * scale).round() / scale
+}
+
+fn measure(plan: &Plan, harness: &Path, component: &Path) -> Result<Measured, String> {
+    let mut runs = Vec::new();
+    for _ in 0..plan.repeat {
+        runs.push(measure_once(plan, harness, component)?);
+    }
+    runs.sort_by(|a, b| a.wall_s.total_cmp(&b.wall_s));
+    Ok(runs.swap_remove(runs.len() / 2))
+}
+
+fn mib(bytes: u64) -> String {
+    format!("{:.1}", bytes as f64 / (1024.0 * 1024.0))
+}
+
+fn table(results: &[Measured]) -> String {
+    let mut text = String::from(
+        "| strategy | users | in flight | latency | API calls | calls/user | w/o ListAccessKeys | wall s | collect s | host CPU s | events/s | guest peak MiB | host peak RSS MiB |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+    );
+    for r in results {
+        text.push_str(&format!(
+            "| {} | {} | {} | {} ms | {} | {} | {} | {:.2} | {:.2} | {:.2} | {:.0} | {} | {} |\n",
+            r.strategy,
+            r.users,
+            r.max_concurrency,
+            r.latency_ms,
+            r.api_calls,
+            r.calls_per_user,
+            r.calls_per_user_without_list_access_keys,
+            r.wall_s,
+            r.collect_s,
+            r.host_cpu_s,
+            r.events_per_s,
+            mib(r.guest_peak_bytes),
+            mib(r.host_peak_rss_bytes),
+        ));
+    }
+    text
+}
+
+fn main() -> ExitCode {
+    let harness = path_from_env("BENCH_HARNESS", "target/release/host-harness");
+    let component = path_from_env(
+        "BENCH_COMPONENT",
+        "target/guest/wasm32-wasip2/release/aws_iam_users.wasm",
+    );
+    for path in [&harness, &component] {
+        if !path.is_file() {
+            eprintln!(
+                "bench: {} is missing: run `make build` (or `make bench`) first",
+                path.display()
+            );
+            return ExitCode::FAILURE;
+        }
+    }
+    // cargo bench passes `--bench`; any other argument filters the runs by name.
+    let filters: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|arg| !arg.starts_with("--"))
+        .collect();
+    let plans: Vec<Plan> = plans()
+        .into_iter()
+        .filter(|plan| filters.is_empty() || filters.iter().any(|f| plan.name().contains(f)))
+        .collect();
+    eprintln!(
+        "bench: {} runs of {} with {}",
+        plans.len(),
+        harness.display(),
+        component.display()
+    );
+    let mut results = Vec::new();
+    let mut failed = false;
+    for plan in &plans {
+        eprintln!("bench: {} ({:?} per call) …", plan.name(), plan.latency);
+        match measure(plan, &harness, &component) {
+            Ok(measured) => {
+                println!(
+                    "BENCH {}",
+                    serde_json::to_string(&measured).expect("plain struct")
+                );
+                results.push(measured);
+            }
+            Err(error) => {
+                eprintln!("bench: {} FAILED: {error}", plan.name());
+                failed = true;
+            }
+        }
+    }
+    println!();
+    print!("{}", table(&results));
+    if failed {
+        eprintln!("bench: some runs failed");
+        return ExitCode::FAILURE;
+    }
+    ExitCode::SUCCESS
+}

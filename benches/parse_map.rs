@@ -16,15 +16,16 @@
 use std::collections::HashMap;
 use std::hint::black_box;
 
+use aws_iam_users::bulk::detail_record;
 use aws_iam_users::collect::{self, CollectionState, Settings, Strategy};
 use aws_iam_users::host::{
     AuthMethod, Host, HttpResponse, Identity, Level, QueryCall, TransportError,
 };
-use aws_iam_users::model::{AttachedPolicy, Group, Tag, User, UserRecord};
+use aws_iam_users::model::{Group, User, UserRecord};
 use aws_iam_users::ocsf::{to_json, user_inventory_info};
 use aws_iam_users::query::parse;
 use aws_iam_users::query::responses::{
-    GetAccountAuthorizationDetailsResponse, ListUsersResponse, UserDetailXml, UserXml,
+    GetAccountAuthorizationDetailsResponse, ListUsersResponse, UserDetailXml,
 };
 use aws_iam_users::query::ListResponse;
 use aws_iam_users::retry::RetryPolicy;
@@ -208,38 +209,7 @@ fn map_details(response: &HttpResponse, groups: &HashMap<String, Group>) -> Vec<
         .member
         .into_iter()
         .map(|detail: UserDetailXml| {
-            let (user, _) = User::from_xml(UserXml {
-                path: detail.path,
-                user_name: detail.user_name,
-                user_id: detail.user_id,
-                arn: detail.arn,
-                create_date: detail.create_date,
-                password_last_used: None,
-            });
-            let mut record = UserRecord::new(user);
-            record.groups = detail
-                .group_list
-                .member
-                .iter()
-                .map(|name| groups.get(name).cloned())
-                .collect();
-            record.tags = Some(detail.tags.member.into_iter().map(Tag::from).collect());
-            record.user_policies = Some(
-                detail
-                    .user_policy_list
-                    .member
-                    .into_iter()
-                    .map(|p| p.policy_name)
-                    .collect(),
-            );
-            record.attached_policies = Some(
-                detail
-                    .attached_managed_policies
-                    .member
-                    .into_iter()
-                    .map(AttachedPolicy::from)
-                    .collect(),
-            );
+            let (record, _) = detail_record(detail, Some(groups));
             to_json(&user_inventory_info(&record, PROCESSED_MS))
         })
         .collect()

@@ -276,8 +276,13 @@ fn report_row<'s>(state: &'s BulkState, user: &User) -> Option<&'s credential_re
         .then_some(row)
 }
 
-/// A record from a `UserDetail` and the account-wide data.
-fn record(host: &dyn Host, state: &BulkState, detail: UserDetailXml) -> UserRecord {
+/// What a `UserDetail` alone says about a user: the user, its groups (when every one is in
+/// `groups`), tags, inline and attached policies. The second value names the timestamps that
+/// could not be read. Public for the parse-and-map benchmark.
+pub fn detail_record(
+    detail: UserDetailXml,
+    groups: Option<&HashMap<String, Group>>,
+) -> (UserRecord, Vec<String>) {
     let (user, problems) = User::from_xml(crate::query::responses::UserXml {
         path: detail.path,
         user_name: detail.user_name,
@@ -287,27 +292,12 @@ fn record(host: &dyn Host, state: &BulkState, detail: UserDetailXml) -> UserReco
         password_last_used: None,
     });
     let mut record = UserRecord::new(user);
-    for problem in problems {
-        host.log(
-            Level::Warn,
-            &format!(
-                "user {:?}: {AUTHORIZATION_DETAILS}: {problem}; left out",
-                record.user.name
-            ),
-        );
-        record.errors.push(CollectionError {
-            action: AUTHORIZATION_DETAILS.into(),
-            code: "MalformedResponse".into(),
-        });
-    }
-    let groups = state.groups.as_ref();
-    let known: Option<Vec<Group>> = detail
+    record.groups = detail
         .group_list
         .member
         .iter()
         .map(|name| groups.and_then(|g| g.get(name)).cloned())
         .collect();
-    record.groups = known;
     record.tags = Some(detail.tags.member.into_iter().map(Tag::from).collect());
     record.user_policies = Some(
         detail
@@ -325,6 +315,25 @@ fn record(host: &dyn Host, state: &BulkState, detail: UserDetailXml) -> UserReco
             .map(AttachedPolicy::from)
             .collect(),
     );
+    (record, problems)
+}
+
+/// A record from a `UserDetail` and the account-wide data.
+fn record(host: &dyn Host, state: &BulkState, detail: UserDetailXml) -> UserRecord {
+    let (mut record, problems) = detail_record(detail, state.groups.as_ref());
+    for problem in problems {
+        host.log(
+            Level::Warn,
+            &format!(
+                "user {:?}: {AUTHORIZATION_DETAILS}: {problem}; left out",
+                record.user.name
+            ),
+        );
+        record.errors.push(CollectionError {
+            action: AUTHORIZATION_DETAILS.into(),
+            code: "MalformedResponse".into(),
+        });
+    }
     match &state.service_credentials {
         Some(Ok(counts)) => {
             record.service_specific_credentials =

@@ -11,7 +11,8 @@
 //!
 //! It is a `harness = false` bench target of host-harness rather than a tool in the product's
 //! CLI: it needs the test suite's fake IAM (included below by path), and it runs the harness
-//! as a child process, exactly as shipped, measuring the child's peak RSS with `wait4`.
+//! as a child process, exactly as shipped: its peak RSS is `VmHWM` of `/proc/<pid>/status`,
+//! sampled every 5 ms until `wait4` reaps it (which also gives its CPU time).
 //!
 //! Runs (`--max-items 1000`, 30 ms per call unless said otherwise):
 //! - `bulk-zero-latency`: 1,000 users, bulk, no latency, the median of 5 runs: the
@@ -222,7 +223,14 @@ fn run_harness(harness: &Path, args: &[String], timeout: Duration) -> Result<Chi
     // SAFETY: an all-zero rusage is a valid value of this plain C struct.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
     let mut timed_out = false;
+    let mut peak_rss_bytes = 0;
     loop {
+        // The child has exec'd by now (spawn returns after the exec), so this is its own
+        // high-water mark. `ru_maxrss` would not do: on Linux it also counts the RSS of this
+        // process, which the child shared between its (v)fork and the exec.
+        if let Some(hwm) = vm_hwm_bytes(pid) {
+            peak_rss_bytes = peak_rss_bytes.max(hwm);
+        }
         // SAFETY: `pid` is our own child, not yet reaped (std never waits for it here);
         // `status` and `usage` are valid for writes.
         let reaped = unsafe { libc::wait4(pid, &mut status, libc::WNOHANG, &mut usage) };
@@ -252,13 +260,20 @@ fn run_harness(harness: &Path, args: &[String], timeout: Duration) -> Result<Chi
     Ok(ChildRun {
         code,
         wall,
-        // Linux reports ru_maxrss in KiB.
-        max_rss_bytes: (usage.ru_maxrss as u64) * 1024,
+        max_rss_bytes: peak_rss_bytes,
         cpu: timeval(usage.ru_utime) + timeval(usage.ru_stime),
         uids,
         bad_lines,
         stderr,
     })
+}
+
+/// `VmHWM` (peak resident set size) of a running process, from `/proc/<pid>/status`.
+fn vm_hwm_bytes(pid: libc::pid_t) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|line| line.starts_with("VmHWM:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
 }
 
 fn timeval(value: libc::timeval) -> Duration {

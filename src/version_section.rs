@@ -9,7 +9,7 @@
 const VERSION: &[u8] = env!("CARGO_PKG_VERSION").as_bytes();
 const NAME: &[u8] = env!("CARGO_PKG_NAME").as_bytes();
 
-/// Custom section `aws-iam-users:version`: the crate version (`0.1.0`), UTF-8, no terminator.
+/// Custom section `aws-iam-users:version`: the crate version (`0.2.0`), UTF-8, no terminator.
 #[used]
 #[link_section = "aws-iam-users:version"]
 static VERSION_BYTES: [u8; VERSION.len()] = to_array(VERSION);

@@ -1,6 +1,6 @@
 //! The shipped artifact describes itself and the host refuses a contract it does not speak:
 //! `host-harness inspect` on the built component, and a component built from the contract
-//! bumped to `0.2.0` (tests/components/future-contract) refused before it is compiled.
+//! bumped to `0.3.0` (tests/components/future-contract) refused before it is compiled.
 
 mod support;
 
@@ -37,9 +37,9 @@ fn size_and_sha256(path: &str) -> (usize, String) {
 
 /// The imports of every component built with Rust's wasm32-wasip2 std and this contract.
 const IMPORTS_01: &[&str] = &[
-    "aws-iam-users:connector/transport@0.1.0",
-    "aws-iam-users:connector/identity@0.1.0",
-    "aws-iam-users:connector/log@0.1.0",
+    "aws-iam-users:connector/transport@0.2.0",
+    "aws-iam-users:connector/identity@0.2.0",
+    "aws-iam-users:connector/log@0.2.0",
     "wasi:io/poll@0.2.12",
     "wasi:clocks/monotonic-clock@0.2.12",
     "wasi:clocks/wall-clock@0.2.12",
@@ -78,14 +78,14 @@ fn inspect_describes_the_built_component() {
         format!(
             "name:        aws-iam-users\n\
              version:     {version}\n\
-             wit package: aws-iam-users:connector@0.1.0\n\
+             wit package: aws-iam-users:connector@0.2.0\n\
              world:       user-inventory\n\
-             exports:     aws-iam-users:connector/inventory@0.1.0\n\
+             exports:     aws-iam-users:connector/inventory@0.2.0\n\
              functions:   check, collect, version\n\
              {imports}\
              size:        {size} bytes\n\
              sha256:      {sha256}\n\
-             compatible:  yes, this host speaks aws-iam-users:connector@0.1.0 and runs 0.1.x components\n"
+             compatible:  yes, this host speaks aws-iam-users:connector@0.2.0 and runs 0.2.x components\n"
         )
     );
 }
@@ -103,14 +103,14 @@ fn inspect_json_describes_the_built_component() {
         serde_json::json!({
             "name": "aws-iam-users",
             "version": env!("CARGO_PKG_VERSION"),
-            "wit_package": "aws-iam-users:connector@0.1.0",
+            "wit_package": "aws-iam-users:connector@0.2.0",
             "world": "user-inventory",
-            "exports": ["aws-iam-users:connector/inventory@0.1.0"],
+            "exports": ["aws-iam-users:connector/inventory@0.2.0"],
             "functions": ["check", "collect", "version"],
             "imports": IMPORTS_01,
             "size_bytes": size,
             "sha256": sha256,
-            "host_contract": "aws-iam-users:connector@0.1.0",
+            "host_contract": "aws-iam-users:connector@0.2.0",
             "compatible": true,
             "incompatibility": null,
         })
@@ -125,12 +125,12 @@ fn inspect_says_why_this_host_would_not_run_a_future_contract() {
     let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(json["name"], serde_json::Value::Null, "no custom sections");
     assert_eq!(json["version"], serde_json::Value::Null);
-    assert_eq!(json["wit_package"], "aws-iam-users:connector@0.2.0");
+    assert_eq!(json["wit_package"], "aws-iam-users:connector@0.3.0");
     assert_eq!(json["world"], "user-inventory");
     assert_eq!(json["compatible"], false);
     assert_eq!(
         json["incompatibility"],
-        "built for aws-iam-users:connector@0.2.0, this host speaks aws-iam-users:connector@0.1.0 and runs 0.1.x components only"
+        "built for aws-iam-users:connector@0.3.0, this host speaks aws-iam-users:connector@0.2.0 and runs 0.2.x components only"
     );
 }
 
@@ -153,8 +153,8 @@ fn the_host_refuses_a_component_of_another_contract_version() {
             run.stderr,
             format!(
                 "error: incompatible component {FUTURE_COMPONENT}: built for \
-                 aws-iam-users:connector@0.2.0, this host speaks aws-iam-users:connector@0.1.0 \
-                 and runs 0.1.x components only\n"
+                 aws-iam-users:connector@0.3.0, this host speaks aws-iam-users:connector@0.2.0 \
+                 and runs 0.2.x components only\n"
             ),
             "{command}"
         );

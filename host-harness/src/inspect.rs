@@ -4,7 +4,7 @@
 //! whether this host speaks its contract.
 //!
 //! **The contract** is the WIT package `aws-iam-users:connector`; its version is the one of the
-//! interfaces the component imports and exports (`…/inventory@0.1.0`), recorded in the
+//! interfaces the component imports and exports (`…/inventory@0.2.0`), recorded in the
 //! component's type. A component binary keeps its interfaces but not its world's name, so the
 //! world is named by matching those interfaces against the worlds of this host's WIT.
 //!
@@ -48,7 +48,7 @@ pub struct Inspection {
     pub name: Option<String>,
     /// The `aws-iam-users:version` custom section, when present.
     pub version: Option<String>,
-    /// The WIT package of the exported interfaces (`aws-iam-users:connector@0.1.0`).
+    /// The WIT package of the exported interfaces (`aws-iam-users:connector@0.2.0`).
     pub wit_package: Option<String>,
     /// The world of this host's WIT that the component's interfaces match.
     pub world: Option<String>,
@@ -62,7 +62,7 @@ pub struct Inspection {
     pub size_bytes: u64,
     /// SHA-256 of the file, lowercase hex.
     pub sha256: String,
-    /// The contract this host speaks (`aws-iam-users:connector@0.1.0`).
+    /// The contract this host speaks (`aws-iam-users:connector@0.2.0`).
     pub host_contract: String,
     /// Whether this host would run it.
     pub compatible: bool,
@@ -128,7 +128,7 @@ fn list_or_none(items: &[String]) -> String {
 /// The contract this host speaks, read from its compiled-in WIT.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HostContract {
-    /// The WIT package version (`0.1.0`).
+    /// The WIT package version (`0.2.0`).
     pub version: Version,
     /// The package's worlds by name, with the interface names they import and export.
     worlds: Vec<WorldShape>,
@@ -148,7 +148,7 @@ impl HostContract {
         format!("{CONTRACT_PACKAGE}@{}", self.version)
     }
 
-    /// The component versions this host runs, in words: `0.1.x`, or `1.0.x to 1.3.x`.
+    /// The component versions this host runs, in words: `0.2.x`, or `1.0.x to 1.3.x`.
     pub fn accepted(&self) -> String {
         let Version { major, minor, .. } = self.version;
         if major == 0 || minor == 0 {

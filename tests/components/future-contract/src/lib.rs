@@ -1,5 +1,5 @@
 //! A `user-inventory` component built from `wit/world.wit` with the package version bumped to
-//! `0.2.0`: a contract a 0.1 host does not speak. The host must refuse it before instantiating
+//! `0.3.0`: a contract a 0.2 host does not speak. The host must refuse it before instantiating
 //! (tests/release.rs); were it ever run, it would collect nothing.
 
 mod bindings {
@@ -31,7 +31,7 @@ impl Guest for FutureContract {
     }
 
     fn version() -> String {
-        "0.2.0".into()
+        "0.3.0".into()
     }
 }
 

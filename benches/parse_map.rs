@@ -13,16 +13,16 @@
 //! The XML is generated here, in the shape IAM answers (namespaces, `ResponseMetadata`,
 //! escaped characters, fractional and whole-second timestamps).
 
-use std::collections::HashMap;
 use std::hint::black_box;
 
-use aws_iam_users::bulk::detail_record;
+use aws_iam_users::admin::GroupPolicies;
+use aws_iam_users::bulk::{detail_record, GroupDetail, Groups};
 use aws_iam_users::collect::{self, CollectionState, Settings, Strategy};
 use aws_iam_users::host::{
     AuthMethod, Host, HttpResponse, Identity, Level, QueryCall, TransportError,
 };
-use aws_iam_users::model::{Group, User, UserRecord};
-use aws_iam_users::ocsf::{to_json, user_inventory_info};
+use aws_iam_users::model::{AttachedPolicy, InlinePolicy, User, UserRecord};
+use aws_iam_users::ocsf::{to_json, user_inventory_info, Context};
 use aws_iam_users::query::parse;
 use aws_iam_users::query::responses::{
     GetAccountAuthorizationDetailsResponse, ListUsersResponse, UserDetailXml,
@@ -37,6 +37,11 @@ const GROUPS: usize = 20;
 const ACCOUNT: &str = "123456789012";
 const NAMESPACE: &str = "https://iam.amazonaws.com/doc/2010-05-08/";
 const PROCESSED_MS: i64 = 1_795_953_600_000;
+const CONTEXT: Context<'static> = Context {
+    processed_time: PROCESSED_MS,
+    account_alias: None,
+    credential_report_time: None,
+};
 
 fn user_name(i: usize) -> String {
     format!("user-{i:05}")
@@ -193,14 +198,14 @@ fn map_list_users(response: &HttpResponse) -> Vec<String> {
         .into_iter()
         .map(|xml| {
             let (user, _) = User::from_xml(xml);
-            to_json(&user_inventory_info(&UserRecord::new(user), PROCESSED_MS))
+            to_json(&user_inventory_info(&UserRecord::new(user), &CONTEXT))
         })
         .collect()
 }
 
 /// GetAccountAuthorizationDetails page → events, as the bulk strategy maps a `UserDetail`
 /// (groups resolved from the groups page; no credential report here).
-fn map_details(response: &HttpResponse, groups: &HashMap<String, Group>) -> Vec<String> {
+fn map_details(response: &HttpResponse, groups: &Groups) -> Vec<String> {
     let page =
         parse::<GetAccountAuthorizationDetailsResponse>("GetAccountAuthorizationDetails", response)
             .expect("the generated page parses")
@@ -210,12 +215,12 @@ fn map_details(response: &HttpResponse, groups: &HashMap<String, Group>) -> Vec<
         .into_iter()
         .map(|detail: UserDetailXml| {
             let (record, _) = detail_record(detail, Some(groups));
-            to_json(&user_inventory_info(&record, PROCESSED_MS))
+            to_json(&user_inventory_info(&record, &CONTEXT))
         })
         .collect()
 }
 
-fn groups_by_name() -> HashMap<String, Group> {
+fn groups_by_name() -> Groups {
     let page = parse::<GetAccountAuthorizationDetailsResponse>(
         "GetAccountAuthorizationDetails",
         &http(&groups_details_page()),
@@ -226,24 +231,30 @@ fn groups_by_name() -> HashMap<String, Group> {
         .member
         .into_iter()
         .map(|g| {
-            let mut privileges: Vec<String> = g
-                .group_policy_list
-                .member
-                .into_iter()
-                .map(|p| p.policy_name)
-                .collect();
-            privileges.extend(
-                g.attached_managed_policies
+            let policies = GroupPolicies {
+                inline: g
+                    .group_policy_list
                     .member
                     .into_iter()
-                    .map(|p| p.policy_name),
-            );
-            let group = Group {
-                name: g.group_name.clone(),
-                arn: g.arn,
-                privileges: Some(privileges),
+                    .map(|p| InlinePolicy {
+                        name: p.policy_name,
+                        document: None,
+                    })
+                    .collect(),
+                attached: g
+                    .attached_managed_policies
+                    .member
+                    .into_iter()
+                    .map(AttachedPolicy::from)
+                    .collect(),
             };
-            (g.group_name, group)
+            (
+                g.group_name,
+                GroupDetail {
+                    arn: g.arn,
+                    policies,
+                },
+            )
         })
         .collect()
 }
@@ -326,7 +337,9 @@ impl MemoryHost {
             "GetAccountAuthorizationDetails" if call.param("Filter.member.1") == Some("Group") => {
                 http(&self.groups)
             }
-            "GetAccountAuthorizationDetails" => http(&self.users),
+            "GetAccountAuthorizationDetails" if call.param("Filter.member.1") == Some("User") => {
+                http(&self.users)
+            }
             "GenerateCredentialReport" => http(&self.generate_report),
             "GetCredentialReport" => http(&self.report),
             "ListServiceSpecificCredentials" => http(&self.service_credentials),
@@ -346,6 +359,30 @@ impl MemoryHost {
                     &format!("<AccessKeyMetadata>{keys}</AccessKeyMetadata><IsTruncated>false</IsTruncated>"),
                 ))
             }
+            "GetAccountAuthorizationDetails"
+                if call.param("Filter.member.1") == Some("LocalManagedPolicy") =>
+            {
+                http(&response_xml(
+                    "GetAccountAuthorizationDetails",
+                    "<Policies/><IsTruncated>false</IsTruncated>",
+                ))
+            }
+            "ListAccountAliases" => http(&response_xml(
+                "ListAccountAliases",
+                "<AccountAliases/><IsTruncated>false</IsTruncated>",
+            )),
+            "GetCallerIdentity" => http(&format!(
+                "<GetCallerIdentityResponse><GetCallerIdentityResult><Arn>arn:aws:iam::{ACCOUNT}:user/bench</Arn>\
+                 <Account>{ACCOUNT}</Account></GetCallerIdentityResult></GetCallerIdentityResponse>"
+            )),
+            action @ ("ListMFADevices" | "ListSigningCertificates") => {
+                let list = if action == "ListMFADevices" { "MFADevices" } else { "Certificates" };
+                http(&response_xml(action, &format!("<{list}/><IsTruncated>false</IsTruncated>")))
+            }
+            "GetAccessKeyLastUsed" => http(&response_xml(
+                "GetAccessKeyLastUsed",
+                "<AccessKeyLastUsed><ServiceName>N/A</ServiceName><Region>N/A</Region></AccessKeyLastUsed>",
+            )),
             other => panic!("the bulk strategy does not call {other} here"),
         }
     }
@@ -379,6 +416,7 @@ fn bulk_collect(host: &MemoryHost) -> usize {
         retry: RetryPolicy::default(),
         strategy: Strategy::Bulk,
         max_concurrency: 16,
+        include_root: true,
     };
     let page = collect::collect(host, settings, None, &mut CollectionState::default())
         .expect("the bulk collection succeeds");
@@ -427,7 +465,11 @@ fn benches(c: &mut Criterion) {
     group.finish();
 
     let host = MemoryHost::new();
-    assert_eq!(bulk_collect(&host), USERS);
+    assert_eq!(
+        bulk_collect(&host),
+        USERS + 1,
+        "every user and the root user"
+    );
     let mut group = c.benchmark_group("bulk_collect_1000");
     group.throughput(Throughput::Elements(USERS as u64));
     group.sample_size(20);

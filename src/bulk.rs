@@ -1,7 +1,10 @@
 //! The bulk strategy: a few account-wide calls instead of ten per user.
 //!
 //! - Groups: GetAccountAuthorizationDetails (`Filter.member.1=Group`), every page, once per
-//!   collection: each group's ARN and privileges (inline then attached policy names).
+//!   collection: each group's ARN and policies (inline ones with their documents).
+//! - Customer-managed policies: GetAccountAuthorizationDetails
+//!   (`Filter.member.1=LocalManagedPolicy`), once per collection: each default version's
+//!   document, for the administrator rule.
 //! - The credential report (GenerateCredentialReport, polled with capped sleeps, then
 //!   GetCredentialReport): console password, password last used, MFA, whether access keys
 //!   and signing certificates exist.
@@ -10,21 +13,29 @@
 //!   groups, inline and attached policies, tags.
 //!
 //! Per-user calls remain only where these cannot answer: ListAccessKeys for users the report
-//! shows holding a key (the only source of key ids), and the report's facts for users not in
-//! it (created after it was generated). SSH public keys have no account-wide source: the bulk
-//! strategy leaves `unmapped.ssh_public_keys_count` out.
+//! shows holding a key (the only source of key ids; their last use comes from the report's
+//! key slots), ListMFADevices for users with MFA active, ListSigningCertificates for
+//! certificate holders, and the report's facts for users not in it (created after it was
+//! generated). SSH public keys have no account-wide source, and the report does not say
+//! whether a password reset is required: the bulk strategy leaves `unmapped.ssh_public_keys`
+//! and `unmapped.password_reset_required` out.
 
 use std::collections::HashMap;
 
-use crate::credential_report::{self, CredentialReport};
+use crate::admin::{self, GroupPolicies, ManagedDocuments};
+use crate::credential_report::{self, CredentialReport, ReportRow};
 use crate::enrich::{self, Lookup};
 use crate::error::ConnectorError;
 use crate::host::{Host, Level};
-use crate::model::{AttachedPolicy, CollectionError, Group, Tag, User, UserRecord};
+use crate::model::{
+    AttachedPolicy, CollectionError, ConsolePassword, Group, InlinePolicy, LastUsed,
+    ServiceCredential, Tag, User, UserRecord,
+};
 use crate::paging::Pager;
 use crate::query::responses::{
     GenerateCredentialReportResponse, GetAccountAuthorizationDetailsResponse,
-    GetCredentialReportResponse, ListServiceSpecificCredentialsResponse, UserDetailXml,
+    GetCredentialReportResponse, ListServiceSpecificCredentialsResponse, PolicyDetailXml,
+    UserDetailXml,
 };
 use crate::query::{self, requests, ListResponse};
 
@@ -37,12 +48,35 @@ const GET_REPORT: &str = "GetCredentialReport";
 const REPORT_POLLS: u32 = 20;
 const REPORT_POLL_CAP_MS: u64 = 5_000;
 
+/// A group as GetAccountAuthorizationDetails describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupDetail {
+    /// The group's `Arn`.
+    pub arn: String,
+    /// Its inline policies (with documents) and attached policies.
+    pub policies: GroupPolicies,
+}
+
+/// Groups by name.
+pub type Groups = HashMap<String, GroupDetail>;
+
+/// Service-specific credentials by user name, or the failure that left them unknown.
+type ServiceCredentials = Result<HashMap<String, Vec<ServiceCredential>>, CollectionError>;
+
 /// What the bulk strategy keeps for a whole collection.
 #[derive(Debug, Default)]
 pub struct BulkState {
-    groups: Option<HashMap<String, Group>>,
+    groups: Option<Groups>,
+    managed_read: bool,
     report: Option<CredentialReport>,
-    service_credentials: Option<Result<HashMap<String, u32>, CollectionError>>,
+    service_credentials: Option<ServiceCredentials>,
+}
+
+impl BulkState {
+    /// The credential report, once read.
+    pub fn report(&self) -> Option<&CredentialReport> {
+        self.report.as_ref()
+    }
 }
 
 /// Fetches what the whole collection shares, unless already fetched: groups, the
@@ -54,10 +88,15 @@ pub struct BulkState {
 pub fn prepare(
     host: &dyn Host,
     state: &mut BulkState,
+    managed: &mut ManagedDocuments,
     max_items: u32,
 ) -> Result<(), ConnectorError> {
     if state.groups.is_none() {
         state.groups = Some(fetch_groups(host, max_items)?);
+    }
+    if !state.managed_read {
+        fetch_local_policies(host, max_items, managed)?;
+        state.managed_read = true;
     }
     if state.report.is_none() {
         state.report = Some(fetch_report(host)?);
@@ -81,7 +120,7 @@ fn details_pager(
     pager
 }
 
-fn fetch_groups(host: &dyn Host, max_items: u32) -> Result<HashMap<String, Group>, ConnectorError> {
+fn fetch_groups(host: &dyn Host, max_items: u32) -> Result<Groups, ConnectorError> {
     let mut pager = details_pager("Group", max_items, None, 0, crate::paging::MAX_PAGES);
     let mut groups = HashMap::new();
     loop {
@@ -91,31 +130,97 @@ fn fetch_groups(host: &dyn Host, max_items: u32) -> Result<HashMap<String, Group
         )?
         .result;
         for detail in page.group_detail_list.member {
-            let privileges = enrich::group_privileges(
-                detail
-                    .group_policy_list
-                    .member
-                    .into_iter()
-                    .map(|p| p.policy_name)
-                    .collect(),
-                detail
+            let (inline, problems) = inline_policies(detail.group_policy_list.member);
+            for problem in problems {
+                host.log(
+                    Level::Warn,
+                    &format!("group {:?}: {problem}", detail.group_name),
+                );
+            }
+            let policies = GroupPolicies {
+                inline,
+                attached: detail
                     .attached_managed_policies
                     .member
                     .into_iter()
-                    .map(|p| p.policy_name)
+                    .map(AttachedPolicy::from)
                     .collect(),
-            );
+            };
             groups.insert(
-                detail.group_name.clone(),
-                Group {
-                    name: detail.group_name,
+                detail.group_name,
+                GroupDetail {
                     arn: detail.arn,
-                    privileges: Some(privileges),
+                    policies,
                 },
             );
         }
         if !pager.advance(page.is_truncated, page.marker)? {
             return Ok(groups);
+        }
+    }
+}
+
+/// Inline policies of a `UserDetail` or `GroupDetail`, with their documents; an
+/// unreadable document is kept as unknown and described in the second value.
+fn inline_policies(list: Vec<PolicyDetailXml>) -> (Vec<InlinePolicy>, Vec<String>) {
+    let mut problems = Vec::new();
+    let policies = list
+        .into_iter()
+        .map(|policy| {
+            let document = policy.policy_document.as_deref().and_then(|text| {
+                enrich::document(AUTHORIZATION_DETAILS, text)
+                    .map_err(|error| {
+                        problems.push(format!(
+                            "inline policy {:?}: {error}; judged unreadable",
+                            policy.policy_name
+                        ))
+                    })
+                    .ok()
+            });
+            InlinePolicy {
+                name: policy.policy_name,
+                document,
+            }
+        })
+        .collect();
+    (policies, problems)
+}
+
+/// The default version's document of every customer-managed policy of the account, into
+/// `managed` (an unreadable one as `None`).
+fn fetch_local_policies(
+    host: &dyn Host,
+    max_items: u32,
+    managed: &mut ManagedDocuments,
+) -> Result<(), ConnectorError> {
+    let mut pager = details_pager(
+        "LocalManagedPolicy",
+        max_items,
+        None,
+        0,
+        crate::paging::MAX_PAGES,
+    );
+    loop {
+        let page = query::parse_result::<GetAccountAuthorizationDetailsResponse>(
+            AUTHORIZATION_DETAILS,
+            &host.send(&pager.call()),
+        )?
+        .result;
+        for policy in page.policies.member {
+            let document = policy.default_document().and_then(|text| {
+                enrich::document(AUTHORIZATION_DETAILS, text)
+                    .map_err(|error| {
+                        host.log(
+                            Level::Warn,
+                            &format!("policy {}: {error}; judged unreadable", policy.arn),
+                        )
+                    })
+                    .ok()
+            });
+            managed.insert(policy.arn, document);
+        }
+        if !pager.advance(page.is_truncated, page.marker)? {
+            return Ok(());
         }
     }
 }
@@ -173,13 +278,10 @@ fn fetch_report(host: &dyn Host) -> Result<CredentialReport, ConnectorError> {
     }))
 }
 
-fn fetch_service_credentials(
-    host: &dyn Host,
-    max_items: u32,
-) -> Result<HashMap<String, u32>, CollectionError> {
+fn fetch_service_credentials(host: &dyn Host, max_items: u32) -> ServiceCredentials {
     let action = ListServiceSpecificCredentialsResponse::ACTION;
     let mut pager = Pager::new(action, vec![("AllUsers", "true".into())], max_items);
-    let mut counts = HashMap::new();
+    let mut by_user: HashMap<String, Vec<ServiceCredential>> = HashMap::new();
     loop {
         let read = query::parse_result::<ListServiceSpecificCredentialsResponse>(
             action,
@@ -188,17 +290,22 @@ fn fetch_service_credentials(
         .map(ListResponse::into_page)
         .and_then(|page| {
             for credential in page.items {
-                *counts.entry(credential.user_name).or_insert(0u32) += 1;
+                by_user
+                    .entry(credential.user_name.clone())
+                    .or_default()
+                    .push(credential.into());
             }
             pager.advance(page.is_truncated, page.marker)
         });
         match read {
             Ok(true) => {}
-            Ok(false) => return Ok(counts),
+            Ok(false) => return Ok(by_user),
             Err(error) => {
                 host.log(
                     Level::Warn,
-                    &format!("{error}; unmapped.service_specific_credentials_count left out for every user"),
+                    &format!(
+                        "{error}; unmapped.service_specific_credentials left out for every user"
+                    ),
                 );
                 return Err(CollectionError {
                     action: action.into(),
@@ -214,6 +321,7 @@ fn fetch_service_credentials(
 pub fn users_page(
     host: &dyn Host,
     state: &BulkState,
+    managed: &ManagedDocuments,
     pager: &mut Pager,
     max_items: u32,
 ) -> Result<(Vec<UserRecord>, bool), ConnectorError> {
@@ -232,39 +340,71 @@ pub fn users_page(
     enrich::look_up(host, &mut records, max_items, |record| {
         missing_lookups(state, record)
     });
+    for record in records.iter_mut() {
+        if let Some(row) = report_row(state, &record.user) {
+            keys_last_used(record, row);
+        }
+    }
+    // Keys the report could not vouch for (users newer than it, keys rotated since).
+    enrich::look_up_details(host, &mut records, max_items);
+    let groups = state.groups.as_ref();
+    for record in records.iter_mut().filter(|r| !r.deleted) {
+        record.admin = Some(admin::assess(
+            record,
+            |name| groups.and_then(|g| g.get(name)).map(|g| &g.policies),
+            managed,
+        ));
+    }
     Ok((records, more))
 }
 
-/// The lookups a record still needs after the account-wide data.
-fn missing_lookups(state: &BulkState, record: &UserRecord) -> &'static [Lookup] {
-    const NOT_IN_REPORT: &[Lookup] = &[
-        Lookup::MfaDevices,
-        Lookup::LoginProfile,
-        Lookup::AccessKeys,
-        Lookup::SigningCertificates,
-        Lookup::User,
-    ];
-    const NOT_IN_REPORT_UNKNOWN_GROUP: &[Lookup] = &[
-        Lookup::MfaDevices,
-        Lookup::LoginProfile,
-        Lookup::AccessKeys,
-        Lookup::SigningCertificates,
-        Lookup::User,
-        Lookup::GroupsForUser,
-    ];
-    let in_report = report_row(state, &record.user).is_some();
-    match (
-        in_report,
-        record.groups.is_some(),
-        record.access_keys.is_some(),
-    ) {
-        (false, true, _) => NOT_IN_REPORT,
-        (false, false, _) => NOT_IN_REPORT_UNKNOWN_GROUP,
-        (true, true, true) => &[],
-        (true, true, false) => &[Lookup::AccessKeys],
-        (true, false, true) => &[Lookup::GroupsForUser],
-        (true, false, false) => &[Lookup::AccessKeys, Lookup::GroupsForUser],
+/// The last use of each access key of `record`, from the report's key slot of the same
+/// creation second.
+fn keys_last_used(record: &mut UserRecord, row: &ReportRow) {
+    for (index, key) in record.access_keys.iter_mut().flatten().enumerate() {
+        if let Some(slot) = row.key_slot(key.created_ms, index) {
+            key.last_used = Some(match slot.last_used_ms {
+                Some(ms) => LastUsed::At {
+                    ms,
+                    service: slot.last_used_service.clone(),
+                    region: slot.last_used_region.clone(),
+                },
+                None => LastUsed::Never,
+            });
+        }
     }
+}
+
+/// The lookups a record still needs after the account-wide data: the report's facts for
+/// users newer than the report; otherwise the lists the report only says are not empty
+/// (access keys, MFA devices, signing certificates), and the groups of a user whose group
+/// list named a group the listing lacked.
+fn missing_lookups(state: &BulkState, record: &UserRecord) -> Vec<Lookup> {
+    let mut lookups = if report_row(state, &record.user).is_none() {
+        vec![
+            Lookup::MfaDevices,
+            Lookup::LoginProfile,
+            Lookup::AccessKeys,
+            Lookup::SigningCertificates,
+            Lookup::User,
+        ]
+    } else {
+        [
+            (record.access_keys.is_none(), Lookup::AccessKeys),
+            (record.mfa_devices.is_none(), Lookup::MfaDevices),
+            (
+                record.signing_certificates.is_none(),
+                Lookup::SigningCertificates,
+            ),
+        ]
+        .into_iter()
+        .filter_map(|(needed, lookup)| needed.then_some(lookup))
+        .collect()
+    };
+    if record.groups.is_none() {
+        lookups.push(Lookup::GroupsForUser);
+    }
+    lookups
 }
 
 /// The report's row for `user`, unless the user was created after the report.
@@ -277,36 +417,37 @@ fn report_row<'s>(state: &'s BulkState, user: &User) -> Option<&'s credential_re
 }
 
 /// What a `UserDetail` alone says about a user: the user, its groups (when every one is in
-/// `groups`), tags, inline and attached policies. The second value names the timestamps that
+/// `groups`), tags, inline policies with their documents, attached policies and the
+/// permissions boundary. The second value names the timestamps and policy documents that
 /// could not be read. Public for the parse-and-map benchmark.
-pub fn detail_record(
-    detail: UserDetailXml,
-    groups: Option<&HashMap<String, Group>>,
-) -> (UserRecord, Vec<String>) {
-    let (user, problems) = User::from_xml(crate::query::responses::UserXml {
+pub fn detail_record(detail: UserDetailXml, groups: Option<&Groups>) -> (UserRecord, Vec<String>) {
+    let (user, mut problems) = User::from_xml(crate::query::responses::UserXml {
         path: detail.path,
         user_name: detail.user_name,
         user_id: detail.user_id,
         arn: detail.arn,
         create_date: detail.create_date,
         password_last_used: None,
+        permissions_boundary: None,
     });
     let mut record = UserRecord::new(user);
     record.groups = detail
         .group_list
         .member
         .iter()
-        .map(|name| groups.and_then(|g| g.get(name)).cloned())
+        .map(|name| {
+            let group = groups?.get(name)?;
+            Some(Group {
+                name: name.clone(),
+                arn: group.arn.clone(),
+                privileges: Some(group.policies.privileges()),
+            })
+        })
         .collect();
     record.tags = Some(detail.tags.member.into_iter().map(Tag::from).collect());
-    record.user_policies = Some(
-        detail
-            .user_policy_list
-            .member
-            .into_iter()
-            .map(|p| p.policy_name)
-            .collect(),
-    );
+    let (inline, unreadable) = inline_policies(detail.user_policy_list.member);
+    record.user_policies = Some(inline);
+    problems.extend(unreadable);
     record.attached_policies = Some(
         detail
             .attached_managed_policies
@@ -314,6 +455,11 @@ pub fn detail_record(
             .into_iter()
             .map(AttachedPolicy::from)
             .collect(),
+    );
+    record.permissions_boundary = Some(
+        detail
+            .permissions_boundary
+            .map(|b| b.permissions_boundary_arn),
     );
     (record, problems)
 }
@@ -329,25 +475,33 @@ fn record(host: &dyn Host, state: &BulkState, detail: UserDetailXml) -> UserReco
                 record.user.name
             ),
         );
-        record.errors.push(CollectionError {
-            action: AUTHORIZATION_DETAILS.into(),
-            code: "MalformedResponse".into(),
-        });
+        record.failed(AUTHORIZATION_DETAILS, "MalformedResponse");
     }
     match &state.service_credentials {
-        Some(Ok(counts)) => {
+        Some(Ok(by_user)) => {
             record.service_specific_credentials =
-                Some(counts.get(&record.user.name).copied().unwrap_or(0))
+                Some(by_user.get(&record.user.name).cloned().unwrap_or_default())
         }
-        Some(Err(error)) => record.errors.push(error.clone()),
+        Some(Err(error)) => record.failed(&error.action, &error.code),
         None => {}
     }
     if let Some(row) = report_row(state, &record.user) {
         record.console_access = row.password_enabled;
+        if row.password_enabled == Some(true) {
+            record.console_password = Some(ConsolePassword {
+                changed_ms: row.password_last_changed_ms,
+                reset_required: None,
+            });
+        }
         record.has_mfa = row.mfa_active;
+        if row.mfa_active == Some(false) {
+            record.mfa_devices = Some(Vec::new());
+        }
         record.user.password_last_used_ms = row.password_last_used_ms;
-        record.signing_certificates = Some(row.signing_certificates);
-        if !row.has_access_keys {
+        if row.signing_certificates == 0 {
+            record.signing_certificates = Some(Vec::new());
+        }
+        if !row.has_access_keys() {
             record.access_keys = Some(Vec::new());
         }
     }

@@ -1,12 +1,19 @@
-//! "Test connector": verifies the credentials and probes each of the 20 IAM permissions the
-//! connector documents with a harmless read (`MaxItems=1` where the action is paged).
+//! "Test connector": verifies the credentials and probes the IAM permissions the connector
+//! documents with a harmless read (`MaxItems=1` where the action is paged), then
+//! the recommended ones: those the collection uses when granted (the bulk strategy, access
+//! key last use, the account alias, customer-managed policy documents) and does without
+//! otherwise. `IAMReadOnlyAccess` grants them all.
+//!
+//! The documented policy also lists `iam:ListGroupTags`, which names no IAM action (IAM
+//! groups cannot be tagged; the IAM API Reference has no such operation): it is not probed.
 
 use crate::error::{is_credentials_error, ApiError, ConnectorError};
 use serde::de::IgnoredAny;
 
-use crate::host::{Host, HttpResponse, Identity, Level, TransportError};
+use crate::host::{Host, HttpResponse, Identity, Level, QueryCall, TransportError};
 use crate::query::responses::{
-    GetCallerIdentityResponse, GroupXml, ListGroupsResponse, ListUsersResponse, UserXml,
+    GetCallerIdentityResponse, GroupXml, ListAccessKeysResponse, ListGroupsResponse,
+    ListUsersResponse, UserXml,
 };
 use crate::query::{self, requests, ListResponse};
 
@@ -23,11 +30,33 @@ enum Subject {
     Group,
     UserPolicy,
     GroupPolicy,
+    /// An access key of the probed user (listed by the ListAccessKeys probe).
+    AccessKey,
+    /// An AWS-managed policy every partition has.
+    AwsPolicy,
+    /// Its first version.
+    AwsPolicyVersion,
 }
 
-/// The IAM permissions the connector documents, in its policy's order, with what each
-/// probe names and whether the action is paged (probed with `MaxItems=1`).
-const PERMISSIONS: [(&str, Subject, bool); 20] = [
+/// The AWS-managed policy the policy probes read (any partition has it).
+const PROBED_POLICY: &str = "policy/ReadOnlyAccess";
+
+/// Recommended permissions, probed after the documented ones: what each probe names and
+/// whether the action is paged.
+const RECOMMENDED: [(&str, Subject, bool); 7] = [
+    ("ListAccountAliases", Subject::Account, true),
+    ("GetAccessKeyLastUsed", Subject::AccessKey, false),
+    ("GetAccountAuthorizationDetails", Subject::Account, true),
+    ("GenerateCredentialReport", Subject::Account, false),
+    ("GetCredentialReport", Subject::Account, false),
+    ("GetPolicy", Subject::AwsPolicy, false),
+    ("GetPolicyVersion", Subject::AwsPolicyVersion, false),
+];
+
+/// The IAM permissions the connector documents, in its policy's order (without
+/// `ListGroupTags`, no IAM action), with what each probe names and whether the action is
+/// paged (probed with `MaxItems=1`).
+const PERMISSIONS: [(&str, Subject, bool); 19] = [
     ("ListUsers", Subject::Account, true),
     ("GetUser", Subject::User, false),
     ("ListGroups", Subject::Account, true),
@@ -46,7 +75,6 @@ const PERMISSIONS: [(&str, Subject, bool); 20] = [
     ("ListMFADevices", Subject::User, true),
     ("GetLoginProfile", Subject::User, false),
     ("ListUserTags", Subject::User, true),
-    ("ListGroupTags", Subject::Group, true),
     ("GetAccountSummary", Subject::Account, false),
 ];
 
@@ -64,6 +92,8 @@ pub struct Probe {
     /// e.g. `iam:ListUsers`.
     pub permission: String,
     pub outcome: ProbeOutcome,
+    /// Used when granted, done without otherwise: its absence does not fail the check.
+    pub recommended: bool,
 }
 
 /// Result of [`check`] (mirrors WIT `inventory.check-report`).
@@ -75,9 +105,10 @@ pub struct CheckReport {
     pub probes: Vec<Probe>,
 }
 
-/// Probes each of the 20 documented permissions with a harmless read: ListUsers and
+/// Probes each of the 19 documented permissions with a harmless read: ListUsers and
 /// ListGroups first (they name a real user and group for the others), then the rest
-/// together.
+/// together, then the [`RECOMMENDED`] ones (GetAccessKeyLastUsed names a key the
+/// ListAccessKeys probe listed).
 ///
 /// Errors: when the credentials or signature are refused (`InvalidClientTokenId`,
 /// `SignatureDoesNotMatch`, `ExpiredToken`, …): no permission can be judged then.
@@ -99,49 +130,134 @@ pub fn check(host: &dyn Host) -> Result<CheckReport, ConnectorError> {
         .iter()
         .filter(|(action, ..)| !listings.contains(action))
         .collect();
+    let partition = host.identity().partition;
+    let subjects = Subjects {
+        user: &user,
+        group: &group,
+        access_key: None,
+        aws_policy: &format!("arn:{partition}:iam::aws:{PROBED_POLICY}"),
+    };
     let calls: Vec<_> = others
         .iter()
-        .map(|&&(action, subject, paged)| {
-            let params: Vec<(&str, &str)> = match subject {
-                Subject::Account => vec![],
-                Subject::User => vec![("UserName", &user)],
-                Subject::Group => vec![("GroupName", &group)],
-                Subject::UserPolicy => vec![("UserName", &user), ("PolicyName", PROBE_NAME)],
-                Subject::GroupPolicy => vec![("GroupName", &group), ("PolicyName", PROBE_NAME)],
-            };
-            if paged {
-                requests::list_page(action, &params, 1, None)
-            } else {
-                requests::iam(action, &params)
-            }
-        })
+        .map(|&&(action, subject, paged)| probe_call(action, subject, paged, &subjects))
         .collect();
     let mut outcomes = vec![
         (ListUsersResponse::ACTION, users.0),
         (ListGroupsResponse::ACTION, groups.0),
     ];
+    let mut access_key = None;
     for (&&(action, ..), result) in others.iter().zip(host.send_all(&calls)) {
+        if action == ListAccessKeysResponse::ACTION {
+            access_key = first_access_key(&result);
+        }
         let outcome = match result {
             Err(e) => ProbeOutcome::NotTestable(format!("not sent: {e}")),
             Ok(response) => judge(query::parse::<IgnoredAny>(action, &response))?,
         };
         outcomes.push((action, outcome));
     }
-    let probes = PERMISSIONS
+    let mut probes: Vec<Probe> = PERMISSIONS
         .iter()
         .filter_map(|(action, ..)| {
             let index = outcomes.iter().position(|(a, _)| a == action)?;
             Some(Probe {
                 permission: format!("iam:{action}"),
                 outcome: outcomes.swap_remove(index).1,
+                recommended: false,
             })
         })
         .collect();
+    probes.extend(probe_recommended(
+        host,
+        Subjects {
+            access_key: access_key.as_deref(),
+            ..subjects
+        },
+    )?);
     Ok(CheckReport {
         identity: host.identity(),
         caller_arn,
         probes,
     })
+}
+
+/// What the probes name.
+#[derive(Debug, Clone, Copy)]
+struct Subjects<'a> {
+    user: &'a str,
+    group: &'a str,
+    /// An access key of `user`, if the ListAccessKeys probe listed one.
+    access_key: Option<&'a str>,
+    /// The ARN of [`PROBED_POLICY`] in the identity's partition.
+    aws_policy: &'a str,
+}
+
+/// The harmless call that probes `action`.
+fn probe_call(action: &str, subject: Subject, paged: bool, on: &Subjects<'_>) -> QueryCall {
+    let params: Vec<(&str, &str)> = match subject {
+        Subject::Account if action == "GetAccountAuthorizationDetails" => {
+            vec![("Filter.member.1", "User")]
+        }
+        Subject::Account => vec![],
+        Subject::User => vec![("UserName", on.user)],
+        Subject::Group => vec![("GroupName", on.group)],
+        Subject::UserPolicy => vec![("UserName", on.user), ("PolicyName", PROBE_NAME)],
+        Subject::GroupPolicy => vec![("GroupName", on.group), ("PolicyName", PROBE_NAME)],
+        Subject::AccessKey => vec![("AccessKeyId", on.access_key.unwrap_or_default())],
+        Subject::AwsPolicy => vec![("PolicyArn", on.aws_policy)],
+        Subject::AwsPolicyVersion => vec![("PolicyArn", on.aws_policy), ("VersionId", "v1")],
+    };
+    if paged {
+        requests::list_page(action, &params, 1, None)
+    } else {
+        requests::iam(action, &params)
+    }
+}
+
+/// The first access key id a ListAccessKeys probe listed.
+fn first_access_key(result: &Result<HttpResponse, TransportError>) -> Option<String> {
+    query::parse_result::<ListAccessKeysResponse>(ListAccessKeysResponse::ACTION, result)
+        .ok()?
+        .into_page()
+        .items
+        .into_iter()
+        .next()
+        .map(|key| key.access_key_id)
+}
+
+/// Probes the [`RECOMMENDED`] permissions together. Errors: a credentials error.
+fn probe_recommended(host: &dyn Host, on: Subjects<'_>) -> Result<Vec<Probe>, ConnectorError> {
+    let testable: Vec<_> = RECOMMENDED
+        .iter()
+        .filter(|(_, subject, _)| *subject != Subject::AccessKey || on.access_key.is_some())
+        .collect();
+    let calls: Vec<_> = testable
+        .iter()
+        .map(|&&(action, subject, paged)| probe_call(action, subject, paged, &on))
+        .collect();
+    let mut results = host.send_all(&calls).into_iter();
+    RECOMMENDED
+        .iter()
+        .map(|&(action, subject, _)| {
+            let outcome = if subject == Subject::AccessKey && on.access_key.is_none() {
+                ProbeOutcome::NotTestable(format!(
+                    "user {:?} has no access key to probe with",
+                    on.user
+                ))
+            } else {
+                match results.next() {
+                    None => ProbeOutcome::NotTestable("the host returned no result".into()),
+                    Some(Err(e)) => ProbeOutcome::NotTestable(format!("not sent: {e}")),
+                    Some(Ok(response)) => judge(query::parse::<IgnoredAny>(action, &response))?,
+                }
+            };
+            Ok(Probe {
+                permission: format!("iam:{action}"),
+                outcome,
+                recommended: true,
+            })
+        })
+        .collect()
 }
 
 /// STS GetCallerIdentity: needs no permission, so it tests the credentials alone.
@@ -200,7 +316,15 @@ fn judge<T>(answer: Result<T, ConnectorError>) -> Result<ProbeOutcome, Connector
     match answer {
         Ok(_) => Ok(ProbeOutcome::Granted),
         Err(ConnectorError::Api(e)) if is_credentials_error(&e.code) => Err(ConnectorError::Api(e)),
-        Err(ConnectorError::Api(e)) if e.code == "NoSuchEntity" => Ok(ProbeOutcome::Granted),
+        // The call was authorized; what it asked for does not exist (yet).
+        Err(ConnectorError::Api(e))
+            if matches!(
+                e.code.as_str(),
+                "NoSuchEntity" | "ReportNotPresent" | "ReportInProgress" | "ReportExpired"
+            ) =>
+        {
+            Ok(ProbeOutcome::Granted)
+        }
         Err(ConnectorError::Api(e)) => Ok(ProbeOutcome::Denied(e)),
         Err(other) => Ok(ProbeOutcome::NotTestable(other.to_string())),
     }
@@ -246,6 +370,7 @@ mod tests {
         match call.action() {
             "ListUsers" => Ok(response(200, &fixture("synthetic/ListUsers.page2.xml"))),
             "ListGroups" => Ok(response(200, &fixture("moto/ListGroups.xml"))),
+            "ListAccessKeys" => Ok(response(200, &fixture("moto/ListAccessKeys.alice.xml"))),
             "GetCallerIdentity" => Ok(response(
                 200,
                 &fixture("moto/sts.GetCallerIdentity.authmode.xml"),
@@ -258,17 +383,20 @@ mod tests {
     }
 
     #[test]
-    fn all_twenty_permissions_granted_in_the_documented_order() {
+    fn every_permission_granted_in_the_documented_order_then_the_recommended_ones() {
         let host = ScriptedHost::new(granting);
         let report = check(&host).unwrap();
         assert_eq!(report.identity.auth_method, AuthMethod::AccessKeys);
         let expected: Vec<String> = PERMISSIONS
             .iter()
+            .chain(RECOMMENDED.iter())
             .map(|(a, ..)| format!("iam:{a} granted"))
             .collect();
         assert_eq!(outcomes(&report), expected);
-        assert_eq!(report.probes.len(), 20);
-        assert_eq!(*host.batches.borrow(), [3, 18]);
+        assert_eq!(report.probes.len(), 19 + 7);
+        assert!(report.probes[..19].iter().all(|p| !p.recommended));
+        assert!(report.probes[19..].iter().all(|p| p.recommended));
+        assert_eq!(*host.batches.borrow(), [3, 17, 7]);
         assert_eq!(
             report.caller_arn.as_deref(),
             Some("arn:aws:iam::123456789012:user/automation/auditor")
@@ -282,7 +410,24 @@ mod tests {
         let find = |action: &str| calls.iter().find(|c| c.action() == action).unwrap().clone();
         assert_eq!(find("ListUsers").param("MaxItems"), Some("1"));
         assert_eq!(find("ListMFADevices").param("UserName"), Some("bob"));
-        assert_eq!(find("ListGroupTags").param("GroupName"), Some("Admins"));
+        assert_eq!(
+            find("ListAttachedGroupPolicies").param("GroupName"),
+            Some("Admins")
+        );
+        assert!(calls.iter().all(|c| c.action() != "ListGroupTags"));
+        assert_eq!(
+            find("GetAccessKeyLastUsed").param("AccessKeyId"),
+            Some("AKIARZPUZDIKE6K4PT5N")
+        );
+        let version = find("GetPolicyVersion");
+        assert_eq!(
+            (version.param("PolicyArn"), version.param("VersionId")),
+            (Some("arn:aws:iam::aws:policy/ReadOnlyAccess"), Some("v1"))
+        );
+        assert_eq!(
+            find("GetAccountAuthorizationDetails").param("Filter.member.1"),
+            Some("User")
+        );
         let policy = find("GetGroupPolicy");
         assert_eq!(
             (policy.param("GroupName"), policy.param("PolicyName")),
@@ -303,6 +448,9 @@ mod tests {
             }
             "GetUserPolicy" | "GetLoginProfile" => Ok(response(404, &fixture("moto/Error.NoSuchEntity.GetUser.xml"))),
             "ListSigningCertificates" => Err(TransportError::Timeout),
+            "ListAccessKeys" => Ok(response(200, &fixture("moto/ListAccessKeys.erin-empty.xml"))),
+            "GetCredentialReport" => Ok(response(410, &fixture("moto/Error.ReportNotPresent.GetCredentialReport.xml"))),
+            "GetAccountAuthorizationDetails" => Ok(response(403, &fixture("moto/Error.AccessDenied.authmode.xml"))),
             _ => granting(call),
         }
         });
@@ -319,6 +467,8 @@ mod tests {
                  unreadable response (HTTP 500): not XML: an HTML page (\"500 Internal Server Error\")",
                 "iam:ListMFADevices denied AccessDenied",
                 "iam:ListUserTags denied AccessDenied",
+                "iam:GetAccessKeyLastUsed not testable: user \"aws-iam-users-permission-probe\" has no access key to probe with",
+                "iam:GetAccountAuthorizationDetails denied AccessDenied",
             ]
         );
         // No user listed: the per-user probes name the probe user.

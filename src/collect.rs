@@ -5,17 +5,23 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::admin::ManagedDocuments;
 use crate::bulk::{self, BulkState};
 use crate::cursor::Cursor;
 use crate::enrich::{self, GroupCache};
 use crate::error::{is_credentials_error, ConnectorError};
-use crate::host::{Host, Level};
-use crate::model::{CollectionError, User, UserRecord};
+use crate::facts;
+use crate::host::{Host, Level, TransportError};
+use crate::model::{CollectionError, RootRecord, User, UserRecord};
 use crate::ocsf;
 use crate::paging::Pager;
-use crate::query::responses::{GetAccountSummaryResponse, ListUsersResponse};
+use crate::query::responses::{
+    GetAccountSummaryResponse, GetCallerIdentityResponse, ListAccountAliasesResponse,
+    ListUsersResponse,
+};
 use crate::query::{self, requests, ListResponse};
 use crate::retry::{RetryBudget, RetryPolicy, Retrying};
+use crate::risk;
 
 /// Most ListUsers pages one collection may take: 1,000,000 users at one per page.
 pub const MAX_USER_PAGES: u64 = 1_000_000;
@@ -44,6 +50,8 @@ pub struct Settings {
     pub strategy: Strategy,
     /// Most calls in flight, 1 to 64 (halved after a throttled batch).
     pub max_concurrency: u32,
+    /// Add one event for the account's root user, with the first page.
+    pub include_root: bool,
 }
 
 impl Settings {
@@ -79,10 +87,12 @@ impl Settings {
     }
 }
 
-/// What one collection keeps between its pages: the groups' privileges and the retry budget.
+/// What one collection keeps between its pages: the groups' and customer-managed
+/// policies, the bulk strategy's account-wide data and the retry budget.
 #[derive(Debug, Default)]
 pub struct CollectionState {
     pub groups: GroupCache,
+    pub managed: ManagedDocuments,
     pub retry_budget: RetryBudget,
     pub bulk: BulkState,
 }
@@ -113,6 +123,8 @@ pub struct PageStats {
     pub strategy: Strategy,
     /// Why `Auto` fell back to per-user calls.
     pub fallback: Option<String>,
+    /// Events about the account's root user on this page (0 or 1); not counted in `users`.
+    pub root_users: u32,
 }
 
 /// One page of events (mirrors WIT `inventory.page`).
@@ -126,7 +138,12 @@ pub struct Page {
 }
 
 /// Collects the page at `cursor` (`None`: the first page). `state` carries the groups'
-/// privileges and the retry budget between the pages of one collection.
+/// and managed policies, the bulk data and the retry budget between the pages of one
+/// collection.
+///
+/// The first page also reads what the whole run shares (GetAccountSummary,
+/// ListAccountAliases, and STS GetCallerIdentity for the root user's account), fixes the
+/// collection time every risk rule measures from, and adds the root user's event.
 ///
 /// Errors: `InvalidSettings`, `InvalidCursor`; and any failure of ListUsers itself (an AWS
 /// error, an unreadable response, a transport failure, a pagination loop), since without
@@ -145,16 +162,25 @@ pub fn collect(
         &mut state.retry_budget,
         settings.max_concurrency as usize,
     );
-    let (account_users, mut strategy, mut fallback) = match &position {
+    let (run, mut strategy, mut fallback) = match &position {
         Some(position) => (
-            position.account_users,
+            position.run.clone(),
             position.strategy,
             position.fallback.clone(),
         ),
-        None => (account_users(&client), settings.strategy, None),
+        None => (
+            RunFacts::read(&client, settings.include_root),
+            settings.strategy,
+            None,
+        ),
     };
     if strategy != Strategy::PerUser {
-        match bulk::prepare(&client, &mut state.bulk, settings.max_items) {
+        match bulk::prepare(
+            &client,
+            &mut state.bulk,
+            &mut state.managed,
+            settings.max_items,
+        ) {
             Ok(()) => strategy = Strategy::Bulk,
             Err(error) if strategy == Strategy::Auto && allows_fallback(&error) => {
                 let reason = format!("{}: {}", error.action().unwrap_or_default(), error.code());
@@ -180,10 +206,16 @@ pub fn collect(
         position.as_ref().map_or(0, |p| p.pages),
         max_pages,
     );
-    let (records, more) = match strategy {
+    let (mut records, more) = match strategy {
         Strategy::Bulk => {
             listing.set_params(vec![("Filter.member.1", "User".to_owned())]);
-            bulk::users_page(&client, &state.bulk, &mut listing, settings.max_items)?
+            bulk::users_page(
+                &client,
+                &state.bulk,
+                &state.managed,
+                &mut listing,
+                settings.max_items,
+            )?
         }
         _ => {
             let result = client.send(&listing.call());
@@ -196,25 +228,58 @@ pub fn collect(
                 .into_iter()
                 .map(|xml| listed(host, xml))
                 .collect();
-            enrich::enrich(&client, &mut records, settings.max_items, &mut state.groups);
+            enrich::enrich(
+                &client,
+                &mut records,
+                settings.max_items,
+                &mut state.groups,
+                &mut state.managed,
+            );
             (records, more)
         }
+    };
+    for record in records.iter_mut().filter(|r| !r.deleted) {
+        record.risk = Some(risk::assess(&facts::user_facts(
+            record,
+            run.collection_time,
+        )));
+    }
+    let report_time = state.bulk.report().and_then(|r| r.generated_ms);
+    let root = match (&position, &run.root) {
+        (None, Some(root)) => {
+            let mut root = root.clone();
+            if let Some(row) = state.bulk.report().and_then(|r| r.root.as_ref()) {
+                facts::root_from_report(&mut root, row);
+            }
+            root.risk = Some(risk::assess(&facts::root_facts(&root, run.collection_time)));
+            Some(root)
+        }
+        _ => None,
     };
     let next = more.then(|| {
         Cursor::new(
             strategy,
             listing.marker().unwrap_or_default().to_owned(),
             listing.pages(),
-            account_users,
+            run.clone(),
             fallback.clone(),
         )
     });
 
-    let processed_time = host.now_ms();
-    let events = records
+    let context = ocsf::Context {
+        processed_time: host.now_ms(),
+        account_alias: run.account_alias.as_deref(),
+        credential_report_time: report_time,
+    };
+    let events = root
         .iter()
-        .filter(|record| !record.deleted)
-        .map(|record| ocsf::to_json(&ocsf::user_inventory_info(record, processed_time)))
+        .map(|root| ocsf::to_json(&ocsf::root_inventory_info(root, &context)))
+        .chain(
+            records
+                .iter()
+                .filter(|record| !record.deleted)
+                .map(|record| ocsf::to_json(&ocsf::user_inventory_info(record, &context))),
+        )
         .collect();
     Ok(Page {
         events,
@@ -224,9 +289,10 @@ pub fn collect(
             skipped_users: records.iter().filter(|r| r.deleted).count() as u32,
             api_calls: client.calls(),
             errors: count_errors(&records),
-            account_users,
+            account_users: run.account_users,
             strategy,
             fallback,
+            root_users: u32::from(root.is_some()),
         },
     })
 }
@@ -238,20 +304,110 @@ fn allows_fallback(error: &ConnectorError) -> bool {
     matches!(error, ConnectorError::Api(e) if !is_credentials_error(&e.code))
 }
 
-/// The account's `Users` count (GetAccountSummary); a failure is logged, not fatal.
-fn account_users(host: &dyn Host) -> Option<u32> {
-    let action = "GetAccountSummary";
-    match query::parse_result::<GetAccountSummaryResponse>(
-        action,
-        &host.send(&requests::iam(action, &[])),
-    ) {
-        Ok(summary) => summary.get("Users").and_then(|n| u32::try_from(n).ok()),
-        Err(error) => {
-            host.log(
-                Level::Warn,
-                &format!("{error}; the account's user count is unknown"),
-            );
-            None
+/// What a collection reads once, with its first page, and carries in its cursor.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunFacts {
+    /// The collection time every risk rule measures from, ms since the Unix epoch (the
+    /// host clock when the first page began).
+    pub collection_time: i64,
+    /// GetAccountSummary `Users`; `None` when it could not be read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_users: Option<u32>,
+    /// ListAccountAliases; `None` when the account has none or it could not be read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_alias: Option<String>,
+    /// The root user, when its event was asked for and its account is known (only the
+    /// first page emits it).
+    #[serde(skip)]
+    pub root: Option<RootRecord>,
+}
+
+impl RunFacts {
+    /// Reads GetAccountSummary, ListAccountAliases and (for the root user) STS
+    /// GetCallerIdentity together; each failure is logged and leaves its fact unknown.
+    fn read(host: &dyn Host, include_root: bool) -> Self {
+        let summary_action = "GetAccountSummary";
+        let caller_action = "GetCallerIdentity";
+        let mut calls = vec![
+            requests::iam(summary_action, &[]),
+            requests::list_page(ListAccountAliasesResponse::ACTION, &[], 1, None),
+        ];
+        if include_root {
+            calls.push(requests::sts(caller_action, &[]));
+        }
+        let mut results = host.send_all(&calls).into_iter();
+        let mut next = || {
+            results
+                .next()
+                .unwrap_or_else(|| Err(TransportError::Refused("no result".into())))
+        };
+        let summary = query::parse_result::<GetAccountSummaryResponse>(summary_action, &next())
+            .map_err(|error| {
+                host.log(
+                    Level::Warn,
+                    &format!("{error}; the account's user count is unknown"),
+                );
+                error
+            })
+            .ok();
+        let account_alias = match query::parse_result::<ListAccountAliasesResponse>(
+            ListAccountAliasesResponse::ACTION,
+            &next(),
+        ) {
+            Ok(aliases) => aliases.into_page().items.into_iter().next(),
+            Err(error) => {
+                host.log(
+                    Level::Warn,
+                    &format!("{error}; user.account.name is the account id"),
+                );
+                None
+            }
+        };
+        let root = include_root
+            .then(|| {
+                match query::parse_result::<GetCallerIdentityResponse>(caller_action, &next()) {
+                    Ok(identity) => Some(RootRecord {
+                        account_id: identity.result.account,
+                        partition: host.identity().partition,
+                        has_mfa: summary
+                            .as_ref()
+                            .and_then(|s| s.get("AccountMFAEnabled"))
+                            .map(|n| n > 0),
+                        access_keys_present: summary
+                            .as_ref()
+                            .and_then(|s| s.get("AccountAccessKeysPresent"))
+                            .map(|n| n > 0),
+                        created_ms: None,
+                        password_last_used_ms: None,
+                        access_keys: None,
+                        risk: None,
+                        errors: summary
+                            .is_none()
+                            .then(|| CollectionError {
+                                action: summary_action.into(),
+                                code: "Unavailable".into(),
+                            })
+                            .into_iter()
+                            .collect(),
+                    }),
+                    Err(error) => {
+                        host.log(
+                            Level::Warn,
+                            &format!("{error}; the root user's event is left out"),
+                        );
+                        None
+                    }
+                }
+            })
+            .flatten();
+        Self {
+            collection_time: host.now_ms(),
+            account_users: summary
+                .as_ref()
+                .and_then(|s| s.get("Users"))
+                .and_then(|n| u32::try_from(n).ok()),
+            account_alias,
+            root,
         }
     }
 }

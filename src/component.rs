@@ -155,6 +155,7 @@ fn settings(s: exp::Settings) -> collect::Settings {
             exp::Strategy::PerUser => Strategy::PerUser,
         },
         max_concurrency: s.max_concurrency,
+        include_root: s.include_root,
     }
 }
 
@@ -202,6 +203,7 @@ impl exp::Guest for Component {
                 .into_iter()
                 .map(|p| exp::Probe {
                     permission: p.permission,
+                    recommended: p.recommended,
                     outcome: match p.outcome {
                         check::ProbeOutcome::Granted => exp::ProbeOutcome::Granted,
                         check::ProbeOutcome::Denied(e) => {
@@ -249,6 +251,7 @@ impl exp::Guest for Component {
                 account_users: stats.account_users,
                 strategy: to_wit_strategy(stats.strategy),
                 fallback: stats.fallback,
+                root_users: stats.root_users,
             },
         })
     }

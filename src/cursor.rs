@@ -1,15 +1,16 @@
 //! The collection cursor: where the next `collect` call resumes.
 //!
 //! Opaque to the host (it only stores and returns it), JSON inside:
-//! `{"v":1,"strategy":"per-user","marker":"<Marker>","pages":<pages returned>,"account_users":<n>}`.
+//! `{"v":2,"strategy":"per-user","marker":"<Marker>","pages":<pages returned>,
+//! "run":{"collection_time":<ms>,"account_users":<n>,"account_alias":"<alias>"}}`.
 
 use serde::{Deserialize, Serialize};
 
-use crate::collect::Strategy;
+use crate::collect::{RunFacts, Strategy};
 use crate::error::ConnectorError;
 
 /// Cursor format version; a cursor of another version is refused.
-const VERSION: u32 = 1;
+const VERSION: u32 = 2;
 
 /// The position after a returned page.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -23,9 +24,8 @@ pub struct Cursor {
     pub marker: String,
     /// Pages already returned.
     pub pages: u64,
-    /// The account's `Users` count read with the first page, reported with every page.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub account_users: Option<u32>,
+    /// What the first page read for the whole run (collection time, user count, alias).
+    pub run: RunFacts,
     /// Why `auto` fell back to per-user calls, reported with every page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fallback: Option<String>,
@@ -37,7 +37,7 @@ impl Cursor {
         strategy: Strategy,
         marker: String,
         pages: u64,
-        account_users: Option<u32>,
+        run: RunFacts,
         fallback: Option<String>,
     ) -> Self {
         Self {
@@ -45,7 +45,7 @@ impl Cursor {
             strategy,
             marker,
             pages,
-            account_users,
+            run,
             fallback,
         }
     }
@@ -77,18 +77,39 @@ impl Cursor {
 mod tests {
     use super::*;
 
+    fn run(account_users: Option<u32>, alias: Option<&str>) -> RunFacts {
+        RunFacts {
+            collection_time: 1_795_953_600_000,
+            account_users,
+            account_alias: alias.map(str::to_owned),
+            root: None,
+        }
+    }
+
     #[test]
     fn round_trip_keeps_an_opaque_marker() {
-        let cursor = Cursor::new(Strategy::PerUser, "AAMA+/=\"&<".into(), 3, Some(14), None);
+        let cursor = Cursor::new(
+            Strategy::PerUser,
+            "AAMA+/=\"&<".into(),
+            3,
+            run(Some(14), Some("demo")),
+            None,
+        );
         assert_eq!(
             cursor.encode(),
-            r#"{"v":1,"strategy":"per-user","marker":"AAMA+/=\"&<","pages":3,"account_users":14}"#
+            r#"{"v":2,"strategy":"per-user","marker":"AAMA+/=\"&<","pages":3,"run":{"collection_time":1795953600000,"account_users":14,"account_alias":"demo"}}"#
         );
         assert_eq!(Cursor::decode(&cursor.encode()).unwrap(), cursor);
-        let bulk = Cursor::new(Strategy::Bulk, "m".into(), 1, None, Some("x".into()));
+        let bulk = Cursor::new(
+            Strategy::Bulk,
+            "m".into(),
+            1,
+            run(None, None),
+            Some("x".into()),
+        );
         assert_eq!(
             bulk.encode(),
-            r#"{"v":1,"strategy":"bulk","marker":"m","pages":1,"fallback":"x"}"#
+            r#"{"v":2,"strategy":"bulk","marker":"m","pages":1,"run":{"collection_time":1795953600000},"fallback":"x"}"#
         );
         assert_eq!(Cursor::decode(&bulk.encode()).unwrap(), bulk);
     }
@@ -100,10 +121,10 @@ mod tests {
             Err(ConnectorError::InvalidCursor(_))
         ));
         assert_eq!(
-            Cursor::decode(r#"{"v":2,"marker":"m","pages":1}"#)
+            Cursor::decode(r#"{"v":1,"marker":"m","pages":1,"run":{"collection_time":1}}"#)
                 .unwrap_err()
                 .to_string(),
-            "invalid cursor: cursor version 2 is not supported (expected 1)"
+            "invalid cursor: cursor version 1 is not supported (expected 2)"
         );
     }
 }

@@ -9,18 +9,22 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use crate::error::ConnectorError;
+use crate::admin::{self, GroupPolicies, ManagedDocuments};
+use crate::error::{ConnectorError, MalformedResponse};
 use crate::host::{Host, HttpResponse, Level, TransportError};
 use crate::model::{
-    timestamp_ms, AccessKey, AttachedPolicy, CollectionError, Group, Tag, UserRecord,
+    timestamp_ms, whole_seconds, AccessKey, AttachedPolicy, CollectionError, ConsolePassword,
+    Credential, Group, InlinePolicy, LastUsed, MfaDevice, ServiceCredential, Tag, UserRecord,
 };
 use crate::paging::Pager;
+use crate::policy::{self, PolicyDocument};
 use crate::query::responses::{
-    GetLoginProfileResponse, GetUserResponse, ListAccessKeysResponse,
-    ListAttachedGroupPoliciesResponse, ListAttachedUserPoliciesResponse, ListGroupPoliciesResponse,
-    ListGroupsForUserResponse, ListMfaDevicesResponse, ListServiceSpecificCredentialsResponse,
-    ListSigningCertificatesResponse, ListSshPublicKeysResponse, ListUserPoliciesResponse,
-    ListUserTagsResponse, UserXml,
+    GetAccessKeyLastUsedResponse, GetGroupPolicyResponse, GetLoginProfileResponse,
+    GetPolicyResponse, GetPolicyVersionResponse, GetUserPolicyResponse, GetUserResponse,
+    ListAccessKeysResponse, ListAttachedGroupPoliciesResponse, ListAttachedUserPoliciesResponse,
+    ListGroupPoliciesResponse, ListGroupsForUserResponse, ListMfaDevicesResponse,
+    ListServiceSpecificCredentialsResponse, ListSigningCertificatesResponse,
+    ListSshPublicKeysResponse, ListUserPoliciesResponse, ListUserTagsResponse, UserXml,
 };
 use crate::query::{self, ListResponse};
 
@@ -32,11 +36,12 @@ const MAX_BATCH: usize = 256;
 pub enum Lookup {
     /// ListGroupsForUser → `user.groups`.
     GroupsForUser,
-    /// ListMFADevices → `user.has_mfa`.
+    /// ListMFADevices → `user.has_mfa`, `unmapped.mfa_devices`.
     MfaDevices,
     /// ListAccessKeys → `user.programmatic_credentials`, `unmapped.access_keys(_count)`.
     AccessKeys,
-    /// GetLoginProfile → `unmapped.is_console_user` (`NoSuchEntity` means false).
+    /// GetLoginProfile → `unmapped.is_console_user` (`NoSuchEntity` means false) and the
+    /// password's facts.
     LoginProfile,
     /// ListUserTags → `unmapped.tags`.
     UserTags,
@@ -44,23 +49,34 @@ pub enum Lookup {
     UserPolicies,
     /// ListAttachedUserPolicies → `unmapped.attached_policies`.
     AttachedUserPolicies,
-    /// ListSSHPublicKeys → `unmapped.ssh_public_keys_count`.
+    /// ListSSHPublicKeys → `unmapped.ssh_public_keys`.
     SshPublicKeys,
-    /// ListSigningCertificates → `unmapped.signing_certificates_count`.
+    /// ListSigningCertificates → `unmapped.signing_certificates`.
     SigningCertificates,
-    /// ListServiceSpecificCredentials → `unmapped.service_specific_credentials_count`.
+    /// ListServiceSpecificCredentials → `unmapped.service_specific_credentials`.
     ServiceSpecificCredentials,
-    /// GetUser → `unmapped.password_last_used_time` (for users the bulk listing lacks it for).
+    /// GetUser → `unmapped.permissions_boundary`, and `unmapped.password_last_used_time`
+    /// for users the bulk listing lacks it for.
     User,
+    /// GetAccessKeyLastUsed (one key) → `programmatic_credentials[].last_used_time`.
+    AccessKeyLastUsed,
+    /// GetUserPolicy (one inline policy) → the administrator rule.
+    UserPolicy,
     /// ListGroupPolicies → `user.groups[].privileges`.
     GroupPolicies,
     /// ListAttachedGroupPolicies → `user.groups[].privileges`.
     AttachedGroupPolicies,
+    /// GetGroupPolicy (one inline policy) → the administrator rule.
+    GroupPolicy,
+    /// GetPolicy (a customer-managed policy's default version) → the administrator rule.
+    Policy,
+    /// GetPolicyVersion (its document) → the administrator rule.
+    PolicyVersion,
 }
 
 impl Lookup {
-    /// The lookups made for every user.
-    pub const PER_USER: [Lookup; 10] = [
+    /// The lookups made for every user by the per-user strategy.
+    pub const PER_USER: [Lookup; 11] = [
         Lookup::GroupsForUser,
         Lookup::MfaDevices,
         Lookup::AccessKeys,
@@ -71,6 +87,7 @@ impl Lookup {
         Lookup::SshPublicKeys,
         Lookup::SigningCertificates,
         Lookup::ServiceSpecificCredentials,
+        Lookup::User,
     ];
 
     /// The lookups made once per group.
@@ -90,8 +107,13 @@ impl Lookup {
             Self::SshPublicKeys => ListSshPublicKeysResponse::ACTION,
             Self::SigningCertificates => ListSigningCertificatesResponse::ACTION,
             Self::ServiceSpecificCredentials => ListServiceSpecificCredentialsResponse::ACTION,
+            Self::AccessKeyLastUsed => "GetAccessKeyLastUsed",
+            Self::UserPolicy => "GetUserPolicy",
             Self::GroupPolicies => ListGroupPoliciesResponse::ACTION,
             Self::AttachedGroupPolicies => ListAttachedGroupPoliciesResponse::ACTION,
+            Self::GroupPolicy => "GetGroupPolicy",
+            Self::Policy => "GetPolicy",
+            Self::PolicyVersion => "GetPolicyVersion",
         }
     }
 
@@ -102,30 +124,62 @@ impl Lookup {
             Self::MfaDevices => "user.has_mfa",
             Self::AccessKeys => "user.programmatic_credentials",
             Self::LoginProfile => "unmapped.is_console_user",
-            Self::User => "unmapped.password_last_used_time",
+            Self::User => "unmapped.permissions_boundary",
             Self::UserTags => "unmapped.tags",
             Self::UserPolicies => "unmapped.user_policies",
             Self::AttachedUserPolicies => "unmapped.attached_policies",
-            Self::SshPublicKeys => "unmapped.ssh_public_keys_count",
-            Self::SigningCertificates => "unmapped.signing_certificates_count",
-            Self::ServiceSpecificCredentials => "unmapped.service_specific_credentials_count",
+            Self::SshPublicKeys => "unmapped.ssh_public_keys",
+            Self::SigningCertificates => "unmapped.signing_certificates",
+            Self::ServiceSpecificCredentials => "unmapped.service_specific_credentials",
+            Self::AccessKeyLastUsed => "user.programmatic_credentials[].last_used_time",
             Self::GroupPolicies | Self::AttachedGroupPolicies => "user.groups[].privileges",
+            Self::UserPolicy | Self::GroupPolicy | Self::Policy | Self::PolicyVersion => {
+                "a policy document (user.type_id is Unknown unless another policy decides)"
+            }
         }
     }
 
-    fn pager(self, owner_name: &str, max_items: u32) -> Pager {
+    /// Whether `NoSuchEntity` from this call means its user is gone (the per-user List*
+    /// and Get* calls that name only the user).
+    fn names_only_the_user(self) -> bool {
+        Lookup::PER_USER.contains(&self) && self != Lookup::LoginProfile
+    }
+
+    /// The call for `owner` (a user or group name) and, for the calls about one item of
+    /// it, `subject` (an access key id, a policy name or ARN, or `ARN version`).
+    fn pager(self, owner: &str, subject: &str, max_items: u32) -> Pager {
+        let one = |params: Vec<(&'static str, &str)>| {
+            Pager::single(
+                self.action(),
+                params.into_iter().map(|(k, v)| (k, v.to_owned())).collect(),
+            )
+        };
         match self {
-            Self::LoginProfile | Self::User => {
-                Pager::single(self.action(), vec![("UserName", owner_name.to_owned())])
+            Self::LoginProfile | Self::User => one(vec![("UserName", owner)]),
+            Self::AccessKeyLastUsed => one(vec![("AccessKeyId", subject)]),
+            Self::UserPolicy => one(vec![("UserName", owner), ("PolicyName", subject)]),
+            Self::GroupPolicy => one(vec![("GroupName", owner), ("PolicyName", subject)]),
+            Self::Policy => one(vec![("PolicyArn", subject)]),
+            Self::PolicyVersion => {
+                let (arn, version) = subject.rsplit_once(' ').unwrap_or((subject, ""));
+                one(vec![("PolicyArn", arn), ("VersionId", version)])
             }
             Self::GroupPolicies | Self::AttachedGroupPolicies => Pager::new(
                 self.action(),
-                vec![("GroupName", owner_name.to_owned())],
+                vec![("GroupName", owner.to_owned())],
                 max_items,
             ),
-            _ => Pager::new(
+            Self::GroupsForUser
+            | Self::MfaDevices
+            | Self::AccessKeys
+            | Self::UserTags
+            | Self::UserPolicies
+            | Self::AttachedUserPolicies
+            | Self::SshPublicKeys
+            | Self::SigningCertificates
+            | Self::ServiceSpecificCredentials => Pager::new(
                 self.action(),
-                vec![("UserName", owner_name.to_owned())],
+                vec![("UserName", owner.to_owned())],
                 max_items,
             ),
         }
@@ -136,21 +190,26 @@ impl Lookup {
         self,
         result: &Result<HttpResponse, TransportError>,
     ) -> Result<PageRead, ConnectorError> {
+        let single = |found: Found| Ok((found, false, None));
         match self {
             Self::GroupsForUser => list::<ListGroupsForUserResponse>(result, |i| {
                 Found::Groups(i.map(Group::from).collect())
             }),
-            Self::MfaDevices => list::<ListMfaDevicesResponse>(result, count),
+            Self::MfaDevices => list::<ListMfaDevicesResponse>(result, |i| {
+                Found::MfaDevices(i.map(MfaDevice::from).collect())
+            }),
             Self::User => query::parse_result::<GetUserResponse>(self.action(), result)
-                .map(|response| (Found::User(response.result.user), false, None)),
+                .and_then(|response| single(Found::User(response.result.user))),
             Self::AccessKeys => list::<ListAccessKeysResponse>(result, |i| {
                 Found::AccessKeys(i.map(AccessKey::from).collect())
             }),
             Self::LoginProfile => {
                 match query::parse_result::<GetLoginProfileResponse>(self.action(), result) {
-                    Ok(_) => Ok((Found::ConsoleAccess(true), false, None)),
+                    Ok(response) => single(Found::LoginProfile(Some(
+                        response.result.login_profile.into(),
+                    ))),
                     Err(ConnectorError::Api(e)) if e.code == NO_SUCH_ENTITY => {
-                        Ok((Found::ConsoleAccess(false), false, None))
+                        single(Found::LoginProfile(None))
                     }
                     Err(e) => Err(e),
                 }
@@ -170,10 +229,58 @@ impl Lookup {
             Self::AttachedGroupPolicies => list::<ListAttachedGroupPoliciesResponse>(result, |i| {
                 Found::AttachedPolicies(i.map(AttachedPolicy::from).collect())
             }),
-            Self::SshPublicKeys => list::<ListSshPublicKeysResponse>(result, count),
-            Self::SigningCertificates => list::<ListSigningCertificatesResponse>(result, count),
+            Self::SshPublicKeys => list::<ListSshPublicKeysResponse>(result, |i| {
+                Found::Credentials(i.map(Credential::from).collect())
+            }),
+            Self::SigningCertificates => list::<ListSigningCertificatesResponse>(result, |i| {
+                Found::Credentials(i.map(Credential::from).collect())
+            }),
             Self::ServiceSpecificCredentials => {
-                list::<ListServiceSpecificCredentialsResponse>(result, count)
+                list::<ListServiceSpecificCredentialsResponse>(result, |i| {
+                    Found::ServiceCredentials(i.map(ServiceCredential::from).collect())
+                })
+            }
+            Self::AccessKeyLastUsed => {
+                let used =
+                    query::parse_result::<GetAccessKeyLastUsedResponse>(self.action(), result)?
+                        .result
+                        .access_key_last_used;
+                single(Found::LastUsed(last_used(
+                    used.last_used_date.as_deref(),
+                    used.service_name,
+                    used.region,
+                )))
+            }
+            Self::UserPolicy => {
+                let response = query::parse_result::<GetUserPolicyResponse>(self.action(), result)?;
+                single(Found::Document(document(
+                    self.action(),
+                    &response.result.policy_document,
+                )?))
+            }
+            Self::GroupPolicy => {
+                let response =
+                    query::parse_result::<GetGroupPolicyResponse>(self.action(), result)?;
+                single(Found::Document(document(
+                    self.action(),
+                    &response.result.policy_document,
+                )?))
+            }
+            Self::Policy => {
+                let response = query::parse_result::<GetPolicyResponse>(self.action(), result)?;
+                single(Found::DefaultVersion(
+                    response.result.policy.default_version_id,
+                ))
+            }
+            Self::PolicyVersion => {
+                let version =
+                    query::parse_result::<GetPolicyVersionResponse>(self.action(), result)?
+                        .result
+                        .policy_version;
+                let text = version.document.ok_or_else(|| {
+                    malformed(self.action(), "the policy version has no Document".into())
+                })?;
+                single(Found::Document(document(self.action(), &text)?))
             }
         }
     }
@@ -182,17 +289,53 @@ impl Lookup {
 /// The AWS error code for a user, group or login profile that does not exist.
 const NO_SUCH_ENTITY: &str = "NoSuchEntity";
 
+/// A last use as IAM reports it: `LastUsedDate` absent means never used; `N/A` service
+/// and region are read as absent. An unreadable date is never (IAM writes none otherwise).
+/// The time is kept in whole seconds, as the credential report gives it.
+pub fn last_used(date: Option<&str>, service: Option<String>, region: Option<String>) -> LastUsed {
+    let named = |value: Option<String>| value.filter(|v| !v.is_empty() && v != "N/A");
+    match date.and_then(timestamp_ms) {
+        Some(ms) => LastUsed::At {
+            ms: whole_seconds(ms),
+            service: named(service),
+            region: named(region),
+        },
+        None => LastUsed::Never,
+    }
+}
+
+fn malformed(action: &str, detail: String) -> ConnectorError {
+    ConnectorError::MalformedResponse(MalformedResponse {
+        action: action.to_owned(),
+        status: 200,
+        detail,
+    })
+}
+
+/// A policy document as IAM returns it (URL-encoded JSON).
+///
+/// Errors: `MalformedResponse` naming `action` when it is not a policy document.
+pub fn document(action: &str, text: &str) -> Result<PolicyDocument, ConnectorError> {
+    policy::decode_document(text)
+        .map_err(|e| malformed(action, format!("unreadable policy document: {e}")))
+}
+
 /// What one lookup gathered (all pages appended).
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Found {
     Groups(Vec<Group>),
+    MfaDevices(Vec<MfaDevice>),
     AccessKeys(Vec<AccessKey>),
-    ConsoleAccess(bool),
+    LoginProfile(Option<ConsolePassword>),
     Tags(Vec<Tag>),
     PolicyNames(Vec<String>),
     AttachedPolicies(Vec<AttachedPolicy>),
-    Count(u32),
+    Credentials(Vec<Credential>),
+    ServiceCredentials(Vec<ServiceCredential>),
     User(UserXml),
+    LastUsed(LastUsed),
+    Document(PolicyDocument),
+    DefaultVersion(String),
 }
 
 impl Found {
@@ -200,11 +343,13 @@ impl Found {
     fn append(&mut self, page: Found) {
         match (self, page) {
             (Found::Groups(all), Found::Groups(more)) => all.extend(more),
+            (Found::MfaDevices(all), Found::MfaDevices(more)) => all.extend(more),
             (Found::AccessKeys(all), Found::AccessKeys(more)) => all.extend(more),
             (Found::Tags(all), Found::Tags(more)) => all.extend(more),
             (Found::PolicyNames(all), Found::PolicyNames(more)) => all.extend(more),
             (Found::AttachedPolicies(all), Found::AttachedPolicies(more)) => all.extend(more),
-            (Found::Count(all), Found::Count(more)) => *all = all.saturating_add(more),
+            (Found::Credentials(all), Found::Credentials(more)) => all.extend(more),
+            (Found::ServiceCredentials(all), Found::ServiceCredentials(more)) => all.extend(more),
             (all, more) => *all = more,
         }
     }
@@ -224,19 +369,33 @@ fn list<R: ListResponse>(
     ))
 }
 
-fn count<T>(items: std::vec::IntoIter<T>) -> Found {
-    Found::Count(u32::try_from(items.len()).unwrap_or(u32::MAX))
-}
-
-/// One lookup for one owner (a user or a group), followed page by page.
+/// One lookup for one owner (a user, a group or a managed policy, by index in the
+/// caller's list) and, for per-item calls, one subject of it; followed page by page.
 struct Job {
     owner: usize,
+    subject: String,
     lookup: Lookup,
     pager: Pager,
     found: Option<Found>,
 }
 
 impl Job {
+    fn new(
+        owner: usize,
+        owner_name: &str,
+        lookup: Lookup,
+        subject: String,
+        max_items: u32,
+    ) -> Self {
+        Self {
+            pager: lookup.pager(owner_name, &subject, max_items),
+            owner,
+            subject,
+            lookup,
+            found: None,
+        }
+    }
+
     /// Reads one response; returns whether another page is needed.
     fn feed(
         &mut self,
@@ -254,6 +413,7 @@ impl Job {
 /// The end of one lookup.
 struct Outcome {
     owner: usize,
+    subject: String,
     lookup: Lookup,
     result: Result<Found, ConnectorError>,
 }
@@ -283,11 +443,15 @@ fn run(host: &dyn Host, jobs: Vec<Job>) -> Vec<Outcome> {
                         next.push(job);
                         continue;
                     }
-                    Ok(false) => Ok(job.found.take().expect("a fed job has found something")),
+                    Ok(false) => job
+                        .found
+                        .take()
+                        .ok_or_else(|| malformed(job.lookup.action(), "no page was read".into())),
                     Err(error) => Err(error),
                 };
                 outcomes.push(Outcome {
                     owner: job.owner,
+                    subject: job.subject,
                     lookup: job.lookup,
                     result,
                 });
@@ -307,16 +471,11 @@ pub fn group_privileges(mut inline: Vec<String>, mut attached: Vec<String>) -> V
     inline
 }
 
-/// A group's inline and attached policy names, as found.
-type PolicyNames = (Vec<String>, Vec<String>);
-
-/// Policy names of a group, or the failure that left them unknown.
-type Privileges = Result<Vec<String>, CollectionError>;
-
-/// Groups' privileges, looked up once per group and kept for the whole collection.
+/// Groups' policies, looked up once per group and kept for the whole collection:
+/// the policies, or the failure that left them unknown.
 #[derive(Debug, Default)]
 pub struct GroupCache {
-    by_name: HashMap<String, Privileges>,
+    by_name: HashMap<String, Result<GroupPolicies, CollectionError>>,
 }
 
 impl GroupCache {
@@ -329,49 +488,71 @@ impl GroupCache {
     pub fn is_empty(&self) -> bool {
         self.by_name.is_empty()
     }
+
+    /// The policies of group `name`, if they were read.
+    pub fn get(&self, name: &str) -> Option<&GroupPolicies> {
+        self.by_name.get(name).and_then(|found| found.as_ref().ok())
+    }
 }
 
-/// Completes `records` with every per-user lookup and their groups' privileges (looking up
-/// groups not yet in `cache`).
-pub fn enrich(host: &dyn Host, records: &mut [UserRecord], max_items: u32, cache: &mut GroupCache) {
-    look_up(host, records, max_items, |_| &Lookup::PER_USER);
-    look_up_groups(host, records, max_items, cache);
+/// Completes `records` with every per-user lookup, the last use of each access key, the
+/// documents of their inline policies, their groups' policies (looking up groups not yet
+/// in `groups`) and the customer-managed policies not yet in `managed`; then judges each
+/// user with the administrator rule.
+pub fn enrich(
+    host: &dyn Host,
+    records: &mut [UserRecord],
+    max_items: u32,
+    groups: &mut GroupCache,
+    managed: &mut ManagedDocuments,
+) {
+    look_up(host, records, max_items, |_| Lookup::PER_USER.to_vec());
+    look_up_groups(host, records, max_items, groups);
+    look_up_details(host, records, max_items);
+    let attached = records
+        .iter()
+        .filter(|r| !r.deleted)
+        .flat_map(|r| {
+            let groups_attached = r
+                .groups
+                .iter()
+                .flatten()
+                .filter_map(|g| groups.get(&g.name))
+                .flat_map(|p| p.attached.iter());
+            r.attached_policies
+                .iter()
+                .flatten()
+                .chain(groups_attached)
+                .map(|p| p.arn.as_str())
+                .chain(r.permissions_boundary.iter().flatten().map(String::as_str))
+        })
+        .map(str::to_owned)
+        .collect::<Vec<_>>();
+    look_up_managed(host, attached, managed);
     for record in records.iter_mut().filter(|r| !r.deleted) {
-        apply_privileges(record, cache);
+        apply_privileges(record, groups);
+        record.admin = Some(admin::assess(record, |name| groups.get(name), managed));
     }
 }
 
 /// Runs, for each record, the lookups `which` picks for it, and fills the record with what
 /// they found (failures recorded and warned about, deleted users marked and logged).
-pub fn look_up<'l>(
+pub fn look_up(
     host: &dyn Host,
     records: &mut [UserRecord],
     max_items: u32,
-    which: impl Fn(&UserRecord) -> &'l [Lookup],
+    which: impl Fn(&UserRecord) -> Vec<Lookup>,
 ) {
     let jobs = records
         .iter()
         .enumerate()
         .flat_map(|(owner, record)| {
-            which(record).iter().map(move |&lookup| Job {
-                owner,
-                lookup,
-                pager: lookup.pager(&record.user.name, max_items),
-                found: None,
+            which(record).into_iter().map(move |lookup| {
+                Job::new(owner, &record.user.name, lookup, String::new(), max_items)
             })
         })
         .collect();
-    let outcomes = run(host, jobs);
-    let mut warnings = Warnings::new(host);
-    for outcome in outcomes {
-        apply_to_user(
-            &mut warnings,
-            &mut records[outcome.owner],
-            outcome.lookup,
-            outcome.result,
-        );
-    }
-    warnings.finish();
+    apply_outcomes(host, records, run(host, jobs));
     for record in records.iter().filter(|r| r.deleted) {
         host.log(
             Level::Info,
@@ -383,15 +564,62 @@ pub fn look_up<'l>(
     }
 }
 
-fn apply_to_user(
-    warnings: &mut Warnings<'_>,
-    record: &mut UserRecord,
-    lookup: Lookup,
-    result: Result<Found, ConnectorError>,
-) {
+/// The calls about single items of each user: GetAccessKeyLastUsed for every access key
+/// whose last use is unknown, GetUserPolicy for every inline policy whose document is
+/// unknown.
+pub fn look_up_details(host: &dyn Host, records: &mut [UserRecord], max_items: u32) {
+    let jobs = records
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| !r.deleted)
+        .flat_map(|(owner, record)| {
+            let name = &record.user.name;
+            let keys = record
+                .access_keys
+                .iter()
+                .flatten()
+                .filter(|k| k.last_used.is_none())
+                .map(move |k| {
+                    Job::new(
+                        owner,
+                        name,
+                        Lookup::AccessKeyLastUsed,
+                        k.id.clone(),
+                        max_items,
+                    )
+                });
+            let policies = record
+                .user_policies
+                .iter()
+                .flatten()
+                .filter(|p| p.document.is_none())
+                .map(move |p| Job::new(owner, name, Lookup::UserPolicy, p.name.clone(), max_items));
+            keys.chain(policies)
+        })
+        .collect();
+    apply_outcomes(host, records, run(host, jobs));
+}
+
+/// Fills records with the outcomes of their lookups, with at most a few warnings per
+/// action and code.
+fn apply_outcomes(host: &dyn Host, records: &mut [UserRecord], outcomes: Vec<Outcome>) {
+    let mut warnings = Warnings::new(host);
+    for outcome in outcomes {
+        apply_to_user(&mut warnings, &mut records[outcome.owner], outcome);
+    }
+    warnings.finish();
+}
+
+fn apply_to_user(warnings: &mut Warnings<'_>, record: &mut UserRecord, outcome: Outcome) {
+    let Outcome {
+        lookup,
+        subject,
+        result,
+        ..
+    } = outcome;
     let found = match result {
         Ok(found) => found,
-        Err(ConnectorError::Api(e)) if e.code == NO_SUCH_ENTITY => {
+        Err(ConnectorError::Api(e)) if e.code == NO_SUCH_ENTITY && lookup.names_only_the_user() => {
             record.deleted = true;
             return;
         }
@@ -403,28 +631,69 @@ fn apply_to_user(
                     lookup.field()
                 )
             });
-            record.errors.push(CollectionError {
-                action: lookup.action().to_owned(),
-                code: error.code().to_owned(),
-            });
+            record.failed(lookup.action(), error.code());
             return;
         }
     };
     match (lookup, found) {
         (_, Found::Groups(groups)) => record.groups = Some(groups),
-        (Lookup::MfaDevices, Found::Count(n)) => record.has_mfa = Some(n > 0),
-        (_, Found::AccessKeys(keys)) => record.access_keys = Some(keys),
-        (_, Found::ConsoleAccess(console)) => record.console_access = Some(console),
-        (_, Found::Tags(tags)) => record.tags = Some(tags),
-        (_, Found::PolicyNames(names)) => record.user_policies = Some(names),
-        (_, Found::AttachedPolicies(policies)) => record.attached_policies = Some(policies),
-        (Lookup::SshPublicKeys, Found::Count(n)) => record.ssh_public_keys = Some(n),
-        (Lookup::SigningCertificates, Found::Count(n)) => record.signing_certificates = Some(n),
-        (_, Found::Count(n)) => record.service_specific_credentials = Some(n),
-        (_, Found::User(user)) => {
-            record.user.password_last_used_ms =
-                user.password_last_used.as_deref().and_then(timestamp_ms)
+        (_, Found::MfaDevices(devices)) => {
+            record.has_mfa = Some(!devices.is_empty());
+            record.mfa_devices = Some(devices);
         }
+        (_, Found::AccessKeys(keys)) => record.access_keys = Some(keys),
+        (_, Found::LoginProfile(password)) => {
+            record.console_access = Some(password.is_some());
+            record.console_password = password;
+        }
+        (_, Found::Tags(tags)) => record.tags = Some(tags),
+        (_, Found::PolicyNames(names)) => {
+            record.user_policies = Some(
+                names
+                    .into_iter()
+                    .map(|name| InlinePolicy {
+                        name,
+                        document: None,
+                    })
+                    .collect(),
+            )
+        }
+        (_, Found::AttachedPolicies(policies)) => record.attached_policies = Some(policies),
+        (Lookup::SshPublicKeys, Found::Credentials(keys)) => record.ssh_public_keys = Some(keys),
+        (_, Found::Credentials(certificates)) => record.signing_certificates = Some(certificates),
+        (_, Found::ServiceCredentials(credentials)) => {
+            record.service_specific_credentials = Some(credentials)
+        }
+        (_, Found::User(user)) => {
+            if let Some(ms) = user.password_last_used.as_deref().and_then(timestamp_ms) {
+                record.user.password_last_used_ms = Some(ms);
+            }
+            record.permissions_boundary = Some(
+                user.permissions_boundary
+                    .map(|b| b.permissions_boundary_arn),
+            );
+        }
+        (_, Found::LastUsed(used)) => {
+            if let Some(key) = record
+                .access_keys
+                .iter_mut()
+                .flatten()
+                .find(|k| k.id == subject)
+            {
+                key.last_used = Some(used);
+            }
+        }
+        (_, Found::Document(document)) => {
+            if let Some(policy) = record
+                .user_policies
+                .iter_mut()
+                .flatten()
+                .find(|p| p.name == subject)
+            {
+                policy.document = Some(document);
+            }
+        }
+        (_, Found::DefaultVersion(_)) => {}
     }
 }
 
@@ -469,7 +738,8 @@ impl<'a> Warnings<'a> {
     }
 }
 
-/// Looks up the groups of `records` missing from `cache`.
+/// Looks up the groups of `records` missing from `cache`: their inline and attached
+/// policies, then the document of each inline policy.
 fn look_up_groups(host: &dyn Host, records: &[UserRecord], max_items: u32, cache: &mut GroupCache) {
     let mut names: Vec<String> = records
         .iter()
@@ -487,25 +757,23 @@ fn look_up_groups(host: &dyn Host, records: &[UserRecord], max_items: u32, cache
         .iter()
         .enumerate()
         .flat_map(|(owner, name)| {
-            Lookup::PER_GROUP.map(|lookup| Job {
-                owner,
-                lookup,
-                pager: lookup.pager(name, max_items),
-                found: None,
-            })
+            Lookup::PER_GROUP.map(|lookup| Job::new(owner, name, lookup, String::new(), max_items))
         })
         .collect();
-    let outcomes = run(host, jobs);
-    // Per group: inline names, attached names, or the failure that left them unknown.
-    let mut found: Vec<Result<PolicyNames, CollectionError>> =
-        vec![Ok((Vec::new(), Vec::new())); names.len()];
-    for outcome in outcomes {
+    let mut found: Vec<Result<GroupPolicies, CollectionError>> =
+        vec![Ok(GroupPolicies::default()); names.len()];
+    for outcome in run(host, jobs) {
         match (outcome.result, &mut found[outcome.owner]) {
             (_, Err(_)) => {}
-            (Ok(Found::PolicyNames(names)), Ok((inline, _))) => inline.extend(names),
-            (Ok(Found::AttachedPolicies(policies)), Ok((_, attached))) => {
-                attached.extend(policies.into_iter().map(|p| p.name))
+            (Ok(Found::PolicyNames(names)), Ok(group)) => {
+                group
+                    .inline
+                    .extend(names.into_iter().map(|name| InlinePolicy {
+                        name,
+                        document: None,
+                    }))
             }
+            (Ok(Found::AttachedPolicies(policies)), Ok(group)) => group.attached.extend(policies),
             (Ok(_), Ok(_)) => {}
             (Err(error), entry) => {
                 host.log(
@@ -523,21 +791,106 @@ fn look_up_groups(host: &dyn Host, records: &[UserRecord], max_items: u32, cache
             }
         }
     }
-    let privileges = found
+    // The documents of the groups' inline policies.
+    let jobs = found
+        .iter()
+        .enumerate()
+        .filter_map(|(owner, group)| Some((owner, group.as_ref().ok()?)))
+        .flat_map(|(owner, group)| {
+            let name = &names[owner];
+            group.inline.iter().map(move |policy| {
+                Job::new(
+                    owner,
+                    name,
+                    Lookup::GroupPolicy,
+                    policy.name.clone(),
+                    max_items,
+                )
+            })
+        })
+        .collect();
+    for outcome in run(host, jobs) {
+        let Ok(group) = &mut found[outcome.owner] else {
+            continue;
+        };
+        match outcome.result {
+            Ok(Found::Document(document)) => {
+                if let Some(policy) = group.inline.iter_mut().find(|p| p.name == outcome.subject) {
+                    policy.document = Some(document);
+                }
+            }
+            Ok(_) => {}
+            Err(error) => host.log(
+                Level::Warn,
+                &format!(
+                    "group {:?}: {error}; its policy {:?} is judged unreadable",
+                    names[outcome.owner], outcome.subject
+                ),
+            ),
+        }
+    }
+    cache.by_name.extend(names.into_iter().zip(found));
+}
+
+/// Reads the default version's document of each customer-managed policy in `arns` not
+/// yet in `managed` (GetPolicy, then GetPolicyVersion); a failure is kept as `None`
+/// (unreadable) and logged. AWS-managed policies are judged by ARN and never read.
+pub fn look_up_managed(host: &dyn Host, arns: Vec<String>, managed: &mut ManagedDocuments) {
+    let mut arns: Vec<String> = arns
         .into_iter()
-        .map(|f| f.map(|(inline, attached)| group_privileges(inline, attached)));
-    cache.by_name.extend(names.into_iter().zip(privileges));
+        .filter(|arn| !admin::is_aws_managed(arn) && !managed.contains_key(arn))
+        .collect();
+    arns.sort_unstable();
+    arns.dedup();
+    if arns.is_empty() {
+        return;
+    }
+    let unreadable = |host: &dyn Host, arn: &str, error: &ConnectorError| {
+        host.log(
+            Level::Warn,
+            &format!("policy {arn}: {error}; judged unreadable by the administrator rule"),
+        )
+    };
+    let jobs = arns
+        .iter()
+        .enumerate()
+        .map(|(owner, arn)| Job::new(owner, "", Lookup::Policy, arn.clone(), 0))
+        .collect();
+    let mut versions = Vec::new();
+    for outcome in run(host, jobs) {
+        match outcome.result {
+            Ok(Found::DefaultVersion(version)) => versions.push(Job::new(
+                outcome.owner,
+                "",
+                Lookup::PolicyVersion,
+                format!("{} {version}", outcome.subject),
+                0,
+            )),
+            Ok(_) => {}
+            Err(error) => unreadable(host, &outcome.subject, &error),
+        }
+    }
+    let mut documents: Vec<Option<PolicyDocument>> = vec![None; arns.len()];
+    for outcome in run(host, versions) {
+        match outcome.result {
+            Ok(Found::Document(document)) => documents[outcome.owner] = Some(document),
+            Ok(_) => {}
+            Err(error) => unreadable(host, &arns[outcome.owner], &error),
+        }
+    }
+    managed.extend(arns.into_iter().zip(documents));
 }
 
 fn apply_privileges(record: &mut UserRecord, cache: &GroupCache) {
-    let Some(groups) = record.groups.as_mut() else {
-        return;
-    };
-    for group in groups {
+    let mut failures = Vec::new();
+    for group in record.groups.iter_mut().flatten() {
         match cache.by_name.get(&group.name) {
-            Some(Ok(privileges)) => group.privileges = Some(privileges.clone()),
-            Some(Err(error)) if !record.errors.contains(error) => record.errors.push(error.clone()),
-            Some(Err(_)) | None => {}
+            Some(Ok(policies)) => group.privileges = Some(policies.privileges()),
+            Some(Err(error)) => failures.push(error),
+            None => {}
         }
+    }
+    for error in failures {
+        record.failed(&error.action, &error.code);
     }
 }

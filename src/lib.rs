@@ -5,6 +5,7 @@
 //! `wit/` (the glue is in `component`). Everything else is plain Rust over the [`host::Host`]
 //! trait, so the IAM client logic and the OCSF mapping are tested natively.
 
+pub mod admin;
 pub mod arn;
 pub mod bulk;
 pub mod check;
@@ -13,12 +14,15 @@ pub mod credential_report;
 pub mod cursor;
 pub mod enrich;
 pub mod error;
+pub mod facts;
 pub mod host;
 pub mod model;
 pub mod ocsf;
 pub mod paging;
+pub mod policy;
 pub mod query;
 pub mod retry;
+pub mod risk;
 pub mod xml;
 
 #[cfg(target_arch = "wasm32")]

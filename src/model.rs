@@ -6,7 +6,13 @@
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use crate::query::responses::{AccessKeyXml, AttachedPolicyXml, GroupXml, TagXml, UserXml};
+use crate::policy::{AdminAssessment, PolicyDocument};
+use crate::risk::RiskAssessment;
+
+use crate::query::responses::{
+    AccessKeyXml, AttachedPolicyXml, GroupXml, LoginProfileXml, MfaDeviceXml,
+    ServiceSpecificCredentialXml, SigningCertificateXml, SshPublicKeyXml, TagXml, UserXml,
+};
 
 /// An IAM user as listed by ListUsers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,6 +86,30 @@ impl From<GroupXml> for Group {
     }
 }
 
+/// When a credential was last used, as far as IAM tracks it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LastUsed {
+    /// IAM has no record of any use (since it began tracking, April 2015 for access keys).
+    Never,
+    /// Last used at `ms` (ms since the Unix epoch), with the service and region when IAM
+    /// names them (`N/A` is read as absent).
+    At {
+        ms: i64,
+        service: Option<String>,
+        region: Option<String>,
+    },
+}
+
+impl LastUsed {
+    /// The time of the last use, if any.
+    pub fn ms(&self) -> Option<i64> {
+        match self {
+            Self::Never => None,
+            Self::At { ms, .. } => Some(*ms),
+        }
+    }
+}
+
 /// An access key of the user.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccessKey {
@@ -89,6 +119,16 @@ pub struct AccessKey {
     pub status: String,
     /// `CreateDate`, ms since the Unix epoch.
     pub created_ms: Option<i64>,
+    /// GetAccessKeyLastUsed, or the credential report's `access_key_N_last_used_*`;
+    /// `None` when unknown (the call failed or was not made).
+    pub last_used: Option<LastUsed>,
+}
+
+impl AccessKey {
+    /// Whether the key can sign requests (`Status` `Active`).
+    pub fn is_active(&self) -> bool {
+        self.status == "Active"
+    }
 }
 
 impl From<AccessKeyXml> for AccessKey {
@@ -96,6 +136,143 @@ impl From<AccessKeyXml> for AccessKey {
         Self {
             created_ms: timestamp_ms(&xml.create_date),
             id: xml.access_key_id,
+            status: xml.status,
+            last_used: None,
+        }
+    }
+}
+
+/// What kind of MFA device a serial number names. Source: IAM User Guide, "AWS
+/// Multi-factor authentication in IAM": virtual devices have an ARN serial
+/// (`arn:…:mfa/NAME`), FIDO security keys `arn:…:u2f/…`, hardware TOTP tokens a
+/// manufacturer serial (e.g. `GAHT12345678`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MfaKind {
+    Virtual,
+    SecurityKey,
+    Hardware,
+}
+
+impl MfaKind {
+    /// The kind named by `serial`.
+    pub fn of(serial: &str) -> Self {
+        match serial
+            .strip_prefix("arn:")
+            .and_then(|rest| rest.split(':').nth(4))
+        {
+            Some(resource) if resource.starts_with("u2f/") => Self::SecurityKey,
+            Some(_) => Self::Virtual,
+            None => Self::Hardware,
+        }
+    }
+
+    /// `virtual`, `security-key` or `hardware`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Virtual => "virtual",
+            Self::SecurityKey => "security-key",
+            Self::Hardware => "hardware",
+        }
+    }
+}
+
+/// An MFA device enabled for the user (ListMFADevices).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MfaDevice {
+    /// `SerialNumber`: an ARN for virtual devices and security keys.
+    pub serial: String,
+    pub kind: MfaKind,
+    /// `EnableDate`, ms since the Unix epoch.
+    pub enabled_ms: Option<i64>,
+}
+
+impl From<MfaDeviceXml> for MfaDevice {
+    fn from(xml: MfaDeviceXml) -> Self {
+        Self {
+            kind: MfaKind::of(&xml.serial_number),
+            enabled_ms: timestamp_ms(&xml.enable_date),
+            serial: xml.serial_number,
+        }
+    }
+}
+
+/// The user's console password (GetLoginProfile, or the credential report).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConsolePassword {
+    /// When the password was set (GetLoginProfile `CreateDate`, the report's
+    /// `password_last_changed`), ms since the Unix epoch, in whole seconds.
+    pub changed_ms: Option<i64>,
+    /// `PasswordResetRequired`; the credential report does not tell.
+    pub reset_required: Option<bool>,
+}
+
+impl From<LoginProfileXml> for ConsolePassword {
+    fn from(xml: LoginProfileXml) -> Self {
+        Self {
+            changed_ms: timestamp_ms(&xml.create_date).map(whole_seconds),
+            reset_required: Some(xml.password_reset_required),
+        }
+    }
+}
+
+/// A long-lived credential other than an access key: an X.509 signing certificate or an
+/// SSH public key (for CodeCommit).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Credential {
+    /// `CertificateId` or `SSHPublicKeyId`.
+    pub id: String,
+    /// `Active` or `Inactive`.
+    pub status: String,
+    /// `UploadDate`, ms since the Unix epoch.
+    pub uploaded_ms: Option<i64>,
+}
+
+impl From<SigningCertificateXml> for Credential {
+    fn from(xml: SigningCertificateXml) -> Self {
+        Self {
+            uploaded_ms: xml.upload_date.as_deref().and_then(timestamp_ms),
+            id: xml.certificate_id,
+            status: xml.status,
+        }
+    }
+}
+
+impl From<SshPublicKeyXml> for Credential {
+    fn from(xml: SshPublicKeyXml) -> Self {
+        Self {
+            uploaded_ms: timestamp_ms(&xml.upload_date),
+            id: xml.ssh_public_key_id,
+            status: xml.status,
+        }
+    }
+}
+
+/// A service-specific credential (ListServiceSpecificCredentials): a CodeCommit or
+/// Keyspaces password, a Bedrock API key, …
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceCredential {
+    /// `ServiceSpecificCredentialId`.
+    pub id: String,
+    /// `ServiceName`, e.g. `bedrock.amazonaws.com`.
+    pub service: String,
+    /// `Active`, `Inactive` or `Expired`.
+    pub status: String,
+    /// `CreateDate`, ms.
+    pub created_ms: Option<i64>,
+    /// `ExpirationDate`, ms; only credentials created with an age limit have one.
+    pub expires_ms: Option<i64>,
+    /// `ServiceUserName` or, for Bedrock API keys, `ServiceCredentialAlias`.
+    pub service_user_name: Option<String>,
+}
+
+impl From<ServiceSpecificCredentialXml> for ServiceCredential {
+    fn from(xml: ServiceSpecificCredentialXml) -> Self {
+        Self {
+            created_ms: xml.create_date.as_deref().and_then(timestamp_ms),
+            expires_ms: xml.expiration_date.as_deref().and_then(timestamp_ms),
+            service_user_name: xml.service_user_name.or(xml.service_credential_alias),
+            id: xml.service_specific_credential_id,
+            service: xml.service_name,
             status: xml.status,
         }
     }
@@ -144,6 +321,16 @@ pub struct CollectionError {
     pub code: String,
 }
 
+/// An inline policy of a user or group, with its document when it was read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InlinePolicy {
+    /// `PolicyName`.
+    pub name: String,
+    /// The parsed document (GetUserPolicy/GetGroupPolicy, or GetAccountAuthorizationDetails);
+    /// `None` when it could not be read.
+    pub document: Option<PolicyDocument>,
+}
+
 /// Everything collected about one user; one record yields one OCSF event.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserRecord {
@@ -153,22 +340,34 @@ pub struct UserRecord {
     /// An MFA device is enabled: ListMFADevices lists one (per-user strategy) or the
     /// credential report's `mfa_active` (bulk strategy).
     pub has_mfa: Option<bool>,
-    /// ListAccessKeys.
+    /// ListMFADevices.
+    pub mfa_devices: Option<Vec<MfaDevice>>,
+    /// ListAccessKeys, each with its last use where known.
     pub access_keys: Option<Vec<AccessKey>>,
-    /// GetLoginProfile found a console password.
+    /// GetLoginProfile found a console password (`NoSuchEntity`: none).
     pub console_access: Option<bool>,
+    /// The console password's facts, when it has one.
+    pub console_password: Option<ConsolePassword>,
     /// ListUserTags.
     pub tags: Option<Vec<Tag>>,
-    /// ListUserPolicies: names of the user's inline policies.
-    pub user_policies: Option<Vec<String>>,
+    /// ListUserPolicies (names), with each document (GetUserPolicy).
+    pub user_policies: Option<Vec<InlinePolicy>>,
     /// ListAttachedUserPolicies: managed policies attached to the user.
     pub attached_policies: Option<Vec<AttachedPolicy>>,
-    /// ListSSHPublicKeys: number of SSH public keys.
-    pub ssh_public_keys: Option<u32>,
-    /// ListSigningCertificates: number of X.509 signing certificates.
-    pub signing_certificates: Option<u32>,
-    /// ListServiceSpecificCredentials: number of service-specific credentials.
-    pub service_specific_credentials: Option<u32>,
+    /// The permissions boundary's ARN (GetUser, or the `UserDetail`): `Some(None)` when the
+    /// user has none, `None` when unknown.
+    pub permissions_boundary: Option<Option<String>>,
+    /// ListSSHPublicKeys.
+    pub ssh_public_keys: Option<Vec<Credential>>,
+    /// ListSigningCertificates (X.509).
+    pub signing_certificates: Option<Vec<Credential>>,
+    /// ListServiceSpecificCredentials.
+    pub service_specific_credentials: Option<Vec<ServiceCredential>>,
+    /// Whether the user is an effective administrator, decided from the policy documents
+    /// once the record is complete ([`crate::admin`]).
+    pub admin: Option<AdminAssessment>,
+    /// The risk rules' verdict, once the record is complete ([`crate::risk`]).
+    pub risk: Option<RiskAssessment>,
     /// A per-user call answered `NoSuchEntity`: the user was deleted after ListUsers.
     pub deleted: bool,
     /// Calls that failed for this user.
@@ -182,18 +381,68 @@ impl UserRecord {
             user,
             groups: None,
             has_mfa: None,
+            mfa_devices: None,
             access_keys: None,
             console_access: None,
+            console_password: None,
             tags: None,
             user_policies: None,
             attached_policies: None,
+            permissions_boundary: None,
             ssh_public_keys: None,
             signing_certificates: None,
             service_specific_credentials: None,
+            admin: None,
+            risk: None,
             deleted: false,
             errors: Vec::new(),
         }
     }
+
+    /// Records that `action` failed with `code`, once per action and code.
+    pub fn failed(&mut self, action: &str, code: &str) {
+        if !self
+            .errors
+            .iter()
+            .any(|e| e.action == action && e.code == code)
+        {
+            self.errors.push(CollectionError {
+                action: action.to_owned(),
+                code: code.to_owned(),
+            });
+        }
+    }
+}
+
+/// The account's root user, as far as GetAccountSummary and the credential report tell.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RootRecord {
+    /// 12-digit account id.
+    pub account_id: String,
+    /// `aws`, `aws-cn` or `aws-us-gov`.
+    pub partition: String,
+    /// GetAccountSummary `AccountMFAEnabled` (or the report's `mfa_active`).
+    pub has_mfa: Option<bool>,
+    /// GetAccountSummary `AccountAccessKeysPresent`.
+    pub access_keys_present: Option<bool>,
+    /// The report's `user_creation_time` (when the account was created), ms.
+    pub created_ms: Option<i64>,
+    /// The report's `password_last_used`, ms; `None` when never used or unread.
+    pub password_last_used_ms: Option<i64>,
+    /// The report's key slots (the report does not name root keys: `id` is the slot,
+    /// `access_key_1` or `access_key_2`); `None` when the report was not read.
+    pub access_keys: Option<Vec<AccessKey>>,
+    /// The risk rules' verdict.
+    pub risk: Option<RiskAssessment>,
+    /// Calls that failed for the root user's facts.
+    pub errors: Vec<CollectionError>,
+}
+
+/// `ms` rounded down to a whole second: the credential report's precision, applied to the
+/// per-user answers of the same facts (password changed, key last used) so both strategies
+/// report the same value. IAM itself answers in whole seconds.
+pub fn whole_seconds(ms: i64) -> i64 {
+    ms.div_euclid(1000) * 1000
 }
 
 /// Parses an IAM timestamp (ISO 8601 / RFC 3339, with or without fractional seconds)
@@ -235,6 +484,7 @@ mod tests {
             arn: "arn:aws:iam::1:user/u".into(),
             create_date: "not a date".into(),
             password_last_used: Some("2020-06-04T10:00:00Z".into()),
+            permissions_boundary: None,
         });
         assert_eq!(user.created_ms, None);
         assert_eq!(user.password_last_used_ms, Some(1_591_264_800_000));

@@ -89,14 +89,14 @@ fn web_identity_against_moto_collects_and_checks_as_the_assumed_role() {
         ],
         &env,
     );
-    // moto lacks ListServiceSpecificCredentials: every event names it, the run is partial.
-    assert_eq!(collect.code, Some(4), "stderr: {}", collect.stderr);
+    assert_eq!(collect.code, Some(0), "stderr: {}", collect.stderr);
     let events: Vec<Value> = collect
         .events()
         .into_iter()
         .map(assert_valid_event)
         .collect();
-    assert_eq!(events.len(), peer.users());
+    // Every IAM user and the root user.
+    assert_eq!(events.len(), peer.users() + 1);
     let host = peer.endpoint.trim_start_matches("http://");
     let sts_lines = lines_with(&collect.stderr, "AssumeRoleWithWebIdentity");
     assert_eq!(
@@ -127,8 +127,9 @@ fn web_identity_against_moto_collects_and_checks_as_the_assumed_role() {
         .unwrap();
     assert!(
         summary.contains(&format!(
-            "users={0} events={0} skipped_users=0 account_users={0}",
-            peer.users()
+            "users={0} root=1 events={1} skipped_users=0 account_users={0}",
+            peer.users(),
+            peer.users() + 1
         )),
         "{summary}"
     );
@@ -162,8 +163,9 @@ fn web_identity_against_moto_collects_and_checks_as_the_assumed_role() {
             "arn:aws:sts::123456789012:assumed-role/connector-reader-role/{SESSION}"
         ))
     );
-    // The role's policy (iam:Get*, iam:List*) grants every probe moto can answer.
-    let outcomes: Vec<(String, String)> = report["probes"]
+    // The role's policy (iam:Get*, iam:List*, iam:GenerateCredentialReport) grants every
+    // documented and recommended probe.
+    let outcomes: Vec<(String, String, bool)> = report["probes"]
         .as_array()
         .unwrap()
         .iter()
@@ -171,18 +173,16 @@ fn web_identity_against_moto_collects_and_checks_as_the_assumed_role() {
             (
                 p["permission"].as_str().unwrap().to_owned(),
                 p["outcome"].as_str().unwrap().to_owned(),
+                p["recommended"].as_bool().unwrap(),
             )
         })
         .collect();
-    assert_eq!(outcomes.len(), 20);
-    for (permission, outcome) in &outcomes {
-        let expected = match permission.as_str() {
-            "iam:ListServiceSpecificCredentials" | "iam:ListGroupTags" => "not_testable",
-            _ => "granted",
-        };
-        assert_eq!(outcome, expected, "{permission}");
+    assert_eq!(outcomes.len(), 19 + 7);
+    for (permission, outcome, _) in &outcomes {
+        assert_eq!(outcome, "granted", "{permission}");
     }
-    assert_eq!(check.code, Some(4), "stderr: {}", check.stderr);
+    assert_eq!(outcomes.iter().filter(|(_, _, r)| *r).count(), 7);
+    assert_eq!(check.code, Some(0), "stderr: {}", check.stderr);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -306,7 +306,11 @@ fn credentials_expiring_within_the_buffer_are_refreshed_during_the_run() {
         &web_identity_env(&token, ROLE_ARN),
     );
     assert_eq!(result.code, Some(0), "{}", result.stderr);
-    assert_eq!(result.events().len(), TINY_USERS.len());
+    assert_eq!(
+        result.events().len(),
+        TINY_USERS.len() + 1,
+        "and the root user"
+    );
     let received = stub.received();
     let iam: Vec<&Received> = received
         .iter()
@@ -379,7 +383,11 @@ fn static_keys_from_the_config_file_win_over_the_environment() {
         ],
     );
     assert_eq!(result.code, Some(0), "{}", result.stderr);
-    assert_eq!(result.events().len(), TINY_USERS.len());
+    assert_eq!(
+        result.events().len(),
+        TINY_USERS.len() + 1,
+        "and the root user"
+    );
     let received = stub.received();
     assert!(!received.is_empty());
     for request in &received {
@@ -388,8 +396,14 @@ fn static_keys_from_the_config_file_win_over_the_environment() {
             auth.starts_with("AWS4-HMAC-SHA256 Credential=AKIAFILEKEY000000001/"),
             "{auth}"
         );
-        // IAM signs in us-east-1 whatever the region: the file's eu-west-1 is in `aws`.
-        assert!(auth.contains("/us-east-1/iam/aws4_request"), "{auth}");
+        // IAM signs in us-east-1 whatever the region (the file's eu-west-1 is in `aws`); STS
+        // (GetCallerIdentity, for the root user's account) in the region.
+        let scope = if request.param("Action") == Some("GetCallerIdentity") {
+            "/eu-west-1/sts/aws4_request"
+        } else {
+            "/us-east-1/iam/aws4_request"
+        };
+        assert!(auth.contains(scope), "{auth}");
     }
     assert!(!result.stderr.contains("file-secret-"));
 }
@@ -607,9 +621,13 @@ fn canary_secret_and_token_never_leave_the_signer() {
     assert_eq!(code, 0, "{log}");
 
     // Real traffic happened and was recorded: the events, the log, the import values.
-    assert_eq!(stdout.lines().count(), TINY_USERS.len());
+    assert_eq!(
+        stdout.lines().count(),
+        TINY_USERS.len() + 1,
+        "and the root user"
+    );
     assert!(log.contains("debug http: ListUsers iam "), "{log}");
-    assert!(log.contains("summary: users=2 events=2"), "{log}");
+    assert!(log.contains("summary: users=2 root=1 events=3"), "{log}");
     let calls = recorder.calls();
     let transport: Vec<_> = calls
         .iter()

@@ -122,6 +122,29 @@ fn paged_stub(request: &Received) -> (u16, String) {
             404,
             error_response("NoSuchEntity", "Login profile cannot be found."),
         ),
+        Some("GetUser") => {
+            let name = request.param("UserName").unwrap_or_default();
+            let index = STUB_USERS.iter().position(|(n, _)| *n == name);
+            match index {
+                Some(i) => (
+                    200,
+                    format!(
+                        "<GetUserResponse><GetUserResult><User>{}</User></GetUserResult></GetUserResponse>",
+                        stub_user(i)
+                            .trim_start_matches("<member>")
+                            .trim_end_matches("</member>")
+                    ),
+                ),
+                None => (404, error_response("NoSuchEntity", "no such user")),
+            }
+        }
+        Some("GetCallerIdentity") => (
+            200,
+            "<GetCallerIdentityResponse><GetCallerIdentityResult>\
+             <Arn>arn:aws:iam::111122223333:user/automation/reader</Arn><Account>111122223333</Account>\
+             </GetCallerIdentityResult></GetCallerIdentityResponse>"
+                .to_owned(),
+        ),
         Some("GetAccountSummary") => (
             200,
             format!(
@@ -148,6 +171,7 @@ fn empty_list_element(action: &str) -> Option<&'static str> {
         "ListSSHPublicKeys" => "SSHPublicKeys",
         "ListSigningCertificates" => "Certificates",
         "ListServiceSpecificCredentials" => "ServiceSpecificCredentials",
+        "ListAccountAliases" => "AccountAliases",
         _ => return None,
     })
 }
@@ -155,7 +179,12 @@ fn empty_list_element(action: &str) -> Option<&'static str> {
 #[test]
 fn pagination_through_the_harness_returns_every_user_once() {
     let stub = IamStub::start(paged_stub);
-    let run = run_against(&stub.url, STUB_KEY_ID, CANARY_SECRET, &["--max-items", "2"]);
+    let run = run_against(
+        &stub.url,
+        STUB_KEY_ID,
+        CANARY_SECRET,
+        &["--max-items", "2", "--no-root"],
+    );
     assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
     let events = valid_events(&run);
     let names: Vec<_> = events
@@ -215,9 +244,10 @@ fn pagination_through_the_harness_returns_every_user_once() {
         .map(|r| r.param("Marker").map(str::to_owned))
         .collect();
     assert_eq!(bob_groups, [None, Some("opaque/2".to_owned())]);
-    // GetAccountSummary, 3 ListUsers pages, 5 users × 10 lookups, bob's second group page,
-    // bob's 3 groups × 2 policy lookups.
-    assert_eq!(received.len(), 1 + 3 + 50 + 1 + 6);
+    // GetAccountSummary and ListAccountAliases, 3 ListUsers pages, 5 users × 11 lookups,
+    // bob's second group page, bob's 3 groups × 2 policy lookups (no key, no inline policy:
+    // nothing more to read).
+    assert_eq!(received.len(), 2 + 3 + 55 + 1 + 6);
     for request in &received {
         assert_eq!(request.param("Version"), Some("2010-05-08"));
         let auth = request
@@ -233,7 +263,9 @@ fn pagination_through_the_harness_returns_every_user_once() {
     }
     let summary = run.summary();
     assert!(
-        summary.contains("users=5 events=5 skipped_users=0 account_users=5 pages=3 api_calls=61"),
+        summary.contains(
+            "users=5 root=0 events=5 skipped_users=0 account_users=5 pages=3 api_calls=67"
+        ),
         "{summary}"
     );
     assert!(!run.stdout.contains(CANARY_SECRET) && !run.stderr.contains(CANARY_SECRET));
@@ -254,12 +286,24 @@ fn output_file_receives_the_ndjson() {
     assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
     assert_eq!(run.stdout, "");
     let written = std::fs::read_to_string(&file).unwrap();
-    let names: Vec<_> = written
-        .lines()
-        .map(assert_valid_event)
-        .map(|e| e["user"]["name"].as_str().unwrap().to_owned())
+    let events: Vec<Value> = written.lines().map(assert_valid_event).collect();
+    let names: Vec<_> = events
+        .iter()
+        .map(|e| e["user"]["name"].as_str().unwrap())
         .collect();
-    assert_eq!(names, STUB_USERS.map(|(name, _)| name));
+    // The root user first (the account from STS GetCallerIdentity), then every IAM user.
+    let mut expected = vec!["root"];
+    expected.extend(STUB_USERS.map(|(name, _)| name));
+    assert_eq!(names, expected);
+    assert_eq!(
+        (&events[0]["user"]["uid"], &events[0]["user"]["type_id"]),
+        (&json!("arn:aws:iam::111122223333:root"), &json!(2))
+    );
+    assert!(
+        run.summary().contains("users=5 root=1 events=6"),
+        "{}",
+        run.summary()
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -275,7 +319,7 @@ fn a_denied_enrichment_call_keeps_every_user_and_exits_partial() {
         ),
         _ => paged_stub(request),
     });
-    let run = run_against(&stub.url, STUB_KEY_ID, CANARY_SECRET, &[]);
+    let run = run_against(&stub.url, STUB_KEY_ID, CANARY_SECRET, &["--no-root"]);
     assert_eq!(
         run.code,
         Some(4),
@@ -403,43 +447,72 @@ fn key_ids(event: &Value) -> Vec<&str> {
         .collect()
 }
 
-/// moto answers ListServiceSpecificCredentials with an HTML 500 page (not implemented).
-const MOTO_UNIMPLEMENTED: &str = "ListServiceSpecificCredentials";
-/// moto does not know ListGroupTags either (HTML 500); `check` cannot probe it there.
-const MOTO_UNKNOWN_ACTION: &str = "ListGroupTags";
+/// The seeded user `name` of the manifest.
+fn seeded_user(name: &str) -> &'static Value {
+    manifest()["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["name"] == json!(name))
+        .unwrap_or_else(|| panic!("user {name} is not seeded"))
+}
 
-#[test]
-fn moto_auth_mode_collects_every_seeded_user_field_by_field() {
+/// The moto account collected as the admin principal with `strategy` (`per-user`, `bulk`).
+fn moto_collect(strategy: &str) -> Run {
     let peer = moto();
     let admin = peer.keys("admin");
     let run = run_against(
         &peer.endpoint,
         &admin.access_key_id,
         &admin.secret_access_key,
-        &[],
+        &["--strategy", strategy],
     );
-    assert_eq!(
-        run.code,
-        Some(4),
-        "partial: moto lacks {MOTO_UNIMPLEMENTED}; stderr: {}",
-        run.stderr
+    assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
+    assert!(
+        !run.stdout.contains(&admin.secret_access_key)
+            && !run.stderr.contains(&admin.secret_access_key)
     );
+    run
+}
+
+#[test]
+fn moto_auth_mode_collects_every_seeded_user_field_by_field() {
+    let peer = moto();
+    let run = moto_collect("per-user");
     let events = valid_events(&run);
-    assert_eq!(events.len(), peer.users());
+    // Every IAM user once, and the root user.
+    assert_eq!(events.len(), peer.users() + 1);
     let uids: HashSet<_> = events
         .iter()
         .map(|e| e["user"]["uid"].as_str().unwrap())
         .collect();
     assert_eq!(uids.len(), events.len());
-    for event in &events {
+    let account = json!({
+        "uid": "123456789012", "name": "demo-sandbox", "type": "AWS Account", "type_id": 10
+    });
+    assert_eq!(manifest()["account_alias"], account["name"]);
+    for event in events.iter().filter(|e| e["user"]["name"] != json!("root")) {
+        let name = event["user"]["name"].as_str().unwrap();
+        let seeded = seeded_user(name);
+        assert_eq!(event["unmapped"].get("collection_errors"), None, "{event}");
+        assert_eq!(event["user"]["account"], account, "{name}");
+        // The administrator rule agrees with the seed's verdict for every user.
+        let expected_type = if seeded["admin"] == json!(true) { 2 } else { 1 };
         assert_eq!(
-            event["unmapped"]["collection_errors"],
-            json!([{ "action": MOTO_UNIMPLEMENTED, "code": "MalformedResponse" }]),
-            "{event}"
+            event["user"]["type_id"],
+            json!(expected_type),
+            "{name}: {}",
+            seeded["admin_reason"]
         );
         assert_eq!(
-            event["unmapped"].get("service_specific_credentials_count"),
-            None
+            event["unmapped"]["permissions_boundary"],
+            seeded["permissions_boundary"]
+                .get("arn")
+                .cloned()
+                .unwrap_or(Value::Null)
+                .as_str()
+                .map_or(Value::Null, |arn| json!(arn)),
+            "{name}"
         );
         // Every group's privileges are exactly the policies the seed attached to it.
         for group in event["user"]["groups"].as_array().unwrap() {
@@ -457,21 +530,48 @@ fn moto_auth_mode_collects_every_seeded_user_field_by_field() {
                 ))
             );
         }
+        // The login enrichment mirrors the console password.
+        let login = &event["enrichments"][0];
+        assert_eq!(
+            (
+                &login["name"],
+                &login["value"],
+                &login["data"]["is_enabled"]
+            ),
+            (&json!("login"), &json!("console"), &seeded["console"]),
+            "{name}"
+        );
     }
 
-    // Console and MFA.
+    // Console and MFA, admin through a customer-managed policy of its group.
     let alice = by_name(&events, "alice");
     assert_eq!(
         alice["user"]["uid"],
         json!("arn:aws:iam::123456789012:user/alice")
     );
-    assert_eq!(alice["user"]["has_mfa"], json!(true));
+    assert_eq!(
+        (&alice["user"]["type"], &alice["user"]["has_mfa"]),
+        (&json!("Admin"), &json!(true))
+    );
     assert_eq!(group_names(alice), ["Admins"]);
     assert_eq!(
         alice["user"]["groups"][0]["privileges"],
         json!(["AdminAll"])
     );
+    assert_eq!(
+        alice["unmapped"]["admin"],
+        json!({ "verdict": "admin", "granted_by": "arn:aws:iam::123456789012:policy/AdminAll" })
+    );
     assert_eq!(alice["unmapped"]["is_console_user"], json!(true));
+    assert_eq!(alice["unmapped"]["password_reset_required"], json!(false));
+    assert_eq!(
+        alice["unmapped"]["mfa_devices"][0]["serial_number"],
+        json!("arn:aws:iam::123456789012:mfa/alice-mfa-1")
+    );
+    assert_eq!(
+        alice["unmapped"]["mfa_devices"][0]["type"],
+        json!("virtual")
+    );
     assert_eq!(
         alice["unmapped"]["tags"],
         json!({ "team": "platform", "cost-center": "CC-1001" })
@@ -481,15 +581,111 @@ fn moto_auth_mode_collects_every_seeded_user_field_by_field() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|k| k["status"].clone())
+        .map(|k| (k["status"].clone(), k["ever_used"].clone()))
         .collect();
-    assert_eq!(statuses, [json!("Active"), json!("Inactive")]);
     assert_eq!(
-        alice["user"]["account"],
-        json!({ "uid": "123456789012", "type": "AWS Account", "type_id": 10 })
+        statuses,
+        [
+            (json!("Active"), json!(false)),
+            (json!("Inactive"), json!(false))
+        ]
+    );
+    // Admin with MFA, keys young and unused for less than 45 days: nothing fires.
+    assert_eq!(
+        (&alice["user"]["risk_level"], &alice["user"]["risk_score"]),
+        (&json!("Info"), &json!(0))
     );
 
-    // Programmatic only, two keys, own policies.
+    // Admins decided on documents, not names.
+    let ivan = by_name(&events, "ivan");
+    assert_eq!(
+        ivan["unmapped"]["admin"],
+        json!({ "verdict": "admin", "granted_by": "ops-helper" })
+    );
+    // No MFA: rule USER.2 is Critical.
+    assert_eq!(ivan["user"]["risk_level_id"], json!(4));
+    assert_eq!(ivan["unmapped"]["risk_reasons"][0]["rule"], json!("USER.2"));
+    let judy = by_name(&events, "judy");
+    assert_eq!(
+        judy["unmapped"]["admin"],
+        json!({
+            "verdict": "admin",
+            "granted_by": "arn:aws:iam::aws:policy/AdministratorAccess",
+            "judged_by_arn": ["arn:aws:iam::aws:policy/AdministratorAccess"]
+        })
+    );
+    let trent = by_name(&events, "trent");
+    assert_eq!(
+        trent["unmapped"]["admin"],
+        json!({ "verdict": "not-admin", "granted_by": "break-glass" })
+    );
+    assert_eq!(trent["user"]["type"], json!("User"));
+    let victor = by_name(&events, "victor");
+    assert_eq!(victor["unmapped"]["user_policies"], json!(["admin-notes"]));
+    assert_eq!(
+        victor["unmapped"]["admin"],
+        json!({ "verdict": "not-admin" })
+    );
+    // A console password without MFA (High) and a policy of its own (Low).
+    assert_eq!(
+        (&victor["user"]["risk_level"], &victor["user"]["risk_score"]),
+        (&json!("High"), &json!(60))
+    );
+    let rules: Vec<_> = victor["unmapped"]["risk_reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["rule"].as_str().unwrap())
+        .collect();
+    assert_eq!(rules, ["USER.1", "USER.7"]);
+
+    // Service-specific credentials: CodeCommit and Keyspaces, then a Bedrock API key.
+    let walter = by_name(&events, "walter");
+    let mut services: Vec<_> = walter["unmapped"]["service_specific_credentials"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["service_name"].as_str().unwrap(),
+                c["status"].as_str().unwrap(),
+                c["service_user_name"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    services.sort_unstable();
+    assert_eq!(
+        services,
+        [
+            (
+                "cassandra.amazonaws.com",
+                "Inactive",
+                "walter-at-123456789012"
+            ),
+            (
+                "codecommit.amazonaws.com",
+                "Active",
+                "walter-at-123456789012"
+            )
+        ]
+    );
+    let types: Vec<_> = walter["user"]["programmatic_credentials"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(types, ["Service-Specific Credential"; 2]);
+    let bedrock =
+        &by_name(&events, "BedrockAPIKey-7k2p")["unmapped"]["service_specific_credentials"][0];
+    assert_eq!(bedrock["service_name"], json!("bedrock.amazonaws.com"));
+    // Created with a 30-day age limit.
+    assert_eq!(
+        bedrock["expiration_time"].as_i64().unwrap() - bedrock["created_time"].as_i64().unwrap(),
+        30 * 86_400_000
+    );
+
+    // Programmatic only, two keys, own policies: the signing principal's key was used.
     let svc = by_name(&events, "svc-ci");
     assert_eq!(svc["unmapped"]["is_console_user"], json!(false));
     assert_eq!(svc["user"]["has_mfa"], json!(false));
@@ -509,12 +705,24 @@ fn moto_auth_mode_collects_every_seeded_user_field_by_field() {
         .iter()
         .map(|p| p["name"].as_str().unwrap())
         .collect();
-    let mut attached_sorted = attached.clone();
-    attached_sorted.sort_unstable();
-    assert_eq!(attached_sorted, ["DeployerAccess", "DevS3Access"]);
+    assert_eq!(attached, ["DeployerAccess", "DevS3Access"]);
     assert_eq!(
         svc["unmapped"]["tags"],
         json!({ "purpose": "ci/cd pipeline" })
+    );
+    let principal = by_name(&events, "connector-admin");
+    let key = &principal["unmapped"]["access_keys"][0];
+    assert_eq!(
+        (
+            &key["ever_used"],
+            &key["last_used_service"],
+            &key["last_used_region"]
+        ),
+        (&json!(true), &json!("iam"), &json!("us-east-1"))
+    );
+    assert_eq!(
+        principal["user"]["programmatic_credentials"][0]["last_used_time"],
+        key["last_used_time"]
     );
 
     // Nothing at all.
@@ -528,15 +736,27 @@ fn moto_auth_mode_collects_every_seeded_user_field_by_field() {
             "path": "/contractors/",
             "created_time": mallory["time"],
             "is_console_user": false,
+            "mfa_devices": [],
             "access_keys_count": 0,
             "access_keys": [],
             "tags": {},
             "user_policies": [],
             "attached_policies": [],
+            "admin": { "verdict": "not-admin" },
             "ssh_public_keys_count": 0,
+            "ssh_public_keys": [],
             "signing_certificates_count": 0,
-            "collection_errors": [{ "action": MOTO_UNIMPLEMENTED, "code": "MalformedResponse" }]
+            "signing_certificates": [],
+            "service_specific_credentials_count": 0,
+            "service_specific_credentials": []
         })
+    );
+    assert_eq!(
+        (
+            &mallory["user"]["risk_level"],
+            &mallory["user"]["risk_level_id"]
+        ),
+        (&json!("Info"), &json!(0))
     );
 
     // Ten groups.
@@ -559,6 +779,7 @@ fn moto_auth_mode_collects_every_seeded_user_field_by_field() {
         ]
     );
     assert_eq!(grace["unmapped"]["is_console_user"], json!(true));
+    assert_eq!(grace["unmapped"]["password_reset_required"], json!(true));
 
     // Tags with unicode, an empty value, and characters XML escapes.
     let frank = by_name(&events, "frank");
@@ -575,9 +796,16 @@ fn moto_auth_mode_collects_every_seeded_user_field_by_field() {
     assert_eq!(carol["user"]["has_mfa"], json!(true));
     assert_eq!(carol["unmapped"]["path"], json!("/engineering/backend/"));
     assert_eq!(carol["time"], carol["unmapped"]["created_time"]);
+    let dave = by_name(&events, "dave");
+    assert_eq!(dave["unmapped"]["signing_certificates_count"], json!(1));
     assert_eq!(
-        by_name(&events, "dave")["unmapped"]["signing_certificates_count"],
-        json!(1)
+        dave["user"]["programmatic_credentials"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["type"] == json!("X.509 Signing Certificate"))
+            .count(),
+        1
     );
     assert_eq!(
         by_name(&events, "bob")["unmapped"]["tags"]["owner"],
@@ -593,23 +821,98 @@ fn moto_auth_mode_collects_every_seeded_user_field_by_field() {
     assert_eq!(peggy["unmapped"]["path"], json!("/r&d/"));
     assert_eq!(sorted(&json!(group_names(peggy))), ["DataScience"]);
 
+    // The root user: GetAccountSummary's MFA flag and no access key.
+    let root = by_name(&events, "root");
+    assert_eq!(
+        root["user"],
+        json!({
+            "uid": "arn:aws:iam::123456789012:root",
+            "name": "root",
+            "type": "Admin",
+            "type_id": 2,
+            "has_mfa": true,
+            "account": account,
+            "risk_level": "Info",
+            "risk_level_id": 0,
+            "risk_score": 0
+        })
+    );
+    assert_eq!(root["unmapped"]["access_keys_present"], json!(false));
+
     let summary = run.summary();
     let expected = format!(
-        "users={0} events={0} skipped_users=0 account_users={0} pages=1",
-        peer.users()
+        "users={0} root=1 events={1} skipped_users=0 account_users={0} pages=1",
+        peer.users(),
+        peer.users() + 1
     );
     assert!(summary.contains(&expected), "{summary}");
-    assert!(
-        summary.contains(&format!(
-            "errors={MOTO_UNIMPLEMENTED}/MalformedResponse:{}",
-            peer.users()
-        )),
-        "{summary}"
-    );
-    assert!(
-        !run.stdout.contains(&admin.secret_access_key)
-            && !run.stderr.contains(&admin.secret_access_key)
-    );
+    assert!(summary.contains("field_errors=0"), "{summary}");
+}
+
+/// Every event of both strategies passes Sekoia's own models, and what Sekoia keeps of the
+/// named users carries their type, MFA, groups with privileges, risk level and login facts.
+#[test]
+fn moto_events_survive_sekoia_models_in_both_strategies() {
+    for strategy in ["per-user", "bulk"] {
+        let run = moto_collect(strategy);
+        let events = valid_events(&run);
+        let check = support::sekoia::check(&events);
+        assert!(check.all_accepted(), "{strategy}: {:?}", check.rejected);
+        assert_eq!(check.items.len(), events.len());
+        for path in [
+            "user.account.name",
+            "user.type_id",
+            "user.has_mfa",
+            "user.groups[].privileges[]",
+            "user.risk_level_id",
+            "user.risk_score",
+            "enrichments[].data.is_enabled",
+            "enrichments[].data.last_time_password_change",
+            "enrichments[].value",
+        ] {
+            assert!(check.keeps(path), "{strategy}: {path} is dropped");
+        }
+        assert!(
+            !check.keeps("unmapped.tags"),
+            "unmapped never reaches Sekoia"
+        );
+        for name in ["alice", "ivan", "judy", "trent", "victor", "grace", "root"] {
+            let event = by_name(&events, name);
+            let kept = check
+                .items
+                .iter()
+                .find(|i| i["user"]["name"] == json!(name))
+                .unwrap_or_else(|| panic!("{name} is not in Sekoia's items"));
+            for field in [
+                "uid",
+                "type_id",
+                "type",
+                "has_mfa",
+                "groups",
+                "risk_level_id",
+                "risk_level",
+                "risk_score",
+                "account",
+            ] {
+                assert_eq!(
+                    kept["user"].get(field),
+                    event["user"].get(field),
+                    "{strategy}: {name}.user.{field}"
+                );
+            }
+            assert_eq!(
+                kept["enrichments"], event["enrichments"],
+                "{strategy}: {name}.enrichments"
+            );
+        }
+        let victor = check
+            .items
+            .iter()
+            .find(|i| i["user"]["name"] == json!("victor"))
+            .unwrap();
+        assert_eq!(victor["enrichments"][0]["data"]["is_enabled"], json!(true));
+        assert_eq!(victor["user"]["type_id"], json!(1));
+    }
 }
 
 fn seeded_group_path(group: &str) -> String {
@@ -630,7 +933,7 @@ fn moto_restricted_principal_keeps_every_user_without_the_denied_fields() {
         &peer.endpoint,
         &restricted.access_key_id,
         &restricted.secret_access_key,
-        &[],
+        &["--no-root"],
     );
     assert_eq!(run.code, Some(4), "partial; stderr: {}", run.stderr);
     let events = valid_events(&run);
@@ -638,6 +941,7 @@ fn moto_restricted_principal_keeps_every_user_without_the_denied_fields() {
     for event in &events {
         assert_eq!(event["user"].get("has_mfa"), None, "{event}");
         assert_eq!(event["unmapped"].get("tags"), None, "{event}");
+        assert_eq!(event["unmapped"].get("mfa_devices"), None, "{event}");
         assert!(
             event["user"]["groups"].is_array(),
             "other fields are still read: {event}"
@@ -646,16 +950,30 @@ fn moto_restricted_principal_keeps_every_user_without_the_denied_fields() {
             event["unmapped"]["collection_errors"],
             json!([
                 { "action": "ListMFADevices", "code": "AccessDenied" },
-                { "action": "ListUserTags", "code": "AccessDenied" },
-                { "action": MOTO_UNIMPLEMENTED, "code": "MalformedResponse" }
+                { "action": "ListUserTags", "code": "AccessDenied" }
             ])
+        );
+        // MFA unknown: the MFA rules that would apply are not evaluated, never passed.
+        let not_evaluated = event["unmapped"]["risk_rules_not_evaluated"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        assert_eq!(
+            not_evaluated.contains(&json!("USER.1")),
+            event["unmapped"]["is_console_user"] == json!(true),
+            "{event}"
+        );
+        assert_eq!(
+            not_evaluated.contains(&json!("USER.2")),
+            event["user"]["type_id"] == json!(2),
+            "{event}"
         );
     }
     let summary = run.summary();
     let n = peer.users();
     assert!(
         summary.contains(&format!(
-            "errors=ListMFADevices/AccessDenied:{n},ListServiceSpecificCredentials/MalformedResponse:{n},ListUserTags/AccessDenied:{n}"
+            "errors=ListMFADevices/AccessDenied:{n},ListUserTags/AccessDenied:{n}"
         )),
         "{summary}"
     );
@@ -714,8 +1032,13 @@ fn check_outcomes(principal: &str) -> (Option<i32>, Vec<String>, Value) {
                 .as_str()
                 .map(|c| format!(" {c}"))
                 .unwrap_or_default();
+            let recommended = if p["recommended"] == json!(true) {
+                " [recommended]"
+            } else {
+                ""
+            };
             format!(
-                "{} {}{code}",
+                "{} {}{code}{recommended}",
                 p["permission"].as_str().unwrap(),
                 p["outcome"].as_str().unwrap()
             )
@@ -724,8 +1047,9 @@ fn check_outcomes(principal: &str) -> (Option<i32>, Vec<String>, Value) {
     (run.code, outcomes, report["caller_arn"].clone())
 }
 
-/// The 20 permissions of the connector's documented policy, in its order.
-const DOCUMENTED_PERMISSIONS: [&str; 20] = [
+/// The permissions of the connector's documented policy, in its order (its `ListGroupTags`
+/// is not an IAM action and is not probed), then the recommended ones.
+const DOCUMENTED_PERMISSIONS: [&str; 19] = [
     "ListUsers",
     "GetUser",
     "ListGroups",
@@ -744,19 +1068,31 @@ const DOCUMENTED_PERMISSIONS: [&str; 20] = [
     "ListMFADevices",
     "GetLoginProfile",
     "ListUserTags",
-    "ListGroupTags",
     "GetAccountSummary",
+];
+const RECOMMENDED_PERMISSIONS: [&str; 7] = [
+    "ListAccountAliases",
+    "GetAccessKeyLastUsed",
+    "GetAccountAuthorizationDetails",
+    "GenerateCredentialReport",
+    "GetCredentialReport",
+    "GetPolicy",
+    "GetPolicyVersion",
 ];
 
 fn expected_report(exceptions: &[(&str, &str)]) -> Vec<String> {
-    DOCUMENTED_PERMISSIONS
+    let required = DOCUMENTED_PERMISSIONS.iter().map(|a| (a, ""));
+    let recommended = RECOMMENDED_PERMISSIONS
         .iter()
-        .map(|action| {
+        .map(|a| (a, " [recommended]"));
+    required
+        .chain(recommended)
+        .map(|(action, suffix)| {
             let outcome = exceptions
                 .iter()
                 .find(|(a, _)| a == action)
                 .map_or("granted", |(_, o)| o);
-            format!("iam:{action} {outcome}")
+            format!("iam:{action} {outcome}{suffix}")
         })
         .collect()
 }
@@ -768,14 +1104,8 @@ fn moto_check_with_the_full_principal() {
         caller,
         json!("arn:aws:iam::123456789012:user/automation/connector-admin")
     );
-    assert_eq!(
-        outcomes,
-        expected_report(&[
-            (MOTO_UNIMPLEMENTED, "not_testable"),
-            (MOTO_UNKNOWN_ACTION, "not_testable")
-        ])
-    );
-    assert_eq!(code, Some(4), "not testable is not a pass");
+    assert_eq!(outcomes, expected_report(&[]));
+    assert_eq!(code, Some(0));
 }
 
 #[test]
@@ -788,10 +1118,8 @@ fn moto_check_with_the_restricted_principal() {
     assert_eq!(
         outcomes,
         expected_report(&[
-            (MOTO_UNIMPLEMENTED, "not_testable"),
             ("ListMFADevices", "denied AccessDenied"),
             ("ListUserTags", "denied AccessDenied"),
-            (MOTO_UNKNOWN_ACTION, "not_testable"),
         ])
     );
     assert_eq!(

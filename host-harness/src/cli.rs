@@ -159,6 +159,11 @@ pub struct CommonArgs {
     #[arg(long, value_name = "N", default_value_t = 16, value_parser = clap::value_parser!(u64).range(1..=64))]
     pub max_concurrency: u64,
 
+    /// Leave out the event of the account's root user (`arn:<partition>:iam::<id>:root`,
+    /// from GetAccountSummary and the credential report), which is written by default.
+    #[arg(long)]
+    pub no_root: bool,
+
     /// Least severe log level written to stderr (guest and host lines).
     #[arg(long, value_name = "LEVEL", value_enum, default_value_t = LogLevel::Info)]
     pub log_level: LogLevel,
@@ -220,6 +225,7 @@ impl CommonArgs {
                 StrategyArg::PerUser => Strategy::PerUser,
             },
             max_concurrency: u32::try_from(self.max_concurrency).unwrap_or(1),
+            include_root: !self.no_root,
         }
     }
 

@@ -27,6 +27,8 @@ pub struct CollectSummary {
     pub fallback: Option<String>,
     /// Listed users deleted before their own calls (no event).
     pub skipped_users: u64,
+    /// Events about the account's root user (not counted in `users`).
+    pub root_users: u64,
     /// The account's `Users` count from GetAccountSummary, when the component read it.
     pub account_users: Option<u64>,
     /// `collect` calls that returned a page.
@@ -62,7 +64,7 @@ impl CollectSummary {
     /// A warning when the account's `Users` count differs from the events written.
     pub fn count_mismatch(&self) -> Option<String> {
         let account = self.account_users?;
-        let events = self.events + self.resumed_events;
+        let events = (self.events + self.resumed_events).saturating_sub(self.root_users);
         (account != events).then(|| {
             format!(
                 "warning: GetAccountSummary reports {account} users but {events} events were written; \
@@ -73,16 +75,17 @@ impl CollectSummary {
 }
 
 impl fmt::Display for CollectSummary {
-    /// `summary: users=14 events=14 skipped_users=0 account_users=14 pages=1 api_calls=29
-    /// field_errors=0 seconds=0.84 guest_peak_bytes=2228224`, then ` strategy=bulk`, the
+    /// `summary: users=14 root=1 events=15 skipped_users=0 account_users=14 pages=1
+    /// api_calls=29 field_errors=0 seconds=0.84 guest_peak_bytes=2228224`, then ` strategy=bulk`, the
     /// fallback, the resumed count, and ` errors=ListMFADevices/AccessDenied:3,…` when some
     /// fields failed.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "summary: users={} events={} skipped_users={} account_users={} pages={} api_calls={} \
-             field_errors={} seconds={:.2} guest_peak_bytes={}",
+            "summary: users={} root={} events={} skipped_users={} account_users={} pages={} \
+             api_calls={} field_errors={} seconds={:.2} guest_peak_bytes={}",
             self.users,
+            self.root_users,
             self.events,
             self.skipped_users,
             self.account_users
@@ -168,6 +171,7 @@ fn collect_pages(
         summary.pages += 1;
         summary.users += u64::from(page.stats.users);
         summary.skipped_users += u64::from(page.stats.skipped_users);
+        summary.root_users += u64::from(page.stats.root_users);
         summary.account_users = page.stats.account_users.map(u64::from);
         summary.strategy = Some(strategy_name(page.stats.strategy));
         summary.fallback = page.stats.fallback.clone();
@@ -205,20 +209,14 @@ pub fn check(session: &mut Session, settings: Settings) -> Result<CheckReport, R
     Ok(session.check(settings)??)
 }
 
-/// Exit code of a check: [`exit::OK`] if every permission is granted, [`exit::AUTH`] if any is
-/// denied, else [`exit::PARTIAL`] (some could not be tested).
+/// Exit code of a check, from the required permissions only (recommended ones never fail
+/// it): [`exit::OK`] if every one is granted, [`exit::AUTH`] if any is denied, else
+/// [`exit::PARTIAL`] (some could not be tested).
 pub fn check_exit_code(report: &CheckReport) -> u8 {
-    if report
-        .probes
-        .iter()
-        .any(|probe| matches!(probe.outcome, ProbeOutcome::Denied(_)))
-    {
+    let required = || report.probes.iter().filter(|probe| !probe.recommended);
+    if required().any(|probe| matches!(probe.outcome, ProbeOutcome::Denied(_))) {
         exit::AUTH
-    } else if report
-        .probes
-        .iter()
-        .all(|probe| matches!(probe.outcome, ProbeOutcome::Granted))
-    {
+    } else if required().all(|probe| matches!(probe.outcome, ProbeOutcome::Granted)) {
         exit::OK
     } else {
         exit::PARTIAL
@@ -277,20 +275,39 @@ pub fn render_check_table(report: &CheckReport) -> String {
             ),
             ProbeOutcome::NotTestable(reason) => format!("not testable ({reason})"),
         };
+        let result = if probe.recommended {
+            format!("{result} [recommended]")
+        } else {
+            result
+        };
         text.push_str(&format!("{:<width$}{result}\n", probe.permission));
     }
-    let granted = report
-        .probes
-        .iter()
-        .filter(|probe| matches!(probe.outcome, ProbeOutcome::Granted))
-        .count();
-    text.push_str(&format!("{granted}/{} granted\n", report.probes.len()));
+    let granted = |recommended: bool| {
+        let probes = report
+            .probes
+            .iter()
+            .filter(|p| p.recommended == recommended);
+        let all = probes.clone().count();
+        let granted = probes
+            .filter(|p| matches!(p.outcome, ProbeOutcome::Granted))
+            .count();
+        (granted, all)
+    };
+    let (required, all_required) = granted(false);
+    text.push_str(&format!("{required}/{all_required} granted"));
+    let (recommended, all_recommended) = granted(true);
+    if all_recommended > 0 {
+        text.push_str(&format!(
+            "; recommended: {recommended}/{all_recommended} granted (IAMReadOnlyAccess has them all)"
+        ));
+    }
+    text.push('\n');
     text
 }
 
 /// Renders the report as one JSON object:
 /// `{"identity":{"auth_method","partition","region","role_arn"?},
-/// "probes":[{"permission","outcome":"granted"|"denied"|"not_testable",
+/// "probes":[{"permission","outcome":"granted"|"denied"|"not_testable","recommended":bool,
 /// (denied:) "action","status","code","message","request_id"?, (not testable:) "reason"}],
 /// "all_granted":bool}`.
 pub fn check_json(report: &CheckReport) -> serde_json::Value {
@@ -307,7 +324,7 @@ pub fn check_json(report: &CheckReport) -> serde_json::Value {
     let probes: Vec<serde_json::Value> = report
         .probes
         .iter()
-        .map(|probe| match &probe.outcome {
+        .map(|probe| (probe, match &probe.outcome {
             ProbeOutcome::Granted => json!({"permission": probe.permission, "outcome": "granted"}),
             ProbeOutcome::Denied(error) => {
                 let mut denied = json!({
@@ -326,6 +343,10 @@ pub fn check_json(report: &CheckReport) -> serde_json::Value {
             ProbeOutcome::NotTestable(reason) => {
                 json!({"permission": probe.permission, "outcome": "not_testable", "reason": reason})
             }
+        }))
+        .map(|(probe, mut json)| {
+            json["recommended"] = json!(probe.recommended);
+            json
         })
         .collect();
     json!({
@@ -365,6 +386,7 @@ mod tests {
                 .map(|(i, outcome)| Probe {
                     permission: format!("iam:Action{i}"),
                     outcome,
+                    recommended: false,
                 })
                 .collect(),
         }
@@ -393,7 +415,7 @@ mod tests {
         };
         assert_eq!(
             summary.to_string(),
-            "summary: users=14 events=14 skipped_users=0 account_users=unknown pages=1 \
+            "summary: users=14 root=0 events=14 skipped_users=0 account_users=unknown pages=1 \
              api_calls=29 field_errors=0 seconds=0.84 guest_peak_bytes=2228224"
         );
         assert_eq!(summary.count_mismatch(), None);
@@ -414,8 +436,8 @@ mod tests {
             .insert(("GetLoginProfile".into(), "Throttling".into()), 1);
         assert_eq!(
             summary.to_string(),
-            "summary: users=14 events=14 skipped_users=0 account_users=14 pages=1 api_calls=29 \
-             field_errors=4 seconds=0.84 guest_peak_bytes=2228224 \
+            "summary: users=14 root=0 events=14 skipped_users=0 account_users=14 pages=1 \
+             api_calls=29 field_errors=4 seconds=0.84 guest_peak_bytes=2228224 \
              errors=GetLoginProfile/Throttling:1,ListMFADevices/AccessDenied:3"
         );
         assert_eq!(summary.exit_code(), exit::PARTIAL);
@@ -423,8 +445,8 @@ mod tests {
         summary.field_errors.clear();
         assert_eq!(
             summary.to_string(),
-            "summary: users=14 events=14 skipped_users=0 account_users=14 pages=1 api_calls=29 \
-             field_errors=0 seconds=0.84 guest_peak_bytes=2228224 strategy=bulk"
+            "summary: users=14 root=0 events=14 skipped_users=0 account_users=14 pages=1 \
+             api_calls=29 field_errors=0 seconds=0.84 guest_peak_bytes=2228224 strategy=bulk"
         );
     }
 
@@ -445,15 +467,20 @@ mod tests {
             ])),
             exit::PARTIAL
         );
+        let mut recommended_denied = report(vec![ProbeOutcome::Granted, denied()]);
+        recommended_denied.probes[1].recommended = true;
+        assert_eq!(check_exit_code(&recommended_denied), exit::OK);
     }
 
     #[test]
     fn check_renderings() {
-        let report = report(vec![
+        let mut report = report(vec![
             ProbeOutcome::Granted,
             denied(),
             ProbeOutcome::NotTestable("moto lacks it".into()),
+            denied(),
         ]);
+        report.probes[3].recommended = true;
         let table = render_check_table(&report);
         assert_eq!(
             table,
@@ -463,7 +490,8 @@ mod tests {
              iam:Action0  granted\n\
              iam:Action1  denied (AccessDenied: HTTP 403 not authorized)\n\
              iam:Action2  not testable (moto lacks it)\n\
-             1/3 granted\n"
+             iam:Action3  denied (AccessDenied: HTTP 403 not authorized) [recommended]\n\
+             1/3 granted; recommended: 0/1 granted (IAMReadOnlyAccess has them all)\n"
         );
         let json = check_json(&report);
         assert_eq!(json["identity"]["partition"], "aws");
@@ -475,6 +503,8 @@ mod tests {
         assert_eq!(json["probes"][1]["code"], "AccessDenied");
         assert_eq!(json["probes"][1]["request_id"], "r-1");
         assert_eq!(json["probes"][2]["reason"], "moto lacks it");
+        assert_eq!(json["probes"][2]["recommended"], false);
+        assert_eq!(json["probes"][3]["recommended"], true);
         assert_eq!(json["all_granted"], false);
     }
 }

@@ -811,6 +811,7 @@ mod tests {
                     retry_base_ms: 0,
                     strategy: Strategy::PerUser,
                     max_concurrency: 8,
+                    include_root: true,
                 },
                 None,
             )
@@ -855,6 +856,7 @@ mod tests {
                     retry_base_ms: 0,
                     strategy: Strategy::PerUser,
                     max_concurrency: 8,
+                    include_root: true,
                 },
                 None,
             )
@@ -903,6 +905,7 @@ mod tests {
                     retry_base_ms: 0,
                     strategy: Strategy::PerUser,
                     max_concurrency: 8,
+                    include_root: true,
                 },
                 None,
             )

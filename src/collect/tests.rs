@@ -13,6 +13,7 @@ const SETTINGS: Settings = Settings {
     },
     strategy: Strategy::PerUser,
     max_concurrency: 64,
+    include_root: false,
 };
 
 fn ok(path: &str) -> Result<HttpResponse, TransportError> {
@@ -61,6 +62,33 @@ fn account(call: &QueryCall) -> Result<HttpResponse, TransportError> {
         ),
         ("ListGroupPolicies", _) => ok("moto/ListGroupPolicies.Developers.xml"),
         ("ListAttachedGroupPolicies", _) => ok("moto/ListAttachedGroupPolicies.Developers.xml"),
+        ("ListAccountAliases", _) => xml(
+            "<ListAccountAliasesResponse><ListAccountAliasesResult><AccountAliases>\
+             <member>demo-sandbox</member></AccountAliases><IsTruncated>false</IsTruncated>\
+             </ListAccountAliasesResult></ListAccountAliasesResponse>",
+        ),
+        ("GetUser", _) => ok("moto/GetUser.alice.xml"),
+        ("GetAccessKeyLastUsed", _) => ok("moto/GetAccessKeyLastUsed.used-authmode.xml"),
+        ("GetUserPolicy", _) => ok("moto/GetUserPolicy.bob-urlencoded.xml"),
+        ("GetGroupPolicy", _) => xml(
+            "<GetGroupPolicyResponse><GetGroupPolicyResult><GroupName>g</GroupName>\
+             <PolicyName>dev-inline</PolicyName><PolicyDocument>%7B%22Statement%22%3A%5B%7B%22Effect%22%3A\
+             %22Allow%22%2C%22Action%22%3A%22s3%3AListBucket%22%2C%22Resource%22%3A%22*%22%7D%5D%7D\
+             </PolicyDocument></GetGroupPolicyResult></GetGroupPolicyResponse>",
+        ),
+        ("GetPolicy", _) => xml(&format!(
+            "<GetPolicyResponse><GetPolicyResult><Policy><PolicyName>p</PolicyName>\
+             <Arn>{}</Arn><DefaultVersionId>v2</DefaultVersionId></Policy></GetPolicyResult>\
+             </GetPolicyResponse>",
+            call.param("PolicyArn").unwrap_or_default()
+        )),
+        ("GetPolicyVersion", _) => xml(
+            "<GetPolicyVersionResponse><GetPolicyVersionResult><PolicyVersion>\
+             <Document>%7B%22Statement%22%3A%7B%22Effect%22%3A%22Allow%22%2C%22Action%22%3A%22s3%3A*%22%2C\
+             %22Resource%22%3A%22*%22%7D%7D</Document><VersionId>v2</VersionId>\
+             <IsDefaultVersion>true</IsDefaultVersion></PolicyVersion></GetPolicyVersionResult>\
+             </GetPolicyVersionResponse>",
+        ),
         (other, marker) => panic!("unexpected call {other} {marker:?}"),
     }
 }
@@ -134,13 +162,17 @@ fn follows_list_users_markers_and_yields_each_user_once() {
         account_users: Some(14),
         strategy: Strategy::PerUser,
         fallback: None,
+        root_users: 0,
     };
-    // Page 1: GetAccountSummary, ListUsers, 2 users × 10 lookups, 2 second pages of
-    // ListAttachedUserPolicies, 2 groups × 2 lookups. Page 2: the groups are cached.
-    assert_eq!(stats, [page(2, 28), page(1, 12)]);
+    // Page 1: GetAccountSummary and ListAccountAliases, ListUsers, 2 users × 11 lookups, 2
+    // second pages of ListAttachedUserPolicies, 2 groups × 2 listings, then their inline
+    // policies' documents, then 2 users × (2 keys' last use + 1 inline policy), then GetPolicy
+    // and GetPolicyVersion for the 2 customer-managed policies. Page 2: groups and managed
+    // policies are cached.
+    assert_eq!(stats, [page(2, 43), page(1, 16)]);
     assert_eq!(
         host.batches.borrow().iter().copied().collect::<Vec<_>>(),
-        [1, 1, 20, 2, 4, 1, 10, 1]
+        [2, 1, 22, 2, 4, 2, 6, 2, 2, 1, 11, 1, 3]
     );
     assert_eq!(calls_of(&host, "GetAccountSummary").len(), 1);
     assert_eq!(calls_of(&host, "ListGroupPolicies").len(), 2);
@@ -178,6 +210,8 @@ fn each_lookup_is_sent_with_the_user_and_paging_parameters() {
 
 #[test]
 fn an_enriched_event_has_the_exact_fields() {
+    /// GetAccessKeyLastUsed.used-authmode.xml's `LastUsedDate`, in whole seconds.
+    const LAST_USED: i64 = 1_795_967_610_000;
     let host = ScriptedHost::new(account);
     let (events, _) = collect_all(&host);
     let privileges = json!(["dev-inline", "DevS3Access"]);
@@ -208,19 +242,38 @@ fn an_enriched_event_has_the_exact_fields() {
                       "privileges": privileges }
                 ],
                 "programmatic_credentials": [
-                    { "uid": "AKIARZPUZDIKE6K4PT5N", "type": "AWS Access Key" },
-                    { "uid": "AKIARZPUZDIKHUHSNSTI", "type": "AWS Access Key" }
+                    { "uid": "AKIARZPUZDIKE6K4PT5N", "type": "AWS Access Key", "last_used_time": LAST_USED },
+                    { "uid": "AKIARZPUZDIKHUHSNSTI", "type": "AWS Access Key", "last_used_time": LAST_USED },
+                    { "uid": "APKA4AHOUWLO5ODV50JK", "type": "SSH Public Key" }
                 ],
-                "account": { "uid": "111122223333", "type": "AWS Account", "type_id": 10 }
+                "account": { "uid": "111122223333", "name": "demo-sandbox", "type": "AWS Account", "type_id": 10 },
+                "risk_level": "Low", "risk_level_id": 1, "risk_score": 10
             },
+            "enrichments": [
+                { "name": "login", "value": "console", "data": { "is_enabled": false } },
+                { "name": "access_key", "value": "AKIARZPUZDIKE6K4PT5N",
+                  "data": { "is_enabled": true, "last_logon": "2026-11-29T15:53:30Z" } },
+                { "name": "access_key", "value": "AKIARZPUZDIKHUHSNSTI",
+                  "data": { "is_enabled": false, "last_logon": "2026-11-29T15:53:30Z" } },
+                { "name": "risk_reason", "value": "USER.7: 3 policies attached directly to the user (CIS 1.15)",
+                  "data": {} }
+            ],
             "unmapped": {
                 "path": "/r&d/",
                 "created_time": 1_625_097_600_000_i64,
                 "is_console_user": false,
+                "mfa_devices": [
+                    { "serial_number": "arn:aws:iam::123456789012:mfa/alice-mfa", "type": "virtual",
+                      "enabled_time": 1_795_967_597_431_i64 }
+                ],
                 "access_keys_count": 2,
                 "access_keys": [
-                    { "access_key_id": "AKIARZPUZDIKE6K4PT5N", "status": "Active", "created_time": 1_795_967_597_409_i64 },
-                    { "access_key_id": "AKIARZPUZDIKHUHSNSTI", "status": "Inactive", "created_time": 1_795_967_597_413_i64 }
+                    { "access_key_id": "AKIARZPUZDIKE6K4PT5N", "status": "Active", "created_time": 1_795_967_597_409_i64,
+                      "last_used_time": LAST_USED, "last_used_service": "iam", "last_used_region": "us-east-1",
+                      "ever_used": true },
+                    { "access_key_id": "AKIARZPUZDIKHUHSNSTI", "status": "Inactive", "created_time": 1_795_967_597_413_i64,
+                      "last_used_time": LAST_USED, "last_used_service": "iam", "last_used_region": "us-east-1",
+                      "ever_used": true }
                 ],
                 "tags": { "location": "東京", "empty": "" },
                 "user_policies": ["bob-sqs"],
@@ -228,9 +281,19 @@ fn an_enriched_event_has_the_exact_fields() {
                     { "name": "DeployerAccess", "arn": "arn:aws:iam::123456789012:policy/DeployerAccess" },
                     { "name": "DevS3Access", "arn": "arn:aws:iam::123456789012:policy/custom/DevS3Access" }
                 ],
+                "admin": { "verdict": "not-admin" },
                 "ssh_public_keys_count": 1,
+                "ssh_public_keys": [
+                    { "id": "APKA4AHOUWLO5ODV50JK", "status": "Active", "upload_time": 1_795_967_597_741_i64 }
+                ],
                 "signing_certificates_count": 0,
-                "service_specific_credentials_count": 0
+                "signing_certificates": [],
+                "service_specific_credentials_count": 0,
+                "service_specific_credentials": [],
+                "risk_reasons": [
+                    { "rule": "USER.7", "cis": "1.15", "level": "Low",
+                      "text": "3 policies attached directly to the user (CIS 1.15)" }
+                ]
             }
         })
     );
@@ -335,7 +398,7 @@ fn a_failing_enrichment_call_leaves_its_field_out_and_keeps_the_user() {
     // The HTML 500 is retried (3 attempts per user); the denial is not.
     assert_eq!(calls_of(&host, "ListServiceSpecificCredentials").len(), 6);
     assert_eq!(calls_of(&host, "ListMFADevices").len(), 2);
-    assert_eq!(page.stats.api_calls, 28 + 4);
+    assert_eq!(page.stats.api_calls, 43 + 4);
     let logs: Vec<_> = host
         .logs
         .borrow()
@@ -350,7 +413,7 @@ fn a_failing_enrichment_call_leaves_its_field_out_and_keeps_the_user() {
     assert!(logs.iter().any(|(_, m)| m
         == "user \"svc+deploy=bot@corp.example\": ListServiceSpecificCredentials returned an unreadable response \
             (HTTP 500): not XML: an HTML page (\"500 Internal Server Error\"); \
-            unmapped.service_specific_credentials_count left out"));
+            unmapped.service_specific_credentials left out"));
 }
 
 #[test]
@@ -503,7 +566,10 @@ fn a_failing_list_users_fails_the_page() {
     assert!(
         matches!(&err, ConnectorError::Api(e) if e.code == "SignatureDoesNotMatch" && e.status == 403)
     );
-    assert_eq!(host.actions(), ["GetAccountSummary", "ListUsers"]);
+    assert_eq!(
+        host.actions(),
+        ["GetAccountSummary", "ListAccountAliases", "ListUsers"]
+    );
 }
 
 fn list_users_page(truncated: bool, marker: Option<&str>) -> String {

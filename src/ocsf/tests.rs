@@ -25,10 +25,13 @@ fn record_from_seed_example(example: &Value) -> UserRecord {
                 id: text(&k["AccessKeyId"]),
                 status: text(&k["Status"]),
                 created_ms: ms(&k["CreateDate"]),
+                last_used: None,
             })
             .collect(),
     );
     record.has_mfa = Some(!list("MFADevices").is_empty());
+    // The examples carry no policy: the administrator rule finds none that grants.
+    record.admin = Some(crate::policy::assess(&[], None));
     record.console_access = example["ConsoleAccessEnabled"].as_bool();
     record.tags = Some(
         list("Tags")
@@ -43,17 +46,36 @@ fn record_from_seed_example(example: &Value) -> UserRecord {
 }
 
 fn event_json(record: &UserRecord) -> Value {
-    ocsf_schema::assert_valid_event(&to_json(&user_inventory_info(record, NOW_MS)))
+    let context = Context {
+        processed_time: NOW_MS,
+        account_alias: None,
+        credential_report_time: None,
+    };
+    ocsf_schema::assert_valid_event(&to_json(&user_inventory_info(record, &context)))
 }
 
+/// A seed example with its risk judged at [`NOW_MS`].
 fn seed_example(name: &str) -> UserRecord {
     let examples: Value =
         serde_json::from_str(&fixture("seed/api-response-examples.json")).unwrap();
-    record_from_seed_example(&examples[name])
+    let mut record = record_from_seed_example(&examples[name]);
+    record.risk = Some(crate::risk::assess(&crate::facts::user_facts(
+        &record, NOW_MS,
+    )));
+    record
 }
 
 fn expected(name: &str) -> Value {
-    serde_json::from_str(&fixture(&format!("ocsf/expected/{name}.json"))).unwrap()
+    let path = format!("ocsf/expected/{name}.json");
+    if std::env::var_os("AWS_IAM_USERS_WRITE_EXPECTED").is_some() {
+        // Regenerates the file from the current mapping (review the diff before committing).
+        let event = event_json(&seed_example(name));
+        let full = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures")
+            .join(&path);
+        std::fs::write(full, serde_json::to_string_pretty(&event).unwrap() + "\n").unwrap();
+    }
+    serde_json::from_str(&fixture(&path)).unwrap()
 }
 
 #[test]
@@ -92,9 +114,14 @@ fn unknown_fields_are_left_out_never_false_or_empty() {
             "uid": "arn:aws-us-gov:iam::111122223333:user/r&d/peggy.o-neil_2",
             "uid_alt": "AIDAEXAMPLEPEGGY00001",
             "name": "peggy.o-neil_2",
-            "type": "User",
-            "type_id": 1,
-            "account": { "uid": "111122223333", "type": "AWS Account", "type_id": 10 }
+            "type": "Unknown",
+            "type_id": 0,
+            "account": {
+                "uid": "111122223333",
+                "name": "111122223333",
+                "type": "AWS Account",
+                "type_id": 10
+            }
         })
     );
     assert_eq!(

@@ -108,6 +108,12 @@ pub fn parse_with_every_reader(status: u16, body: &[u8]) -> Vec<Result<(), Conne
         read::<GetAccountAuthorizationDetailsResponse>("GetAccountAuthorizationDetails", &response),
         read::<GenerateCredentialReportResponse>("GenerateCredentialReport", &response),
         read::<GetCredentialReportResponse>("GetCredentialReport", &response),
+        read::<GetUserPolicyResponse>("GetUserPolicy", &response),
+        read::<GetGroupPolicyResponse>("GetGroupPolicy", &response),
+        read::<GetPolicyResponse>("GetPolicy", &response),
+        read::<GetPolicyVersionResponse>("GetPolicyVersion", &response),
+        read::<GetAccessKeyLastUsedResponse>("GetAccessKeyLastUsed", &response),
+        read::<ListAccountAliasesResponse>("ListAccountAliases", &response),
     ];
     if let Ok(text) = std::str::from_utf8(body) {
         results.push(

@@ -91,6 +91,18 @@ pub struct UserXml {
     pub create_date: String,
     /// ISO 8601; absent when the password was never used or the user has none.
     pub password_last_used: Option<String>,
+    /// Only GetUser returns it (ListUsers does not).
+    #[serde(default)]
+    pub permissions_boundary: Option<PermissionsBoundaryXml>,
+}
+
+/// A `PermissionsBoundary` element (data type `AttachedPermissionsBoundary`): the managed
+/// policy that caps the user's permissions. Source: IAM API Reference.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct PermissionsBoundaryXml {
+    /// e.g. `arn:aws:iam::123456789012:policy/s3-only`.
+    pub permissions_boundary_arn: String,
 }
 
 /// A `Group` element. Source: IAM API Reference, data type `Group`.
@@ -160,10 +172,6 @@ pub struct AttachedPolicyXml {
     pub policy_arn: String,
 }
 
-/// Elements only counted (SSH public keys, signing certificates, service-specific
-/// credentials): their content is not read.
-pub type Counted = serde::de::IgnoredAny;
-
 list_response! {
     /// ListGroups. Source: IAM API Reference, ListGroups.
     ListGroupsResponse / ListGroupsResult = ("ListGroups", "ListGroupsResult", "Groups", GroupXml)
@@ -192,17 +200,42 @@ list_response! {
         ("ListAttachedUserPolicies", "ListAttachedUserPoliciesResult", "AttachedPolicies", AttachedPolicyXml)
 }
 
+/// An `SSHPublicKeyMetadata` element. Source: IAM API Reference, data type
+/// `SSHPublicKeyMetadata`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct SshPublicKeyXml {
+    #[serde(rename = "SSHPublicKeyId")]
+    pub ssh_public_key_id: String,
+    /// `Active` or `Inactive`.
+    pub status: String,
+    /// ISO 8601.
+    pub upload_date: String,
+}
+
 list_response! {
     /// ListSSHPublicKeys. Source: IAM API Reference, ListSSHPublicKeys.
     ListSshPublicKeysResponse / ListSshPublicKeysResult =
-        ("ListSSHPublicKeys", "ListSSHPublicKeysResult", "SSHPublicKeys", Counted)
+        ("ListSSHPublicKeys", "ListSSHPublicKeysResult", "SSHPublicKeys", SshPublicKeyXml)
+}
+
+/// A `SigningCertificate` element (its PEM body is not read). Source: IAM API Reference,
+/// data type `SigningCertificate`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct SigningCertificateXml {
+    pub certificate_id: String,
+    /// `Active` or `Inactive`.
+    pub status: String,
+    /// ISO 8601; absent in some endpoints' answers.
+    pub upload_date: Option<String>,
 }
 
 list_response! {
     /// ListSigningCertificates (omits `IsTruncated` when false). Source: IAM API Reference,
     /// ListSigningCertificates.
     ListSigningCertificatesResponse / ListSigningCertificatesResult =
-        ("ListSigningCertificates", "ListSigningCertificatesResult", "Certificates", Counted)
+        ("ListSigningCertificates", "ListSigningCertificatesResult", "Certificates", SigningCertificateXml)
 }
 
 list_response! {
@@ -308,11 +341,25 @@ pub struct GetUserResult {
     pub user: UserXml,
 }
 
-/// A `ServiceSpecificCredentialMetadata` element: only its owner is read.
+/// A `ServiceSpecificCredentialMetadata` element (CodeCommit, Keyspaces, Bedrock API
+/// keys, …). Source: IAM API Reference, data type `ServiceSpecificCredentialMetadata`.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ServiceSpecificCredentialXml {
     pub user_name: String,
+    pub service_specific_credential_id: String,
+    /// e.g. `codecommit.amazonaws.com`, `bedrock.amazonaws.com`.
+    pub service_name: String,
+    /// `Active`, `Inactive` or `Expired`.
+    pub status: String,
+    /// ISO 8601.
+    pub create_date: Option<String>,
+    /// ISO 8601; only credentials created with an age limit (Bedrock API keys) expire.
+    pub expiration_date: Option<String>,
+    /// The user name the service knows (CodeCommit, Keyspaces).
+    pub service_user_name: Option<String>,
+    /// The credential's alias (Bedrock API keys).
+    pub service_credential_alias: Option<String>,
 }
 
 /// A `UserDetail` of GetAccountAuthorizationDetails. Source: IAM API Reference, data type
@@ -333,6 +380,8 @@ pub struct UserDetailXml {
     pub attached_managed_policies: Members<AttachedPolicyXml>,
     #[serde(default)]
     pub tags: Members<TagXml>,
+    #[serde(default)]
+    pub permissions_boundary: Option<PermissionsBoundaryXml>,
 }
 
 /// A `GroupDetail` of GetAccountAuthorizationDetails.
@@ -347,12 +396,52 @@ pub struct GroupDetailXml {
     pub attached_managed_policies: Members<AttachedPolicyXml>,
 }
 
-/// An inline policy of a `UserDetail`/`GroupDetail`: only its name is read (the
-/// URL-encoded document is skipped).
+/// An inline policy of a `UserDetail`/`GroupDetail` (data type `PolicyDetail`).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct PolicyDetailXml {
     pub policy_name: String,
+    /// The policy document, URL-encoded (RFC 3986).
+    pub policy_document: Option<String>,
+}
+
+/// A `ManagedPolicyDetail` of GetAccountAuthorizationDetails (`Filter=LocalManagedPolicy`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ManagedPolicyDetailXml {
+    pub policy_name: String,
+    pub arn: String,
+    /// e.g. `v3`.
+    pub default_version_id: Option<String>,
+    #[serde(default)]
+    pub policy_version_list: Members<PolicyVersionXml>,
+}
+
+impl ManagedPolicyDetailXml {
+    /// The URL-encoded document of the default version, if listed.
+    pub fn default_document(&self) -> Option<&str> {
+        let versions = &self.policy_version_list.member;
+        versions
+            .iter()
+            .find(|v| v.is_default_version)
+            .or_else(|| {
+                versions
+                    .iter()
+                    .find(|v| Some(&v.version_id) == self.default_version_id.as_ref())
+            })
+            .and_then(|v| v.document.as_deref())
+    }
+}
+
+/// A `PolicyVersion` element. Source: IAM API Reference, data type `PolicyVersion`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct PolicyVersionXml {
+    /// URL-encoded (RFC 3986).
+    pub document: Option<String>,
+    pub version_id: String,
+    #[serde(default)]
+    pub is_default_version: bool,
 }
 
 /// GetAccountAuthorizationDetails (`Filter.member.1=User` or `Group`). Source: IAM API
@@ -371,6 +460,8 @@ pub struct GetAccountAuthorizationDetailsResult {
     pub user_detail_list: Members<UserDetailXml>,
     #[serde(default)]
     pub group_detail_list: Members<GroupDetailXml>,
+    #[serde(default)]
+    pub policies: Members<ManagedPolicyDetailXml>,
     #[serde(default)]
     pub is_truncated: bool,
     pub marker: Option<String>,
@@ -427,6 +518,104 @@ pub struct GetCallerIdentityResult {
     pub account: String,
 }
 
+/// GetUserPolicy and GetGroupPolicy: one inline policy and its document.
+/// Source: IAM API Reference, GetUserPolicy, GetGroupPolicy.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct InlinePolicyResultXml {
+    pub policy_name: String,
+    /// URL-encoded (RFC 3986).
+    pub policy_document: String,
+}
+
+/// GetUserPolicy. Errors: `NoSuchEntity` when the user or policy is gone.
+#[derive(Debug, Deserialize)]
+pub struct GetUserPolicyResponse {
+    #[serde(rename = "GetUserPolicyResult")]
+    pub result: InlinePolicyResultXml,
+}
+
+/// GetGroupPolicy. Errors: `NoSuchEntity` when the group or policy is gone.
+#[derive(Debug, Deserialize)]
+pub struct GetGroupPolicyResponse {
+    #[serde(rename = "GetGroupPolicyResult")]
+    pub result: InlinePolicyResultXml,
+}
+
+/// GetPolicy: a managed policy's metadata, with its default version id.
+/// Source: IAM API Reference, GetPolicy.
+#[derive(Debug, Deserialize)]
+pub struct GetPolicyResponse {
+    #[serde(rename = "GetPolicyResult")]
+    pub result: GetPolicyResult,
+}
+
+/// The `GetPolicyResult` element.
+#[derive(Debug, Deserialize)]
+pub struct GetPolicyResult {
+    #[serde(rename = "Policy")]
+    pub policy: PolicyXml,
+}
+
+/// A `Policy` element (data type `Policy`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct PolicyXml {
+    pub policy_name: String,
+    pub arn: String,
+    /// e.g. `v1`.
+    pub default_version_id: String,
+}
+
+/// GetPolicyVersion: one version of a managed policy, with its document.
+/// Source: IAM API Reference, GetPolicyVersion.
+#[derive(Debug, Deserialize)]
+pub struct GetPolicyVersionResponse {
+    #[serde(rename = "GetPolicyVersionResult")]
+    pub result: GetPolicyVersionResult,
+}
+
+/// The `GetPolicyVersionResult` element.
+#[derive(Debug, Deserialize)]
+pub struct GetPolicyVersionResult {
+    #[serde(rename = "PolicyVersion")]
+    pub policy_version: PolicyVersionXml,
+}
+
+/// GetAccessKeyLastUsed. Source: IAM API Reference, GetAccessKeyLastUsed.
+#[derive(Debug, Deserialize)]
+pub struct GetAccessKeyLastUsedResponse {
+    #[serde(rename = "GetAccessKeyLastUsedResult")]
+    pub result: GetAccessKeyLastUsedResult,
+}
+
+/// The `GetAccessKeyLastUsedResult` element.
+#[derive(Debug, Deserialize)]
+pub struct GetAccessKeyLastUsedResult {
+    #[serde(rename = "AccessKeyLastUsed")]
+    pub access_key_last_used: AccessKeyLastUsedXml,
+}
+
+/// An `AccessKeyLastUsed` element. A key never used has no `LastUsedDate` and `N/A` as
+/// service and region.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct AccessKeyLastUsedXml {
+    /// ISO 8601.
+    pub last_used_date: Option<String>,
+    /// e.g. `s3`, or `N/A`.
+    pub service_name: Option<String>,
+    /// e.g. `us-east-1`, or `N/A`.
+    pub region: Option<String>,
+}
+
+list_response! {
+    /// ListAccountAliases: at most one alias per account. Source: IAM API Reference,
+    /// ListAccountAliases.
+    ListAccountAliasesResponse / ListAccountAliasesResult =
+        ("ListAccountAliases", "ListAccountAliasesResult", "AccountAliases", String)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -457,6 +646,7 @@ mod tests {
                     arn: "arn:aws:iam::111122223333:user/alice".into(),
                     create_date: "2019-03-14T09:26:53Z".into(),
                     password_last_used: Some("2024-11-02T18:05:11Z".into()),
+                    permissions_boundary: None,
                 },
                 UserXml {
                     path: "/r&d/".into(),
@@ -465,6 +655,7 @@ mod tests {
                     arn: "arn:aws:iam::111122223333:user/r&d/svc+deploy=bot@corp.example".into(),
                     create_date: "2021-07-01T00:00:00Z".into(),
                     password_last_used: None,
+                    permissions_boundary: None,
                 },
             ]
         );

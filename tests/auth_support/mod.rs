@@ -159,6 +159,18 @@ pub fn tiny_account(request: &Received) -> (u16, String) {
              </GetCallerIdentityResult></GetCallerIdentityResponse>"
                 .to_owned(),
         ),
+        "GetUser" => {
+            let name = request.param("UserName").unwrap_or_default();
+            (
+                200,
+                format!(
+                    "<GetUserResponse><GetUserResult><User><Path>/</Path><UserName>{name}</UserName>\
+                     <UserId>AIDATINY</UserId><Arn>arn:aws:iam::111122223333:user/{name}</Arn>\
+                     <CreateDate>2022-01-01T00:00:00Z</CreateDate></User></GetUserResult></GetUserResponse>"
+                ),
+            )
+        }
+        "ListAccountAliases" => empty("ListAccountAliases", "AccountAliases"),
         "ListGroupsForUser" => empty("ListGroupsForUser", "Groups"),
         "ListMFADevices" => empty("ListMFADevices", "MFADevices"),
         "ListAccessKeys" => empty("ListAccessKeys", "AccessKeyMetadata"),

@@ -26,11 +26,17 @@ Subcommands
       and exit with CMD's exit code (128+N if CMD died of signal N, 127 if CMD cannot be started).
   manifest [--users-bulk N]
       Print the seed table below as JSON (no secrets, no moto-generated values such as key ids,
-      user ids or dates). Needs only the standard library.
+      user ids or dates). Needs only the standard library. Per user, besides the seeded facts:
+      `admin`/`admin_reason` (ADMIN_VERDICTS), `permissions_boundary`,
+      `service_specific_credentials`; per managed policy `aws_managed`; and `account_alias`,
+      `root_account`, `aws_managed_policies`, `service_credential_services`, `invalid_actions`.
 
 Requirements: tests/peer/requirements.txt (moto[server]==5.2.5, boto3). The account is moto's
 default, 123456789012. Seeding happens with auth off; auth mode is switched on afterwards with
-`POST /moto-api/reset-auth` (text/plain body "0").
+`POST /moto-api/reset-auth` (text/plain body "0"). moto is patched first (patch_moto) where it
+lacks or misstates what the connector reads: ListServiceSpecificCredentials, user permissions
+boundaries, the credential report, and more; each patch runs behind moto's own authentication
+and authorisation, so auth mode applies to it as to moto's actions.
 """
 
 import argparse
@@ -43,6 +49,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+import warnings
 
 # ================================================================================================
 # Seed data: the project's sample account. Tests read expectations from here (or `manifest`).
@@ -126,6 +133,37 @@ DOC_SECURITY_AUDIT = {
     "Statement": [{"Effect": "Allow", "Action": ["access-analyzer:*", "cloudtrail:LookupEvents"],
                    "Resource": "*"}],
 }
+DOC_OPS_HELPER = {  # an administrator under a harmless name (Action as a one-element list)
+    "Version": "2012-10-17",
+    "Statement": [{"Sid": "Helper", "Effect": "Allow", "Action": ["*"], "Resource": "*"}],
+}
+DOC_BREAK_GLASS = {  # "*" on "*" (Resource as a list), capped by a permissions boundary
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Action": "*", "Resource": ["*"]}],
+}
+DOC_S3_ONLY = {
+    "Version": "2012-10-17",
+    "Statement": [{"Sid": "S3Only", "Effect": "Allow", "Action": "s3:*", "Resource": "*"}],
+}
+DOC_ADMIN_NOTES = {  # named like admin, grants one read
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::admin-notes/*"}],
+}
+DOC_IAM_ALL = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Action": "iam:*", "Resource": "*"}],
+}
+DOC_CODECOMMIT_PUSH = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Action": ["codecommit:GitPull", "codecommit:GitPush"],
+                   "Resource": "arn:aws:codecommit:us-east-1:123456789012:app"}],
+}
+DOC_BEDROCK_INVOKE = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow",
+                   "Action": ["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"],
+                   "Resource": "*"}],
+}
 DOC_RESTRICTED = {  # the harness's restricted principal: IAM allowed, two listing calls denied
     "Version": "2012-10-17",
     "Statement": [
@@ -142,6 +180,16 @@ POLICIES = {
     "IamReadOnly":    ("/security/",         "Read-only IAM for auditors",      DOC_IAM_READ_ONLY),
     "BillingView":    ("/finance/",          "Billing – read only (€, Zoë)",    DOC_BILLING_VIEW),
     "DeployerAccess": ("/service-accounts/", "CloudFormation deployer",         DOC_DEPLOYER),
+    "S3OnlyBoundary": ("/boundaries/",       "Permissions boundary: S3 only",   DOC_S3_ONLY),
+    "IamFullControl": ("/security/",         "Full control of IAM",             DOC_IAM_ALL),
+}
+
+# AWS managed policies the seed attaches: name -> (path, description, document, create date).
+# moto loads AWS's ~1,500 only with MOTO_IAM_LOAD_MANAGED_POLICIES=true (~1 s more per start);
+# the seed registers just these in the backend, as AWS publishes them (policy version v1).
+AWS_MANAGED_POLICIES = {
+    "AdministratorAccess": ("/", "Provides full access to AWS services and resources.", DOC_ADMIN_ALL,
+                            "2015-02-06T18:39:46+00:00"),
 }
 
 # Groups: (name, path, managed policy names, {inline policy name: document})
@@ -157,6 +205,7 @@ GROUPS = [
     ("DataScience", "/r&d/",                 [],                        {}),
     ("Contractors", "/contractors/",         [],                        {"contractor-limits": DOC_CONTRACTOR_LIMITS}),
     ("Interns",     "/",                     [],                        {}),  # no members
+    ("PlatformAdmins", "/platform/",         ["AdministratorAccess"],   {}),  # AWS managed
 ]
 
 ALL_TEN = ["Admins", "Developers", "Backend", "Ops", "OnCall",
@@ -184,6 +233,13 @@ USERS = [
     ("svc+deploy=bot,v2.x@corp-e_1", "/service-accounts/",   [],                        (A,),   None,    0,   [("purpose", "deploy")],                                      ["DeployerAccess"],                {}),
     ("peggy",                       "/r&d/",                 ["DataScience"],           (),     "set",   0,   [("dept", "R&D")],                                            [],                                {}),  # "&" moto-only
     ("mallory",                     "/contractors/",         [],                        (),     None,    0,   [],                                                           [],                                {}),
+    ("ivan",                        "/ops/",                 [],                        (A,),   None,    0,   [("team", "ops")],                                            [],                                {"ops-helper": DOC_OPS_HELPER}),
+    ("judy",                        "/platform/",            ["PlatformAdmins"],        (),     "set",   1,   [("team", "platform")],                                       [],                                {}),
+    ("trent",                       "/ops/",                 [],                        (A,),   None,    0,   [("purpose", "break-glass")],                                 [],                                {"break-glass": DOC_BREAK_GLASS}),
+    ("victor",                      "/",                     [],                        (),     "set",   0,   [],                                                           [],                                {"admin-notes": DOC_ADMIN_NOTES}),
+    ("oscar",                       "/security/",            [],                        (A,),   None,    0,   [],                                                           ["IamFullControl"],                {}),
+    ("walter",                      "/engineering/",         [],                        (),     "set",   0,   [("team", "backend")],                                        [],                                {"codecommit-push": DOC_CODECOMMIT_PUSH}),
+    ("BedrockAPIKey-7k2p",          "/",                     [],                        (),     None,    0,   [],                                                           [],                                {"bedrock-invoke": DOC_BEDROCK_INVOKE}),
     # Principals the harness signs with in auth mode (they are IAM users too):
     (ADMIN_PRINCIPAL,               "/automation/",          [],                        (A,),   None,    0,   [],                                                           ["AdminAll"],                      {}),
     (RESTRICTED_PRINCIPAL,          "/automation/",          [],                        (A,),   None,    0,   [],                                                           [],                                {"restricted-iam": DOC_RESTRICTED}),
@@ -247,6 +303,57 @@ UNASSIGNED_MFA_DEVICES = ["spare-token"]
 
 MFA_CODES = ("123456", "654321")  # moto accepts any two 6-digit codes
 
+# Permissions boundaries (customer managed policy names) of users: PutUserPermissionsBoundary.
+PERMISSIONS_BOUNDARIES = {"trent": "S3OnlyBoundary"}
+
+# Service-specific credentials (CreateServiceSpecificCredential, patched in below), per user, in
+# creation order: (service name, status, CredentialAgeDays or None = never expires). Git
+# credentials and Keyspaces passwords have a ServiceUserName; Bedrock/CloudWatch Logs API keys a
+# ServiceCredentialAlias and, when created with an age, an ExpirationDate.
+SERVICE_CREDENTIALS = {
+    "walter": [("codecommit.amazonaws.com", "Active", None),
+               ("cassandra.amazonaws.com", "Inactive", None)],
+    "BedrockAPIKey-7k2p": [("bedrock.amazonaws.com", "Active", 30)],
+}
+SERVICE_CREDENTIAL_SERVICES = ("bedrock.amazonaws.com", "cassandra.amazonaws.com",
+                               "codecommit.amazonaws.com", "logs.amazonaws.com")
+API_KEY_SERVICES = ("bedrock.amazonaws.com", "logs.amazonaws.com")
+
+# Expected administrator verdicts. The rule (the component's, README "Administrators"): a user is
+# an administrator when a policy in effect for it (its inline and attached policies, and those of
+# its groups; a managed policy's default version) has an Allow statement whose Action covers every
+# IAM action ("*", "*:*", "iam:*": iam:* can grant itself anything) on Resource "*", or it has the
+# AWS-managed AdministratorAccess or IAMFullAccess, and no permissions boundary caps it and no
+# unconditional Deny of every IAM action applies. A Deny of a few actions (Ops' deny-delete-user)
+# does not change the verdict. Users not listed: not administrators.
+ADMIN_VERDICTS = {
+    # name:            (admin, why)
+    "alice":           (True,  "group Admins: managed AdminAll, * on *"),
+    "grace":           (True,  "group Admins: managed AdminAll, * on *"),
+    "ivan":            (True,  "inline ops-helper, * on * under a harmless name"),
+    "judy":            (True,  "group PlatformAdmins: AWS managed AdministratorAccess"),
+    ADMIN_PRINCIPAL:   (True,  "managed AdminAll, * on *"),
+    "trent":           (False, "inline break-glass is * on *, but boundary S3OnlyBoundary allows s3:* only"),
+    "victor":          (False, "inline admin-notes only reads one bucket (named like admin)"),
+    "oscar":           (True,  "managed IamFullControl: iam:* on * (it can grant itself anything)"),
+    RESTRICTED_PRINCIPAL: (True,  "inline restricted-iam: iam:* on *; its Deny names two actions only"),
+}
+
+ACCOUNT_ALIAS = "demo-sandbox"  # CreateAccountAlias: the account's name (ListAccountAliases)
+
+# The root user, which moto does not model: the credential report's <root_account> row and
+# GetAccountSummary's AccountMFAEnabled / AccountAccessKeysPresent /
+# AccountSigningCertificatesPresent are patched in from here.
+ROOT_ACCOUNT = {"created": "2019-03-14T09:26:53+00:00", "mfa_active": True, "access_keys": 0,
+                "signing_certificates": 0}
+
+# Actions IAM does not have: real IAM answers them HTTP 400 InvalidAction ("Could not find
+# operation X for version 2010-05-08"), and so does the peer (moto: an HTML 500). IAM groups
+# cannot be tagged (no TagGroup/ListGroupTags in the IAM API; the taggable IAM resources are
+# users, roles, customer managed policies, instance profiles, OIDC/SAML providers, server
+# certificates and virtual MFA devices).
+INVALID_ACTIONS = ("ListGroupTags",)
+
 
 # ================================================================================================
 # Derived names (deterministic, AWS rules) and the manifest
@@ -261,7 +368,18 @@ def group_arn(name, path):
 
 
 def policy_arn(name):
+    if name in AWS_MANAGED_POLICIES:
+        return f"arn:{PARTITION}:iam::aws:policy{AWS_MANAGED_POLICIES[name][0]}{name}"
     return f"arn:{PARTITION}:iam::{ACCOUNT_ID}:policy{POLICIES[name][0]}{name}"
+
+
+def managed_ref(name):
+    return {"name": name, "arn": policy_arn(name), "aws_managed": name in AWS_MANAGED_POLICIES}
+
+
+def service_user_name(user):
+    """IAM's generated ServiceUserName of Git/Keyspaces credentials: `jane-at-123456789012`."""
+    return f"{user}-at-{ACCOUNT_ID}"
 
 
 def mfa_device_names(user):
@@ -291,11 +409,21 @@ def manifest(users_bulk=0):
             "password_reset_required": console == "reset",
             "mfa_devices": [mfa_serial(d) for d in mfa_device_names(name)],
             "tags": [{"Key": k, "Value": v} for k, v in tags],
-            "managed_policies": [{"name": p, "arn": policy_arn(p)} for p in managed],
+            "managed_policies": [managed_ref(p) for p in managed],
             "inline_policies": {p: policy_text(d) for p, d in inline.items()},
             "ssh_public_keys": len(SSH_KEYS.get(name, [])),
             "signing_certificates": len(SIGNING_CERTS.get(name, [])),
             "principal": principals.get(name),
+            "permissions_boundary": (managed_ref(PERMISSIONS_BOUNDARIES[name])
+                                     if name in PERMISSIONS_BOUNDARIES else None),
+            "service_specific_credentials": [
+                {"service_name": svc, "status": status,
+                 "service_user_name": None if svc in API_KEY_SERVICES else service_user_name(name),
+                 "has_alias": svc in API_KEY_SERVICES,
+                 "expires_after_days": age}
+                for svc, status, age in SERVICE_CREDENTIALS.get(name, [])],
+            "admin": ADMIN_VERDICTS.get(name, (False, None))[0],
+            "admin_reason": ADMIN_VERDICTS.get(name, (False, None))[1],
         })
     groups = []
     for name, path, managed, inline in GROUPS:
@@ -304,18 +432,26 @@ def manifest(users_bulk=0):
             "path": path,
             "arn": group_arn(name, path),
             "members": [u[0] for u in USERS if name in u[2]],
-            "managed_policies": [{"name": p, "arn": policy_arn(p)} for p in managed],
+            "managed_policies": [managed_ref(p) for p in managed],
             "inline_policies": {p: policy_text(d) for p, d in inline.items()},
         })
     policies = [{"name": n, "path": p, "arn": policy_arn(n), "description": d, "document": policy_text(doc)}
                 for n, (p, d, doc) in POLICIES.items()]
+    aws_policies = [{"name": n, "path": p, "arn": policy_arn(n), "description": d,
+                     "document": policy_text(doc), "default_version_id": "v1"}
+                    for n, (p, d, doc, _created) in AWS_MANAGED_POLICIES.items()]
     return {
         "account_id": ACCOUNT_ID,
+        "account_alias": ACCOUNT_ALIAS,
         "region": REGION,
         "principals": {"admin": ADMIN_PRINCIPAL, "restricted": RESTRICTED_PRINCIPAL},
+        "root_account": dict(ROOT_ACCOUNT, arn=f"arn:{PARTITION}:iam::{ACCOUNT_ID}:root"),
         "users": users,
         "groups": groups,
         "policies": policies,
+        "aws_managed_policies": aws_policies,
+        "service_credential_services": list(SERVICE_CREDENTIAL_SERVICES),
+        "invalid_actions": list(INVALID_ACTIONS),
         "unassigned_mfa_devices": [mfa_serial(d) for d in UNASSIGNED_MFA_DEVICES],
         "bulk": {"count": users_bulk, "path": BULK_PATH, "name_format": BULK_NAME_FORMAT,
                  "first": BULK_NAME_FORMAT % 1 if users_bulk else None,
@@ -323,7 +459,7 @@ def manifest(users_bulk=0):
         "users_total": len(USERS) + users_bulk,
         "roles": [{"name": READER_ROLE, "path": READER_ROLE_PATH, "arn": reader_role_arn(),
                    "trust_policy": policy_text(reader_role_trust_policy()),
-                   "managed_policies": [{"name": "IamReadOnly", "arn": policy_arn("IamReadOnly")}],
+                   "managed_policies": [managed_ref("IamReadOnly")],
                    "inline_policies": {"caller-identity": policy_text(DOC_CALLER_IDENTITY)}}],
     }
 
@@ -372,6 +508,459 @@ def _one_line_errors(record):
     return True
 
 
+# ================================================================================================
+# moto 5.2.5 patches: what the connector reads, answered as real IAM answers it
+# ================================================================================================
+#
+# Every patch sits behind moto's own dispatch (IamResponse.call_action): SigV4 is verified and the
+# caller's IAM policies are evaluated for "iam:<Action>" first, exactly as for moto's own actions,
+# so AccessDenied and signature errors come from moto. State lives on moto's IAM backend objects.
+
+CREDENTIAL_REPORT_COLUMNS = (
+    "user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,"
+    "password_next_rotation,mfa_active,access_key_1_active,access_key_1_last_rotated,"
+    "access_key_1_last_used_date,access_key_1_last_used_region,access_key_1_last_used_service,"
+    "access_key_2_active,access_key_2_last_rotated,access_key_2_last_used_date,"
+    "access_key_2_last_used_region,access_key_2_last_used_service,cert_1_active,"
+    "cert_1_last_rotated,cert_2_active,cert_2_last_rotated")
+
+
+def _report_time(dt):
+    return dt.strftime("%Y-%m-%dT%H:%M:%S+00:00")
+
+
+def credential_report_csv(backend):
+    """The credential report as IAM writes it: the root row first, then one row per user; N/A
+    where a credential is absent or unused (moto: no root row, `not_supported` for the last-used
+    region and service, the user's creation time as password_last_changed even without one).
+    Fields are CSV-quoted when needed: IAM user names and ARNs may contain "," (moto writes them
+    bare, which shifts that row's columns)."""
+    import csv
+    import io
+    from datetime import timedelta
+
+    flag = lambda b: "true" if b else "false"  # noqa: E731
+    rows = [CREDENTIAL_REPORT_COLUMNS.split(","), [
+        "<root_account>", f"arn:{PARTITION}:iam::{backend.account_id}:root", ROOT_ACCOUNT["created"],
+        "not_supported", "no_information", "not_supported", "not_supported",
+        flag(ROOT_ACCOUNT["mfa_active"]),
+        "false", "N/A", "N/A", "N/A", "N/A", "false", "N/A", "N/A", "N/A", "N/A",
+        "false", "N/A", "false", "N/A"]]
+    policy = backend.account_password_policy
+    max_age = getattr(policy, "max_password_age", None) if policy else None
+    for user in list(backend.users.values()):
+        if user.password:
+            changed = getattr(user, "peer_password_changed", None) or user.create_date
+            password = ["true",
+                        _report_time(user.password_last_used) if user.password_last_used else "no_information",
+                        _report_time(changed),
+                        _report_time(changed + timedelta(days=max_age)) if max_age else "N/A"]
+        else:
+            password = ["false", "N/A", "N/A", "N/A"]
+        keys = []
+        for i in (0, 1):
+            key = user.access_keys[i] if len(user.access_keys) > i else None
+            if key is None:
+                keys += ["false", "N/A", "N/A", "N/A", "N/A"]
+                continue
+            used = key.last_used
+            keys += [flag(key.status == "Active"), _report_time(key.create_date)]
+            keys += ([_report_time(used.timestamp), used.region, used.service] if used else ["N/A"] * 3)
+        certs = []
+        for i in (0, 1):
+            held = list(user.signing_certificates.values())
+            cert = held[i] if len(held) > i else None
+            certs += ([flag(cert.status == "Active"), _report_time(cert.upload_date)] if cert
+                      else ["false", "N/A"])
+        rows.append([user.name, user.arn, _report_time(user.create_date)] + password
+                    + [flag(user.mfa_devices)] + keys + certs)
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(rows)
+    return out.getvalue()
+
+
+def _credential_id():
+    import secrets
+    import string
+
+    return "ACCA" + "".join(secrets.choice(string.ascii_uppercase + string.digits) for _ in range(17))
+
+
+def patch_moto():
+    """Patch moto 5.2.5's IAM where the connector needs real IAM behaviour (idempotent):
+
+    - ListServiceSpecificCredentials (absent from moto; UserName, ServiceName, AllUsers, MaxItems,
+      Marker) with Create/Update/DeleteServiceSpecificCredential to seed them;
+    - actions absent from the IAM API (ListGroupTags): HTTP 400 InvalidAction, not an HTML 500;
+    - user permissions boundaries (Put/DeleteUserPermissionsBoundary, CreateUser's
+      PermissionsBoundary): shown by GetUser and GetAccountAuthorizationDetails, not by ListUsers;
+    - GetPolicyVersion's Document URL-encoded, as GetUserPolicy's already is;
+    - GetAccountAuthorizationDetails' ManagedPolicyDetail with PolicyName and PolicyId;
+    - IsTruncated in ListSigningCertificates, ListSSHPublicKeys and ListAccountAliases;
+    - CreateLoginProfile honours PasswordResetRequired; GetLoginProfile's CreateDate is the login
+      profile's, not the user's;
+    - GenerateCredentialReport/GetCredentialReport: IAM's layout (credential_report_csv), a real
+      GeneratedTime (moto: always 2015-02-02T20:02:02Z) and a snapshot taken at generation;
+    - GetAccountSummary: the root user's MFA, access keys and signing certificates (ROOT_ACCOUNT);
+    - an access key's last use (GetAccessKeyLastUsed, the report) is not stamped by a request
+      that fails authentication (moto stamps it before checking the signature).
+    """
+    from datetime import timedelta
+
+    from moto.core.responses import ActionResult, EmptyResult
+    from moto.core.serialize import never_return, url_encode
+    from moto.core.utils import get_service_model, utcnow
+    from moto.iam import models
+    from moto.iam.exceptions import IAMException, NotFoundException, ReportNotPresentException, ValidationError
+    from moto.iam.responses import IamResponse
+
+    if getattr(IamResponse, "_aws_iam_users_peer", False):
+        return
+    IamResponse._aws_iam_users_peer = True
+    # moto warns on every error code its model lacks (InvalidAction); the answer is intended.
+    warnings.filterwarnings("ignore", message=r"Exception\(InvalidAction\)")
+    operations = frozenset(get_service_model("iam").operation_names)
+
+    class InvalidAction(IAMException):
+        code = "InvalidAction"
+
+    class NotSupportedService(IAMException):
+        code = "NotSupportedService"
+
+    class LimitExceeded(IAMException):
+        code = "LimitExceeded"
+
+    def error_response(self, error):
+        # moto's own path for a ServiceException raised by an action method (call_action).
+        status, headers, body = self.serialized(ActionResult(error))
+        headers["status"] = status
+        status, headers, body = self._transform_response(self.response_headers, (body, headers))
+        headers, body = self._enrich_response(headers, body)
+        return status, headers, body
+
+    # --- access key last use: only requests that authenticate count --------------------------
+    # moto stamps the key's last use (setup_class: mark_account_as_visited) before it checks the
+    # signature; IAM records a request that authenticated (allowed or denied), not one with a
+    # wrong secret. The stamp's previous value is kept per request thread and put back.
+    from moto.core.authorization import ActionAuthenticatorMixin
+    from moto.core.exceptions import AccessDeniedError
+    from moto.utilities.utils import get_partition
+
+    visit = threading.local()
+    mark_visited = models.mark_account_as_visited
+
+    def mark_visited_undoably(account_id, access_key, service, region):
+        key = models.iam_backends[account_id][get_partition(region)].access_keys.get(access_key)
+        visit.undo = (key, key.last_used) if key is not None else None
+        mark_visited(account_id=account_id, access_key=access_key, service=service, region=region)
+
+    authenticate = ActionAuthenticatorMixin._authenticate_and_authorize_action
+
+    def authenticate_then_count(self, iam_request_cls, resource="*"):
+        undo, visit.undo = getattr(visit, "undo", None), None
+        try:
+            return authenticate(self, iam_request_cls, resource)
+        except AccessDeniedError:
+            raise
+        except Exception:
+            if undo is not None:
+                undo[0].last_used = undo[1]
+            raise
+
+    models.mark_account_as_visited = mark_visited_undoably  # setup_class imports it per request
+    ActionAuthenticatorMixin._authenticate_and_authorize_action = authenticate_then_count
+
+    # --- actions IAM does not have -------------------------------------------------------------
+    parse_parameters = IamResponse.parse_parameters
+
+    def parse_known_parameters(self, request):
+        if self._get_action() in operations:
+            parse_parameters(self, request)
+        else:  # no model to parse with: moto would raise before authenticating
+            self.params = {}
+
+    call_action = IamResponse.call_action
+
+    def call_action_or_invalid(self):
+        try:
+            return call_action(self)  # authenticates and authorises first
+        except NotImplementedError:
+            action = self._get_action()
+            if action in operations:
+                raise  # in the IAM API but not in moto: keep moto's 500, a visible gap
+            return error_response(self, InvalidAction(
+                f"Could not find operation {action} for version 2010-05-08"))
+
+    IamResponse.parse_parameters = parse_known_parameters
+    IamResponse.call_action = call_action_or_invalid
+
+    # --- service-specific credentials ----------------------------------------------------------
+    def credentials(backend):
+        if not hasattr(backend, "peer_service_credentials"):
+            backend.peer_service_credentials = []
+        # A deleted user's credentials go with it.
+        backend.peer_service_credentials[:] = [c for c in backend.peer_service_credentials
+                                               if c["UserName"] in backend.users]
+        return backend.peer_service_credentials
+
+    def metadata(cred, now):
+        shown = {k: v for k, v in cred.items() if v is not None}
+        if cred.get("ExpirationDate") is not None and cred["ExpirationDate"] <= now:
+            shown["Status"] = "Expired"
+        return shown
+
+    def caller_user_name(self):
+        user = self.backend.get_user_from_access_key_id(self.get_access_key())
+        if user is None:
+            raise ValidationError("Must specify userName when calling with non-User credentials")
+        return user.name
+
+    def check_service(service):
+        if service not in SERVICE_CREDENTIAL_SERVICES:
+            raise NotSupportedService(f"Service {service} is not supported for service-specific credentials.")
+
+    def list_service_specific_credentials(self):
+        user_name = self._get_param("UserName")
+        service = self._get_param("ServiceName")
+        all_users = bool(self._get_param("AllUsers"))
+        marker = self._get_param("Marker")
+        max_items = self._get_param("MaxItems")
+        if all_users and user_name:
+            raise ValidationError("AllUsers cannot be specified together with UserName.")
+        if max_items is not None and not 1 <= int(max_items) <= 1000:
+            raise ValidationError(f"1 validation error detected: Value '{max_items}' at 'maxItems' failed "
+                                  "to satisfy constraint: Member must have value between 1 and 1000")
+        if service:
+            check_service(service)
+        if not all_users:
+            user_name = user_name or caller_user_name(self)
+            self.backend.get_user(user_name)  # NoSuchEntity for an unknown user
+        found = [c for c in credentials(self.backend)
+                 if (all_users or c["UserName"] == user_name) and (not service or c["ServiceName"] == service)]
+        start = 0
+        if marker:
+            try:
+                start = int(marker.removeprefix("peer-ssc-"))
+            except ValueError:
+                raise ValidationError("Invalid Marker.") from None
+        end = start + int(max_items or 100)
+        now = utcnow()
+        result = {"ServiceSpecificCredentials": [metadata(c, now) for c in found[start:end]],
+                  "IsTruncated": end < len(found)}
+        if end < len(found):
+            result["Marker"] = f"peer-ssc-{end}"
+        return ActionResult(result)
+
+    def create_service_specific_credential(self):
+        import secrets
+
+        user_name = self._get_param("UserName")
+        service = self._get_param("ServiceName")
+        age = self._get_param("CredentialAgeDays")
+        user = self.backend.get_user(user_name)
+        check_service(service)
+        if age is not None and service not in API_KEY_SERVICES:
+            raise ValidationError("CredentialAgeDays is only valid for Bedrock and CloudWatch Logs API keys.")
+        held = credentials(self.backend)
+        if sum(1 for c in held if c["UserName"] == user.name and c["ServiceName"] == service) >= 2:
+            raise LimitExceeded("Cannot exceed quota for ServiceSpecificCredentialsPerUserPerService: 2")
+        now = utcnow()
+        api_key = service in API_KEY_SERVICES
+        cred = {
+            "UserName": user.name,
+            "Status": "Active",
+            "ServiceUserName": None if api_key else service_user_name(user.name),
+            "ServiceCredentialAlias": (f"{user.name}-at-{self.current_account}.v1.{now:%Y%m%d%H%M%S}"
+                                       if api_key else None),
+            "CreateDate": now,
+            "ExpirationDate": now + timedelta(days=int(age)) if age is not None else None,
+            "ServiceSpecificCredentialId": _credential_id(),
+            "ServiceName": service,
+        }
+        held.append(cred)
+        # The secret half exists only in this response (as in IAM); the peer keeps no copy.
+        secret = {"ServiceCredentialSecret" if api_key else "ServicePassword": secrets.token_urlsafe(30)}
+        return ActionResult({"ServiceSpecificCredential": dict(metadata(cred, now), **secret)})
+
+    def find_credential(self):
+        user = self.backend.get_user(self._get_param("UserName") or caller_user_name(self))
+        cred_id = self._get_param("ServiceSpecificCredentialId")
+        for cred in credentials(self.backend):
+            if cred["UserName"] == user.name and cred["ServiceSpecificCredentialId"] == cred_id:
+                return cred
+        raise NotFoundException(f"No such credential {cred_id} exists")
+
+    def update_service_specific_credential(self):
+        status = self._get_param("Status")
+        if status not in ("Active", "Inactive"):
+            raise ValidationError(f"1 validation error detected: Value '{status}' at 'status' failed to "
+                                  "satisfy constraint: Member must satisfy enum value set: [Active, Inactive]")
+        find_credential(self)["Status"] = status
+        return EmptyResult()
+
+    def delete_service_specific_credential(self):
+        cred = find_credential(self)
+        credentials(self.backend).remove(cred)
+        return EmptyResult()
+
+    IamResponse.list_service_specific_credentials = list_service_specific_credentials
+    IamResponse.create_service_specific_credential = create_service_specific_credential
+    IamResponse.update_service_specific_credential = update_service_specific_credential
+    IamResponse.delete_service_specific_credential = delete_service_specific_credential
+
+    # --- user permissions boundaries -----------------------------------------------------------
+    def boundary(user):
+        arn = getattr(user, "peer_permissions_boundary_arn", None)
+        return {"PermissionsBoundaryType": "PermissionsBoundaryPolicy",
+                "PermissionsBoundaryArn": arn} if arn else None
+
+    models.User.permissions_boundary = property(boundary)
+
+    def set_boundary(self, user_name, arn):
+        user = self.backend.get_user(user_name)
+        if arn:
+            self.backend.get_policy(arn)  # NoSuchEntity for an unknown policy
+        user.peer_permissions_boundary_arn = arn or None
+
+    def put_user_permissions_boundary(self):
+        set_boundary(self, self._get_param("UserName"), self._get_param("PermissionsBoundary"))
+        return EmptyResult()
+
+    def delete_user_permissions_boundary(self):
+        set_boundary(self, self._get_param("UserName"), None)
+        return EmptyResult()
+
+    create_user = IamResponse.create_user
+
+    def create_user_with_boundary(self):
+        arn = self._get_param("PermissionsBoundary")
+        if arn:
+            self.backend.get_policy(arn)
+        result = create_user(self)
+        if arn:
+            set_boundary(self, self._get_param("UserName"), arn)
+        return result
+
+    IamResponse.put_user_permissions_boundary = put_user_permissions_boundary
+    IamResponse.delete_user_permissions_boundary = delete_user_permissions_boundary
+    IamResponse.create_user = create_user_with_boundary
+
+    transform = dict(IamResponse.RESPONSE_KEY_PATH_TO_TRANSFORMER)
+    transform.update({
+        # "IAM resource-listing operations return a subset of the available attributes"
+        "ListUsersResponse.Users.User.PermissionsBoundary": never_return,
+        "GetPolicyVersionResponse.PolicyVersion.Document": url_encode,
+    })
+    IamResponse.RESPONSE_KEY_PATH_TO_TRANSFORMER = transform
+
+    # --- GetAccountAuthorizationDetails: ManagedPolicyDetail.PolicyName / PolicyId -------------
+    models.Policy.policy_name = property(lambda self: self.name)
+    models.Policy.policy_id = property(lambda self: self.id)
+
+    # --- IsTruncated where IAM always sends it ---------------------------------------------------
+    def with_is_truncated(method):
+        def wrapped(self):
+            result = method(self)
+            if isinstance(result, ActionResult) and isinstance(result.result, dict):
+                result.result.setdefault("IsTruncated", False)
+            return result
+        return wrapped
+
+    for name in ("list_signing_certificates", "list_ssh_public_keys", "list_account_aliases"):
+        setattr(IamResponse, name, with_is_truncated(getattr(IamResponse, name)))
+
+    # --- login profiles --------------------------------------------------------------------------
+    backend_create_login_profile = models.IAMBackend.create_login_profile
+    backend_update_login_profile = models.IAMBackend.update_login_profile
+
+    def create_login_profile_dated(backend, user_name, password):
+        user = backend_create_login_profile(backend, user_name, password)
+        user.peer_login_profile_created = user.peer_password_changed = utcnow()
+        return user
+
+    def update_login_profile_dated(backend, user_name, password, password_reset_required):
+        user = backend_update_login_profile(backend, user_name, password, password_reset_required)
+        if password:
+            user.peer_password_changed = utcnow()
+        return user
+
+    models.IAMBackend.create_login_profile = create_login_profile_dated
+    models.IAMBackend.update_login_profile = update_login_profile_dated
+
+    def login_profile(user):
+        return {"LoginProfile": {
+            "UserName": user.name,
+            "CreateDate": getattr(user, "peer_login_profile_created", None) or user.create_date,
+            "PasswordResetRequired": bool(user.password_reset_required)}}
+
+    def create_login_profile(self):
+        user = self.backend.create_login_profile(self._get_param("UserName"), self._get_param("Password"))
+        user.password_reset_required = bool(self._get_param("PasswordResetRequired"))
+        return ActionResult(login_profile(user))
+
+    def get_login_profile(self):
+        return ActionResult(login_profile(self.backend.get_login_profile(self._get_param("UserName"))))
+
+    IamResponse.create_login_profile = create_login_profile
+    IamResponse.get_login_profile = get_login_profile
+
+    # --- credential report -------------------------------------------------------------------------
+    def generate_credential_report(self):
+        # IAM regenerates at most every 4 hours; the peer snapshots on every call so that a test
+        # that changed the account sees its change (State as moto: STARTED, then COMPLETE).
+        first = getattr(self.backend, "peer_credential_report", None) is None
+        self.backend.peer_credential_report = (utcnow(), credential_report_csv(self.backend))
+        self.backend.credential_report = True
+        if first:
+            return ActionResult({"State": "STARTED",
+                                 "Description": "No report exists. Starting a new report generation task"})
+        return ActionResult({"State": "COMPLETE"})
+
+    def get_credential_report(self):
+        report = getattr(self.backend, "peer_credential_report", None)
+        if report is None:
+            raise ReportNotPresentException("Credential report not present")
+        generated, content = report
+        return ActionResult({"Content": content, "ReportFormat": "text/csv",
+                             "GeneratedTime": generated.replace(microsecond=0)})
+
+    IamResponse.generate_credential_report = generate_credential_report
+    IamResponse.get_credential_report = get_credential_report
+
+    # --- GetAccountSummary: the root user ---------------------------------------------------------
+    summary_map = models.AccountSummary.summary_map
+
+    def summary_with_root(summary):
+        values = dict(summary_map.fget(summary))
+        values.update({
+            "AccountMFAEnabled": int(ROOT_ACCOUNT["mfa_active"]),
+            "AccountAccessKeysPresent": int(ROOT_ACCOUNT["access_keys"] > 0),
+            "AccountSigningCertificatesPresent": int(ROOT_ACCOUNT["signing_certificates"] > 0),
+        })
+        return values
+
+    models.AccountSummary.summary_map = property(summary_with_root)
+
+
+def register_aws_managed_policies(backend):
+    """Put AWS_MANAGED_POLICIES in moto's backend (unless MOTO_IAM_LOAD_MANAGED_POLICIES loaded
+    them), so that attaching them works and GetPolicy/GetPolicyVersion answer."""
+    from datetime import datetime
+
+    from moto.iam.models import AWSManagedPolicy
+
+    for name, (path, description, doc, created) in AWS_MANAGED_POLICIES.items():
+        if policy_arn(name) in backend.managed_policies:
+            continue
+        policy = AWSManagedPolicy.from_data(name, backend.account_id, REGION, {
+            "DefaultVersionId": "v1", "Path": path, "Document": doc,
+            "CreateDate": created, "UpdateDate": created})
+        policy.description = description
+        policy.create_date = policy.update_date = datetime.fromisoformat(created).replace(tzinfo=None)
+        backend.aws_managed_policies.append(policy)
+        backend.managed_policies[policy.arn] = policy
+
+
 class MotoPeer:
     def __init__(self, port, verbose):
         import logging
@@ -380,6 +969,7 @@ class MotoPeer:
 
         if moto.__version__ != "5.2.5":
             log(f"warning: moto {moto.__version__} (tested with 5.2.5, see requirements.txt)")
+        patch_moto()
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
         try:  # moto >= 5.2.5 (older: werkzeug's default handler)
             from moto.moto_server.werkzeug_app import MotoRequestHandler
@@ -450,7 +1040,12 @@ def iam_client(endpoint, key_id="testing", secret="testing", token=None):
 def seed(endpoint, users_bulk):
     """Create the account described by the tables above (auth must be off). Returns the secrets of
     the two principals: {"admin": {...}, "restricted": {...}}."""
+    from moto.iam.models import iam_backends  # the server runs in this process
+
+    backend = iam_backends[ACCOUNT_ID][PARTITION]
     iam = iam_client(endpoint)
+    iam.create_account_alias(AccountAlias=ACCOUNT_ALIAS)
+    register_aws_managed_policies(backend)
     for name, (path, desc, doc) in POLICIES.items():
         iam.create_policy(PolicyName=name, Path=path, Description=desc, PolicyDocument=policy_text(doc))
     for name, path, managed, inline in GROUPS:
@@ -476,14 +1071,9 @@ def seed(endpoint, users_bulk):
                 role = "admin" if name == ADMIN_PRINCIPAL else "restricted"
                 secrets[role] = {"user_name": name, "access_key_id": ak["AccessKeyId"],
                                  "secret_access_key": ak["SecretAccessKey"]}
-        if console is not None:
-            password = f"Seed-{i:02d}-Passw0rd!"
-            iam.create_login_profile(UserName=name, Password=password,
+        if console is not None:  # PasswordResetRequired: honoured since patch_moto
+            iam.create_login_profile(UserName=name, Password=f"Seed-{i:02d}-Passw0rd!",
                                      PasswordResetRequired=(console == "reset"))
-            if console == "reset":
-                # moto 5.2.5 ignores PasswordResetRequired on CreateLoginProfile; Update honours it,
-                # but an Update without Password deletes the password (= the login profile).
-                iam.update_login_profile(UserName=name, Password=password, PasswordResetRequired=True)
         for dev in mfa_device_names(name):
             serial = iam.create_virtual_mfa_device(VirtualMFADeviceName=dev)["VirtualMFADevice"]["SerialNumber"]
             iam.enable_mfa_device(UserName=name, SerialNumber=serial,
@@ -496,6 +1086,18 @@ def seed(endpoint, users_bulk):
             iam.upload_ssh_public_key(UserName=name, SSHPublicKeyBody=body)
         for body in SIGNING_CERTS.get(name, []):
             iam.upload_signing_certificate(UserName=name, CertificateBody=body)
+        if name in PERMISSIONS_BOUNDARIES:
+            iam.put_user_permissions_boundary(UserName=name,
+                                              PermissionsBoundary=policy_arn(PERMISSIONS_BOUNDARIES[name]))
+        for service, status, age in SERVICE_CREDENTIALS.get(name, []):
+            kw = {"UserName": name, "ServiceName": service}
+            if age is not None:
+                kw["CredentialAgeDays"] = age
+            # The response's password/secret is dropped with it, never logged.
+            cred = iam.create_service_specific_credential(**kw)["ServiceSpecificCredential"]
+            if status != "Active":
+                iam.update_service_specific_credential(
+                    UserName=name, ServiceSpecificCredentialId=cred["ServiceSpecificCredentialId"], Status=status)
     for dev in UNASSIGNED_MFA_DEVICES:
         iam.create_virtual_mfa_device(VirtualMFADeviceName=dev)
 
@@ -508,11 +1110,8 @@ def seed(endpoint, users_bulk):
                         PolicyDocument=policy_text(DOC_CALLER_IDENTITY))
 
     if users_bulk:
-        # Plain users only, created directly in the in-process moto backend (the server runs in this
-        # process): ~1000x faster than one CreateUser round trip each (~4.5 ms), same stored result.
-        from moto.iam.models import iam_backends
-
-        backend = iam_backends[ACCOUNT_ID][PARTITION]
+        # Plain users only, created directly in the in-process moto backend: ~1000x faster than
+        # one CreateUser round trip each (~4.5 ms), same stored result.
         for n in range(1, users_bulk + 1):
             backend.create_user(REGION, BULK_NAME_FORMAT % n, BULK_PATH)
 

@@ -8,3 +8,4 @@ pub mod harness;
 pub mod iam_stub;
 pub mod moto_peer;
 pub mod ocsf_schema;
+pub mod sekoia;

@@ -21,6 +21,9 @@ fn validator() -> &'static jsonschema::Validator {
 /// 2000-01-01 and 2100-01-01 in ms: a timestamp outside is not in ms (or not plausible).
 const MS_RANGE: std::ops::Range<i64> = 946_684_800_000..4_102_444_800_000;
 
+/// An id's path, its caption's path, and the (id, caption) pairs allowed.
+type Caption = (&'static str, &'static str, &'static [(i64, &'static str)]);
+
 /// Every problem found in `event`; empty when it is a valid User Inventory Info event.
 pub fn event_problems(event: &Value) -> Vec<String> {
     let mut problems: Vec<String> = validator()
@@ -37,44 +40,89 @@ pub fn event_problems(event: &Value) -> Vec<String> {
             ));
         }
     }
-    let captions: [(&str, &str, i64, &str); 7] = [
-        ("/activity_id", "/activity_name", 2, "Collect"),
-        ("/category_uid", "/category_name", 5, "Discovery"),
-        ("/class_uid", "/class_name", 5003, "User Inventory Info"),
-        ("/severity_id", "/severity", 1, "Informational"),
+    // Each id with the captions OCSF 1.6.0 gives the values this connector emits.
+    let captions: [Caption; 8] = [
+        ("/activity_id", "/activity_name", &[(2, "Collect")]),
+        ("/category_uid", "/category_name", &[(5, "Discovery")]),
+        (
+            "/class_uid",
+            "/class_name",
+            &[(5003, "User Inventory Info")],
+        ),
+        ("/severity_id", "/severity", &[(1, "Informational")]),
         (
             "/type_uid",
             "/type_name",
-            500302,
-            "User Inventory Info: Collect",
+            &[(500302, "User Inventory Info: Collect")],
         ),
-        ("/user/type_id", "/user/type", 1, "User"),
+        (
+            "/user/type_id",
+            "/user/type",
+            &[(0, "Unknown"), (1, "User"), (2, "Admin")],
+        ),
         (
             "/user/account/type_id",
             "/user/account/type",
-            10,
-            "AWS Account",
+            &[(10, "AWS Account")],
+        ),
+        (
+            "/user/risk_level_id",
+            "/user/risk_level",
+            &[
+                (0, "Info"),
+                (1, "Low"),
+                (2, "Medium"),
+                (3, "High"),
+                (4, "Critical"),
+            ],
         ),
     ];
-    for (id_path, caption_path, id, caption) in captions {
+    for (id_path, caption_path, allowed) in captions {
         match (int(id_path), text(caption_path)) {
             (None, None) => {}
-            (Some(found), Some(found_caption)) if found == id && found_caption == caption => {}
+            (Some(found), Some(found_caption)) if allowed.contains(&(found, found_caption)) => {}
             other => problems.push(format!(
-                "{id_path}/{caption_path} should be {id}/{caption:?}, got {other:?}"
+                "{id_path}/{caption_path} should be one of {allowed:?}, got {other:?}"
             )),
         }
     }
-    for path in [
+    let mut timestamps: Vec<(String, &Value)> = [
         "/time",
         "/metadata/processed_time",
         "/unmapped/created_time",
         "/unmapped/password_last_used_time",
+        "/unmapped/password_last_changed_time",
+        "/unmapped/credential_report_time",
+    ]
+    .iter()
+    .filter_map(|path| Some((path.to_string(), event.pointer(path)?)))
+    .collect();
+    // Every `*_time` inside the lists.
+    for list in [
+        "/user/programmatic_credentials",
+        "/unmapped/access_keys",
+        "/unmapped/mfa_devices",
+        "/unmapped/ssh_public_keys",
+        "/unmapped/signing_certificates",
+        "/unmapped/service_specific_credentials",
     ] {
-        if let Some(ms) = event.pointer(path) {
-            if !ms.as_i64().is_some_and(|ms| MS_RANGE.contains(&ms)) {
-                problems.push(format!("{path} is not a timestamp in ms: {ms}"));
+        for (i, item) in event
+            .pointer(list)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
+            for (key, value) in item.as_object().into_iter().flatten() {
+                if key.ends_with("_time") {
+                    timestamps.push((format!("{list}/{i}/{key}"), value));
+                }
             }
+        }
+    }
+    for (path, ms) in timestamps {
+        if !ms.as_i64().is_some_and(|ms| MS_RANGE.contains(&ms)) {
+            problems.push(format!("{path} is not a timestamp in ms: {ms}"));
         }
     }
     find_nulls(event, String::new(), &mut problems);

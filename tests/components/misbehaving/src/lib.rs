@@ -30,6 +30,7 @@ impl Guest for Misbehaving {
                 account_users: None,
                 strategy: Strategy::PerUser,
                 fallback: None,
+                root_users: 0,
             },
         };
         match settings.max_items {

@@ -25,6 +25,14 @@ fn collect(endpoint: &str, extra: &[&str]) -> Run {
     )
 }
 
+/// The names the events of a collection of the first `users` generated users carry: the
+/// root user's event first (the first page adds it), then every user in listing order.
+fn expected_names(users: usize) -> Vec<String> {
+    std::iter::once("root".to_owned())
+        .chain((0..users).map(user_name))
+        .collect()
+}
+
 fn names(run: &Run) -> Vec<String> {
     run.events()
         .into_iter()
@@ -61,22 +69,30 @@ fn a_thousand_users_with_faults_on_a_tenth_of_calls_yield_each_user_exactly_once
         ],
     );
     assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
-    let names = names(&run);
-    let expected: Vec<String> = (0..1000).map(user_name).collect();
-    assert_eq!(names, expected, "every user once, in listing order");
+    assert_eq!(
+        names(&run),
+        expected_names(1000),
+        "every user once, in listing order"
+    );
     for event in run.events().into_iter().map(assert_valid_event) {
         assert_eq!(event["unmapped"].get("collection_errors"), None, "{event}");
     }
-    // 1 summary + 10 pages + 10 per user + 2 per group (5 groups), and a tenth more retried.
-    let clean_calls = 1 + 10 + 10 * 1000 + 10;
-    assert!(
-        iam.calls() > clean_calls,
-        "faults were injected and retried: {} calls",
-        iam.calls()
-    );
+    // Without faults (the rules of tests/support/fake_iam.rs): the account's facts
+    // (GetAccountSummary, ListAccountAliases, GetCallerIdentity), 10 pages of users, 11
+    // calls per user, GetAccessKeyLastUsed for each of the 999 keys (sum of i % 3 over
+    // i < 1000), GetUserPolicy for the 100 inline policies (i % 10 == 2), 3 calls per group
+    // (5 groups: two lists and the inline document), GetPolicy + GetPolicyVersion for the 6
+    // customer-managed policies.
+    let clean_calls: u64 = 3 + 10 + 11 * 1000 + 999 + 100 + 3 * 5 + 2 * 6;
+    // Every 10th call answered is a fault and each is retried until it succeeds, so the
+    // total T has T / 10 faults and T - T / 10 successes, and the last call succeeded.
+    let total = (clean_calls..)
+        .find(|t| t - t / 10 == clean_calls && t % 10 != 0)
+        .unwrap();
+    assert_eq!(iam.calls(), total, "faults were injected and retried");
     let line = run.summary();
     assert!(
-        line.contains("users=1000 events=1000 skipped_users=0 account_users=1000 pages=10"),
+        line.contains("users=1000 root=1 events=1001 skipped_users=0 account_users=1000 pages=10"),
         "{line}"
     );
     assert!(
@@ -98,8 +114,11 @@ fn garbage_in_an_enrichment_call_leaves_that_field_out() {
     let run = collect(&iam.url, &[]);
     assert_eq!(run.code, Some(4), "partial; stderr: {}", run.stderr);
     let events: Vec<Value> = run.events().into_iter().map(assert_valid_event).collect();
-    assert_eq!(events.len(), 3);
-    for event in &events {
+    assert_eq!(events.len(), 1 + 3);
+    // The root user's event has no tags to read.
+    assert_eq!(events[0]["user"]["name"], "root");
+    assert_eq!(events[0]["unmapped"].get("collection_errors"), None);
+    for event in &events[1..] {
         assert_eq!(event["unmapped"].get("tags"), None);
         assert_eq!(
             event["unmapped"]["collection_errors"],
@@ -176,8 +195,9 @@ fn throttling_that_never_ends_is_reported_after_the_bounded_attempts() {
         "{}",
         run.stderr
     );
-    // GetAccountSummary once, then ListUsers four times.
-    assert_eq!(iam.calls(), 1 + 4);
+    // GetAccountSummary, ListAccountAliases and GetCallerIdentity once, then ListUsers four
+    // times.
+    assert_eq!(iam.calls(), 3 + 4);
 }
 
 fn scratch(name: &str) -> std::path::PathBuf {
@@ -236,15 +256,13 @@ fn a_permanent_fault_ends_precisely_and_the_checkpoint_lets_a_later_run_finish()
     );
     assert!(
         run.stderr.contains(&format!(
-            "note: {file_arg} holds 150 events; run the same command again to resume from {cp_arg}"
+            "note: {file_arg} holds 151 events; run the same command again to resume from {cp_arg}"
         )),
         "{}",
         run.stderr
     );
-    assert_eq!(
-        file_names(&file),
-        (0..150).map(user_name).collect::<Vec<_>>()
-    );
+    // The root user's event and the 150 users of the first three pages.
+    assert_eq!(file_names(&file), expected_names(150));
     assert!(cp.exists());
     drop(broken);
 
@@ -256,24 +274,21 @@ fn a_permanent_fault_ends_precisely_and_the_checkpoint_lets_a_later_run_finish()
     assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
     assert!(
         run.stderr
-            .contains(&format!("resuming from {cp_arg} after 150 events")),
+            .contains(&format!("resuming from {cp_arg} after 151 events")),
         "{}",
         run.stderr
     );
     assert!(
-        run.summary().contains("users=100 events=100"),
+        run.summary().contains("users=100 root=0 events=100"),
         "{}",
         run.summary()
     );
     assert!(
-        run.summary().contains("resumed_after_events=150"),
+        run.summary().contains("resumed_after_events=151"),
         "{}",
         run.summary()
     );
-    assert_eq!(
-        file_names(&file),
-        (0..250).map(user_name).collect::<Vec<_>>()
-    );
+    assert_eq!(file_names(&file), expected_names(250));
     assert!(!cp.exists(), "a complete collection removes its checkpoint");
     std::fs::remove_dir_all(&dir).unwrap();
 }
@@ -394,7 +409,7 @@ fn killing_the_harness_at_any_moment_and_rerunning_leaves_every_user_exactly_onc
     );
     assert_eq!(
         file_names(&file),
-        (0..users).map(user_name).collect::<Vec<_>>(),
+        expected_names(users),
         "kills at {kills:?}"
     );
     assert!(!cp.exists());

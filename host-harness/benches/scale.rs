@@ -3,11 +3,20 @@
 //! users and a fixed latency per call, and each run prints one line
 //!
 //! ```text
-//! BENCH {"strategy":"bulk","users":10000,"max_concurrency":16,"latency_ms":30,"api_calls":6679,…}
+//! BENCH {"strategy":"bulk","users":10000,"max_concurrency":16,"latency_ms":30,"api_calls":13114,…}
 //! ```
 //!
-//! then a table of every run. Every run must exit 0 with exactly N events, one per user, and
-//! the summary's `events=N`; anything else fails the benchmark (exit 1).
+//! then a table of every run. Every run must exit 0 with exactly N + 1 events, one per user
+//! and the root user's (on by default), and the summary's `events=N+1`; anything else fails
+//! the benchmark (exit 1).
+//!
+//! The bulk strategy's calls on the fake account (its rules: `tests/support/fake_iam.rs`),
+//! N users, `--max-items 1000`: 3 for the account (GetAccountSummary, ListAccountAliases,
+//! GetCallerIdentity), 1 page of groups, 1 of customer-managed policies, 2 for the
+//! credential report, 1 page per 1,000 service-specific credentials (i % 6 == 4), 1 per
+//! 1,000 users, then ListAccessKeys per key holder (i % 3 != 0), ListMFADevices per MFA
+//! user (even i) and ListSigningCertificates per certificate holder (i % 7 == 3): 13,114
+//! for 10,000 users (3 + 1 + 1 + 2 + 2 + 10 + 6,666 + 5,000 + 1,429).
 //!
 //! It is a `harness = false` bench target of host-harness rather than a tool in the product's
 //! CLI: it needs the test suite's fake IAM (included below by path), and it runs the harness
@@ -150,14 +159,16 @@ fn plans() -> Vec<Plan> {
         plan("per-user", "per-user", 1_000, None, 300),
         plan("bulk", "bulk", 10_000, None, 300),
         // How far more calls in flight take the bulk strategy (its per-user calls are
-        // ListAccessKeys, one per key holder).
+        // ListAccessKeys, ListMFADevices and ListSigningCertificates, one per holder).
         plan("bulk", "bulk", 10_000, Some(32), 300),
     ];
     if std::env::var_os("BENCH_PER_USER_10K").is_some_and(|v| v == "1") {
         plans.push(plan("per-user", "per-user", 10_000, None, 900));
     }
-    // Last: the sequential baseline takes 10,000 × the latency, more than the default
-    // deadline of one collect call (300 s).
+    // Last: the sequential baseline takes 12,130 × the latency (the per-user calls of 1,000
+    // users, fake_iam.rs: 3 + 1 + 11 × 1,000 + 999 keys + 100 inline policies + 15 for the
+    // groups + 12 for the managed policies), more than the default deadline of one collect
+    // call (300 s).
     plans.push(Plan {
         extra: &["--deadline-secs", "900"],
         ..plan("per-user", "per-user", 1_000, Some(1), 900)
@@ -342,15 +353,19 @@ fn measure_once(plan: &Plan, harness: &Path, component: &Path) -> Result<Measure
     }
     let distinct: HashSet<&str> = run.uids.iter().map(String::as_str).collect();
     let events = summary_field(summary, "events");
-    if run.uids.len() != plan.users
-        || distinct.len() != plan.users
+    // Every user's event and the root user's.
+    let expected = plan.users + 1;
+    let root = format!("arn:aws:iam::{}:root", fake_iam::ACCOUNT_ID);
+    if run.uids.len() != expected
+        || distinct.len() != expected
+        || !distinct.contains(root.as_str())
         || run.bad_lines > 0
-        || events != Some(plan.users.to_string().as_str())
+        || events != Some(expected.to_string().as_str())
+        || summary_field(summary, "root") != Some("1")
     {
         return Err(format!(
-            "expected exactly {} events, one per user: got {} lines ({} distinct users, {} \
-             unreadable), summary events={:?}; {summary}",
-            plan.users,
+            "expected exactly {expected} events, one per user and the root user's: got {} \
+             lines ({} distinct users, {} unreadable), summary events={:?}; {summary}",
             run.uids.len(),
             distinct.len(),
             run.bad_lines,

@@ -51,6 +51,8 @@ pub struct FakeAccount {
     /// Users the credential report covers (the first ones); `None`: all. The others were
     /// "created after the report".
     pub report_users: Option<usize>,
+    /// The account STS GetCallerIdentity names; `None`: [`ACCOUNT_ID`].
+    pub account_id: Option<&'static str>,
 }
 
 /// The running server; stops when dropped.
@@ -135,6 +137,17 @@ impl FakeAccount {
         let group = || request.param("GroupName").unwrap_or_default().to_owned();
         let members = |items: Vec<String>| page(request, items);
         match action {
+            "GetCallerIdentity" => {
+                let account = self.account_id.unwrap_or(ACCOUNT_ID);
+                Reply::new(
+                    200,
+                    format!(
+                        "<GetCallerIdentityResponse><GetCallerIdentityResult>\
+                         <Arn>arn:aws:iam::{account}:user/connector</Arn><UserId>AIDAFAKE</UserId>\
+                         <Account>{account}</Account></GetCallerIdentityResult></GetCallerIdentityResponse>"
+                    ),
+                )
+            }
             "GetAccountSummary" => Reply::new(
                 200,
                 format!(

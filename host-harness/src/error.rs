@@ -238,6 +238,15 @@ pub enum SandboxError {
         /// The limit.
         limit: u64,
     },
+    /// One call's arguments or result held more than the host copies out of the component at
+    /// once (strings and lists counted at every place they occur).
+    #[error("component call {function} exceeded a host limit: it handed the host more than {limit} bytes at once")]
+    CopyLimit {
+        /// Export being called.
+        function: &'static str,
+        /// The budget in bytes (`--max-page-mib` and 1 MiB).
+        limit: u64,
+    },
     /// A store limit refused the component (e.g. a table grown past its element limit).
     #[error("component exceeded the store limit of {limit} {what} in {function}")]
     StoreLimit {

@@ -534,6 +534,14 @@ fn classify(
     if matches!(error.downcast_ref::<Trap>(), Some(Trap::Interrupt)) {
         return deadline.error(function, limits);
     }
+    // wasmtime's hostcall fuel: one lift copied more than the budget (its error type is
+    // private; its message is matched, and a change of it shows as a plain trap).
+    if format!("{error:#}").contains("fuel allocated for hostcalls has been exhausted") {
+        return SandboxError::CopyLimit {
+            function,
+            limit: (limits.max_page_bytes + limits::LIFT_SLACK_BYTES) as u64,
+        };
+    }
     if let Some(limit) = error.downcast_ref::<imports::ImportLimit>() {
         return SandboxError::OverLimit {
             function,

@@ -58,7 +58,7 @@ pub fn is_allowed(service: Service, action: &str) -> bool {
 /// Errors: the refusal message, e.g. `sts:GetSessionToken is not an action this host signs
 /// (it signs only the read-only IAM and STS actions the connector uses)`, or
 /// `the call has 2 Action parameters; exactly one is allowed`.
-pub fn check_call<'a>(service: Service, params: &'a [(String, String)]) -> Result<&'a str, String> {
+pub fn check_call(service: Service, params: &[(String, String)]) -> Result<&str, String> {
     if params.iter().any(|(name, _)| name.is_empty()) {
         return Err("a parameter has an empty name".into());
     }

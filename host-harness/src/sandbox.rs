@@ -1085,6 +1085,46 @@ mod tests {
     }
 
     #[test]
+    fn the_memory_cap_is_a_total_across_memories_and_tables_are_bounded() {
+        const PAGE: usize = 64 * 1024;
+        let mut limiter = StoreLimiter::new(10 * PAGE);
+        assert!(
+            limiter.memory_growing(0, 6 * PAGE, None).unwrap(),
+            "memory A"
+        );
+        assert!(
+            !limiter.memory_growing(0, 6 * PAGE, None).unwrap(),
+            "memory B would make 12 pages"
+        );
+        assert_eq!(limiter.hit, Some(LimitHit::Memory));
+        assert!(
+            limiter.memory_growing(0, 4 * PAGE, None).unwrap(),
+            "B at 4: 10 in all"
+        );
+        assert!(!limiter.memory_growing(4 * PAGE, 5 * PAGE, None).unwrap());
+        assert_eq!(limiter.peak_bytes, 10 * PAGE, "the peak is the total");
+        assert!(
+            !limiter.memory_growing(0, PAGE, Some(0)).unwrap(),
+            "its own maximum"
+        );
+
+        let mut limiter = StoreLimiter::new(usize::MAX);
+        assert!(limiter.table_growing(0, 10, None).unwrap());
+        assert!(!limiter
+            .table_growing(10, limits::MAX_TABLE_ELEMENTS + 1, None)
+            .unwrap());
+        assert_eq!(limiter.hit, Some(LimitHit::TableElements));
+        assert_eq!(
+            (limiter.instances(), limiter.memories(), limiter.tables()),
+            (
+                limits::MAX_INSTANCES,
+                limits::MAX_MEMORIES,
+                limits::MAX_TABLES
+            )
+        );
+    }
+
+    #[test]
     fn the_identity_import_reports_method_partition_region_and_role() {
         let logger = Arc::new(Logger::with_sink(
             LogLevel::Debug,

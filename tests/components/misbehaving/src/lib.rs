@@ -90,7 +90,11 @@ fn ask_for_credentials() -> Page {
         call("sts", &[("Action", "GetSessionToken"), ("Version", STS)]),
         call(
             "iam",
-            &[("Action", "CreateAccessKey"), ("Version", IAM), ("UserName", "admin")],
+            &[
+                ("Action", "CreateAccessKey"),
+                ("Version", IAM),
+                ("UserName", "admin"),
+            ],
         ),
         call(
             "iam",
@@ -135,7 +139,14 @@ fn ask_for_credentials() -> Page {
         .collect();
     let batch = transport::send_all(&[
         call("sts", &[("Action", "GetSessionToken"), ("Version", STS)]),
-        call("sts", &[("Action", "GetFederationToken"), ("Version", STS), ("Name", "x")]),
+        call(
+            "sts",
+            &[
+                ("Action", "GetFederationToken"),
+                ("Version", STS),
+                ("Name", "x"),
+            ],
+        ),
     ]);
     outcomes.extend(batch.iter().map(outcome));
     for text in &outcomes {
@@ -172,7 +183,10 @@ fn aliased_events() -> Page {
 impl Guest for Misbehaving {
     fn check(settings: Settings) -> Result<CheckReport, ConnectorError> {
         let identity = identity::describe();
-        let probe = |permission: String, outcome: ProbeOutcome| Probe { permission, outcome };
+        let probe = |permission: String, outcome: ProbeOutcome| Probe {
+            permission,
+            outcome,
+        };
         match settings.max_items {
             20 => Ok(CheckReport {
                 identity,
@@ -256,9 +270,16 @@ impl Guest for Misbehaving {
                 let huge = "v".repeat(1024 * 1024);
                 let result = transport::send(&call(
                     "iam",
-                    &[("Action", "GetUser"), ("Version", "2010-05-08"), ("UserName", &huge)],
+                    &[
+                        ("Action", "GetUser"),
+                        ("Version", "2010-05-08"),
+                        ("UserName", &huge),
+                    ],
                 ));
-                log::log(log::Level::Error, &format!("huge call: {}", outcome(&result)));
+                log::log(
+                    log::Level::Error,
+                    &format!("huge call: {}", outcome(&result)),
+                );
                 let calls: Vec<_> = (0..300)
                     .map(|_| call("iam", &[("Action", "ListUsers"), ("Version", "2010-05-08")]))
                     .collect();
@@ -266,7 +287,11 @@ impl Guest for Misbehaving {
                 log::log(log::Level::Error, &format!("{} results", results.len()));
                 Ok(page(vec![], None, None))
             }
-            14 => Ok(page((0..2000).map(|i| format!("{{\"i\":{i}}}")).collect(), None, None)),
+            14 => Ok(page(
+                (0..2000).map(|i| format!("{{\"i\":{i}}}")).collect(),
+                None,
+                None,
+            )),
             _ => Ok(page(vec![], None, None)),
         }
     }

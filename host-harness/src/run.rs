@@ -38,7 +38,7 @@ pub struct CollectSummary {
     pub field_errors: BTreeMap<(String, String), u64>,
     /// Wall-clock time of the whole collection.
     pub elapsed: Duration,
-    /// The largest size the component's linear memory reached, in bytes (see
+    /// The most bytes the component's linear memories held together (see
     /// [`Session::guest_peak_bytes`]).
     pub guest_peak_bytes: u64,
 }

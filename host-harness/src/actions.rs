@@ -55,19 +55,38 @@ pub fn is_allowed(service: Service, action: &str) -> bool {
 /// Checks a call's parameters against the rules of the module documentation and returns its
 /// action.
 ///
-/// Errors: the refusal message, e.g. `sts:GetSessionToken is not an action this host signs
-/// (it signs only the read-only IAM and STS actions the connector uses)`, or
-/// `the call has 2 Action parameters; exactly one is allowed`.
+/// Errors: the refusal message, naming the action(s): e.g. `sts:GetSessionToken is not an
+/// action this host signs (it signs only the read-only IAM and STS actions the connector
+/// uses)`, or `the call names 2 actions ("ListUsers", "CreateAccessKey"); the host signs calls
+/// of exactly one Action`.
 pub fn check_call(service: Service, params: &[(String, String)]) -> Result<&str, String> {
     if params.iter().any(|(name, _)| name.is_empty()) {
         return Err("a parameter has an empty name".into());
+    }
+    let actions: Vec<&str> = params
+        .iter()
+        .filter(|(name, _)| name.eq_ignore_ascii_case("Action"))
+        .map(|(_, value)| value.as_str())
+        .collect();
+    if actions.len() > 1 {
+        let named: Vec<String> = actions.iter().map(|action| quoted(action)).collect();
+        return Err(format!(
+            "the call names {} actions ({}); the host signs calls of exactly one Action",
+            actions.len(),
+            named.join(", ")
+        ));
     }
     for (index, (name, _)) in params.iter().enumerate() {
         if params[..index]
             .iter()
             .any(|(earlier, _)| earlier.eq_ignore_ascii_case(name))
         {
-            return Err(format!("parameter {} appears more than once", quoted(name)));
+            let action = actions.first().copied().unwrap_or("?");
+            return Err(format!(
+                "{service}:{}: parameter {} appears more than once",
+                crate::escape::truncate(action, MAX_QUOTED_ACTION),
+                quoted(name)
+            ));
         }
     }
     let value = |wanted: &str| {
@@ -190,7 +209,8 @@ mod tests {
                     ("Action", "CreateAccessKey")
                 ]
             ),
-            "parameter \"Action\" appears more than once"
+            "the call names 2 actions (\"ListUsers\", \"CreateAccessKey\"); the host signs \
+             calls of exactly one Action"
         );
         assert_eq!(
             refused(
@@ -201,7 +221,20 @@ mod tests {
                     ("action", "CreateAccessKey")
                 ]
             ),
-            "parameter \"action\" appears more than once"
+            "the call names 2 actions (\"ListUsers\", \"CreateAccessKey\"); the host signs \
+             calls of exactly one Action"
+        );
+        assert_eq!(
+            refused(
+                Service::Iam,
+                &[
+                    ("Action", "GetUser"),
+                    ("Version", "2010-05-08"),
+                    ("UserName", "a"),
+                    ("username", "b")
+                ]
+            ),
+            "iam:GetUser: parameter \"username\" appears more than once"
         );
         assert_eq!(
             refused(

@@ -482,6 +482,15 @@ fn oversized_calls_are_refused_and_oversized_batches_stop_the_component() {
     );
     assert!(
         run.stderr.contains(
+            "error guest: after a huge call: TransportError::Refused(\"not read: call #0 of \
+             this batch was refused (the call holds more than the host's limit of 16384 \
+             bytes)\")"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains(
             "error: component call collect exceeded a host limit: calls in one send-all: 300, \
              more than 256"
         ),

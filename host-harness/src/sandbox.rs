@@ -981,7 +981,8 @@ mod imports {
     }
 
     /// Reads a batch: [`ImportLimit`] (a trap) beyond [`limits::MAX_BATCH_CALLS`] calls, then
-    /// each call as [`read_call`] does.
+    /// each call as [`read_call`] does, until one is refused: the calls after it are refused
+    /// unread, so one batch never makes the host validate more than one oversized string.
     fn read_batch(
         store: &mut StoreContextMut<'_, HostState>,
         calls: &WasmList<GuestQueryCall>,
@@ -999,7 +1000,15 @@ mod imports {
             let Some(call) = calls.get(&mut *store, index) else {
                 break;
             };
-            read.push(read_call(store, &call?)?);
+            let call = read_call(store, &call?)?;
+            let refused = call.as_ref().err().cloned();
+            read.push(call);
+            if let Some(refusal) = refused {
+                let unread =
+                    format!("not read: call #{index} of this batch was refused ({refusal})");
+                read.resize(calls.len(), Err(unread));
+                break;
+            }
         }
         Ok(read)
     }

@@ -17,7 +17,8 @@
 //! - 11 does the same, 300 ms per page, without an account size;
 //! - 12 forges output: log lines and an error holding a `summary:` line, ANSI and OSC
 //!   escapes, line separators and bidi controls;
-//! - 13 sends a call of 1 MiB (then logs the outcome), then a `send-all` of 300 calls;
+//! - 13 sends a call of 1 MiB (then logs the outcome), a `send-all` of that call and a small
+//!   one (logs the second's outcome), then a `send-all` of 300 calls;
 //! - 14 returns 2,000 tiny events;
 //! - anything else returns one empty, final page.
 //!
@@ -279,6 +280,21 @@ impl Guest for Misbehaving {
                 log::log(
                     log::Level::Error,
                     &format!("huge call: {}", outcome(&result)),
+                );
+                let pair = transport::send_all(&[
+                    call(
+                        "iam",
+                        &[
+                            ("Action", "GetUser"),
+                            ("Version", "2010-05-08"),
+                            ("UserName", &huge),
+                        ],
+                    ),
+                    call("iam", &[("Action", "ListUsers"), ("Version", "2010-05-08")]),
+                ]);
+                log::log(
+                    log::Level::Error,
+                    &format!("after a huge call: {}", outcome(&pair[1])),
                 );
                 let calls: Vec<_> = (0..300)
                     .map(|_| call("iam", &[("Action", "ListUsers"), ("Version", "2010-05-08")]))

@@ -105,13 +105,14 @@ impl Checkpoint {
     }
 
     /// Replaces the checkpoint atomically: a new temporary file beside it (exclusive, random
-    /// name, mode 0600), fsynced, renamed over it, and the directory fsynced so the rename
-    /// itself survives a crash.
+    /// name, mode 0600 or the replaced checkpoint's), fsynced, renamed over it, and the
+    /// directory fsynced so the rename itself survives a crash.
     pub fn save(&self, position: &Position) -> Result<(), OutputError> {
         let text = serde_json::to_vec(position).map_err(|e| self.error(e.to_string()))?;
         let write = || -> std::io::Result<()> {
             let mut file = temporary_beside(&self.path)?;
             file.write_all(&text)?;
+            keep_mode(&self.path, file.as_file())?;
             file.as_file().sync_all()?;
             file.persist(&self.path).map_err(|error| error.error)?;
             sync_directory(&self.path)
@@ -162,6 +163,15 @@ fn directory_of(path: &Path) -> &Path {
 
 fn sync_directory(path: &Path) -> std::io::Result<()> {
     File::open(directory_of(path))?.sync_all()
+}
+
+/// Gives `replacement` the mode of the regular file at `path`, when there is one (a new file
+/// keeps the 0600 of its creation).
+fn keep_mode(path: &Path, replacement: &File) -> std::io::Result<()> {
+    match std::fs::symlink_metadata(path) {
+        Ok(existing) if existing.is_file() => replacement.set_permissions(existing.permissions()),
+        _ => Ok(()),
+    }
 }
 
 /// Whether `a` and `b` name one file: the same inode when both exist, else the same path once
@@ -396,13 +406,7 @@ impl<'a> Output<'a> {
                     .into_inner()
                     .map_err(|e| OutputError::Write(e.into_error()))?;
                 file.as_file().sync_all().map_err(OutputError::Write)?;
-                if let Ok(existing) = std::fs::symlink_metadata(&path) {
-                    if existing.is_file() {
-                        file.as_file()
-                            .set_permissions(existing.permissions())
-                            .map_err(OutputError::Write)?;
-                    }
-                }
+                keep_mode(&path, file.as_file()).map_err(OutputError::Write)?;
                 file.persist(&path)
                     .map_err(|error| OutputError::Write(error.error))?;
                 sync_directory(&path).map_err(OutputError::Write)

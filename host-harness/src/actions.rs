@@ -13,19 +13,23 @@
 use crate::endpoint::Service;
 
 /// Every action the host signs, by service, as AWS spells them (IAM API Reference, STS API
-/// Reference). The connector's `check` probes the IAM ones it needs; `collect` uses them and
+/// Reference): the reads the connector's `check` probes and `collect` makes, and
 /// `GenerateCredentialReport` (which only asks IAM to build the read-only report).
 pub const ALLOWED_ACTIONS: &[(Service, &str)] = &[
     (Service::Iam, "GenerateCredentialReport"),
+    (Service::Iam, "GetAccessKeyLastUsed"),
     (Service::Iam, "GetAccountAuthorizationDetails"),
     (Service::Iam, "GetAccountSummary"),
     (Service::Iam, "GetCredentialReport"),
     (Service::Iam, "GetGroup"),
     (Service::Iam, "GetGroupPolicy"),
     (Service::Iam, "GetLoginProfile"),
+    (Service::Iam, "GetPolicy"),
+    (Service::Iam, "GetPolicyVersion"),
     (Service::Iam, "GetUser"),
     (Service::Iam, "GetUserPolicy"),
     (Service::Iam, "ListAccessKeys"),
+    (Service::Iam, "ListAccountAliases"),
     (Service::Iam, "ListAttachedGroupPolicies"),
     (Service::Iam, "ListAttachedUserPolicies"),
     (Service::Iam, "ListGroupPolicies"),

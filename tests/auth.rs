@@ -242,6 +242,157 @@ fn an_expired_or_invalid_token_is_a_clear_credentials_error() {
 }
 
 #[test]
+fn sts_credentials_a_header_cannot_carry_are_refused_not_a_panic() {
+    // A session token with CR LF (a header injection) and a key id with a control byte.
+    let cases = [
+        ("ASIASTUB000000000001", "token&#13;&#10;x-injected: yes"),
+        ("ASIA&#1;STUB", "plain-token-0001"),
+    ];
+    for (key_id, session_token) in cases {
+        let stub = IamStub::start(move |request: &Received| {
+            if request.param("Action") == Some("AssumeRoleWithWebIdentity") {
+                (
+                    200,
+                    assume_role_response(
+                        key_id,
+                        "stub-secret-abcdefgh",
+                        session_token,
+                        Duration::from_secs(3600),
+                        "arn:aws:sts::123456789012:assumed-role/connector-reader-role/auth-e2e",
+                    ),
+                )
+            } else {
+                tiny_account(request)
+            }
+        });
+        let token = token_file("control-bytes");
+        let result = run(
+            &[
+                "collect",
+                "--component",
+                &component(),
+                "--endpoint-url",
+                &stub.url,
+            ],
+            &web_identity_env(&token, ROLE_ARN),
+        );
+        assert_eq!(result.code, Some(5), "{}", result.stderr);
+        assert!(
+            result.stderr.contains(
+                "STS AssumeRoleWithWebIdentity answered credentials with empty values or \
+                 whitespace, control or non-ASCII characters; they are not used"
+            ),
+            "{}",
+            result.stderr
+        );
+        assert!(!result.stderr.contains("panicked"), "{}", result.stderr);
+        let iam_calls = stub
+            .received()
+            .iter()
+            .filter(|r| r.param("Action") != Some("AssumeRoleWithWebIdentity"))
+            .count();
+        assert_eq!(iam_calls, 0, "nothing was signed with them");
+    }
+}
+
+#[test]
+fn proxy_variables_are_ignored_for_sts_and_iam_calls() {
+    let proxy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    proxy.set_nonblocking(true).unwrap();
+    let proxy_url = format!("http://{}", proxy.local_addr().unwrap());
+    let stub = IamStub::start(move |request: &Received| {
+        if request.param("Action") == Some("AssumeRoleWithWebIdentity") {
+            (
+                200,
+                assume_role_response(
+                    "ASIASTUBPROXY0000001",
+                    "proxy-secret-abcdefgh",
+                    "proxy-session-token",
+                    Duration::from_secs(3600),
+                    "arn:aws:sts::123456789012:assumed-role/connector-reader-role/auth-e2e",
+                ),
+            )
+        } else {
+            tiny_account(request)
+        }
+    });
+    let token = token_file("proxy");
+    let mut env = web_identity_env(&token, ROLE_ARN);
+    for variable in [
+        "HTTPS_PROXY",
+        "https_proxy",
+        "HTTP_PROXY",
+        "http_proxy",
+        "ALL_PROXY",
+        "all_proxy",
+    ] {
+        env.push((variable, &proxy_url));
+    }
+    let result = run(
+        &[
+            "collect",
+            "--component",
+            &component(),
+            "--endpoint-url",
+            &stub.url,
+        ],
+        &env,
+    );
+    assert_eq!(result.code, Some(0), "{}", result.stderr);
+    assert_eq!(
+        result.events().len(),
+        TINY_USERS.len() + 1,
+        "and the root user"
+    );
+    assert!(
+        matches!(proxy.accept(), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock),
+        "the proxy was contacted"
+    );
+}
+
+#[test]
+fn the_token_sent_to_a_non_aws_sts_endpoint_is_warned_about() {
+    // https to a loopback port where nothing listens: not an AWS host, so a warning at the
+    // default level before the (failing) call.
+    let token = token_file("non-aws");
+    let mut env = web_identity_env(&token, ROLE_ARN);
+    env.push(("AWS_ENDPOINT_URL_STS", "https://127.0.0.1:9/"));
+    let result = run(
+        &[
+            "collect",
+            "--component",
+            &component(),
+            "--endpoint-url",
+            "http://127.0.0.1:9",
+        ],
+        &env,
+    );
+    assert_eq!(result.code, Some(5), "{}", result.stderr);
+    assert!(
+        result.stderr.starts_with(
+            "warn host: the web identity token will be sent to https://127.0.0.1:9/, which is \
+             not an AWS STS endpoint (set by --endpoint-url or AWS_ENDPOINT_URL_STS); whoever \
+             runs it can use the token until it expires\n"
+        ),
+        "{}",
+        result.stderr
+    );
+    assert!(!result.stderr.contains(TOKEN));
+    // Loopback plain http (a local test peer) and AWS's own endpoints are not warned about.
+    let result = run(
+        &[
+            "collect",
+            "--component",
+            &component(),
+            "--endpoint-url",
+            "http://127.0.0.1:9",
+        ],
+        &web_identity_env(&token, ROLE_ARN),
+    );
+    assert!(!result.stderr.contains("warn host"), "{}", result.stderr);
+}
+
+#[test]
 fn an_unreadable_token_file_is_a_credentials_error_naming_the_file() {
     let stub = IamStub::start(tiny_account);
     let missing = temp_dir("missing-token").join("no-such-token");

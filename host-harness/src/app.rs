@@ -7,17 +7,17 @@ use std::ffi::OsString;
 use std::io::Write;
 use std::sync::Arc;
 
-use crate::checkpoint::Output;
+use crate::checkpoint::{Binding, Output};
 use crate::cli::{CheckArgs, Cli, CollectArgs, Command, CommonArgs};
 use crate::config::{self, ConfigFile};
 use crate::credentials::{self, CredentialSource, Plan};
 use crate::endpoint::{EndpointResolver, Service};
-use crate::error::{exit, ConfigError, OutputError, RunError};
+use crate::error::{exit, ApiFailure, ConfigError, GuestError, OutputError, RunError};
 use crate::logging::{LogLevel, Logger};
 use crate::run;
 use crate::sandbox::{ImportRecorder, Imports, Runtime, Session};
 use crate::signing::Signer;
-use crate::transport::Transport;
+use crate::transport::{QueryCall, Transport};
 
 /// Region used when neither `--region`, `AWS_REGION` nor the config file names one.
 pub const DEFAULT_REGION: &str = "us-east-1";
@@ -104,16 +104,29 @@ pub fn collect(
         Err(error) => return report_error(&logger, &error),
     };
     let Prepared {
-        runtime: _runtime,
+        runtime,
         mut session,
         transport,
     } = prepared;
     let settings = args.common.settings();
-    let (mut output, start) =
-        match Output::open(stdout, args.output.as_deref(), args.checkpoint.as_deref()) {
-            Ok(opened) => opened,
-            Err(error) => return report_error(&logger, &error.into()),
-        };
+    let checkpoint = match &args.checkpoint {
+        None => None,
+        Some(path) => match caller_account(&transport) {
+            Ok(account) => Some((
+                path.as_path(),
+                Binding {
+                    account,
+                    region: transport.endpoints().region().to_owned(),
+                    component_sha256: runtime.component_sha256().to_owned(),
+                },
+            )),
+            Err(error) => return report_error(&logger, &error),
+        },
+    };
+    let (mut output, start) = match Output::open(stdout, args.output.as_deref(), checkpoint) {
+        Ok(opened) => opened,
+        Err(error) => return report_error(&logger, &error.into()),
+    };
     if let (Some(cursor), Some(checkpoint)) = (&start.cursor, &args.checkpoint) {
         logger.raw(&format!(
             "resuming from {} after {} events (cursor {} bytes)",
@@ -122,7 +135,15 @@ pub fn collect(
             cursor.len()
         ));
     }
-    match run::collect(&mut session, &transport, settings, &mut output, start) {
+    let max_run = args.common.max_run();
+    match run::collect(
+        &mut session,
+        &transport,
+        settings,
+        &mut output,
+        start,
+        max_run,
+    ) {
         Ok(summary) => {
             logger.raw(&summary.to_string());
             if let Err(error) = output.finish() {
@@ -157,7 +178,10 @@ pub fn check(args: &CheckArgs, env: &HostEnv, stdout: &mut dyn Write, logger: Ar
         Err(error) => return report_error(&logger, &error),
     };
     let text = if args.json {
-        format!("{}\n", run::check_json(&report))
+        format!(
+            "{}\n",
+            crate::escape::to_json_string(&run::check_json(&report))
+        )
     } else {
         run::render_check_table(&report)
     };
@@ -197,7 +221,7 @@ fn dry_run(args: &CheckArgs, env: &HostEnv, stdout: &mut dyn Write, logger: &Log
                 "description": plan.describe(),
             });
         }
-        format!("{json}\n")
+        format!("{}\n", crate::escape::to_json_string(&json))
     } else {
         let auth = match &plan {
             Ok(plan) => plan.describe(),
@@ -294,6 +318,26 @@ fn prepare(common: &CommonArgs, env: &HostEnv, logger: &Arc<Logger>) -> Result<P
         LogLevel::Debug,
         &format!("credentials: {}", plan.describe()),
     );
+    if plan.method() == credentials::AuthMethod::WebIdentityRole {
+        let sts = endpoints.resolve(Service::Sts);
+        let host = sts
+            .url
+            .parse::<http::Uri>()
+            .ok()
+            .and_then(|uri| uri.host().map(str::to_owned));
+        let to_aws = host.as_deref().is_some_and(crate::endpoint::is_aws_host);
+        if !to_aws && !crate::endpoint::is_loopback_http(&sts.url) {
+            logger.host(
+                LogLevel::Warn,
+                &format!(
+                    "the web identity token will be sent to {}, which is not an AWS STS endpoint \
+                     (set by --endpoint-url or {ENDPOINT_URL_STS_VAR}); whoever runs it can use the \
+                     token until it expires",
+                    sts.url
+                ),
+            );
+        }
+    }
     let config = common.transport_config();
     let source = CredentialSource::from_plan(plan, &endpoints, &config, logger.clone())?;
     // Fail before compiling anything when the credentials cannot be had (for web identity
@@ -319,6 +363,55 @@ fn prepare(common: &CommonArgs, env: &HostEnv, logger: &Arc<Logger>) -> Result<P
         session,
         transport,
     })
+}
+
+/// The AWS account the credentials act in, from STS GetCallerIdentity sent by the host itself
+/// (no permission can deny it): what a checkpoint is bound to.
+///
+/// Errors: [`RunError::Guest`] with the transport failure, the AWS error, or a response
+/// without a 12-digit `Account`.
+fn caller_account(transport: &Transport) -> Result<String, RunError> {
+    const ACTION: &str = "GetCallerIdentity";
+    let call = QueryCall {
+        service: Service::Sts.signing_name().to_owned(),
+        params: vec![
+            ("Action".to_owned(), ACTION.to_owned()),
+            ("Version".to_owned(), Service::Sts.api_version().to_owned()),
+        ],
+    };
+    let response = transport
+        .send(&call)
+        .map_err(|error| GuestError::Transport {
+            action: ACTION.to_owned(),
+            error,
+        })?;
+    let body = String::from_utf8_lossy(&response.body);
+    let element = |name: &str| {
+        let open = format!("<{name}>");
+        let start = body.find(&open)? + open.len();
+        let end = body[start..].find(&format!("</{name}>"))? + start;
+        Some(crate::escape::truncate(&body[start..end], 1024).into_owned())
+    };
+    if response.status != 200 {
+        return Err(GuestError::Api(ApiFailure {
+            action: ACTION.to_owned(),
+            status: response.status,
+            code: element("Code").unwrap_or_else(|| "Unknown".to_owned()),
+            message: element("Message").unwrap_or_default(),
+            request_id: element("RequestId"),
+        })
+        .into());
+    }
+    element("Account")
+        .filter(|account| account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()))
+        .ok_or_else(|| {
+            GuestError::MalformedResponse {
+                action: ACTION.to_owned(),
+                status: response.status,
+                detail: "no 12-digit Account element".to_owned(),
+            }
+            .into()
+        })
 }
 
 fn report_error(logger: &Logger, error: &RunError) -> u8 {

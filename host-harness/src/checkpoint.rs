@@ -7,15 +7,25 @@
 //!   FILE untouched.
 //! - [`Output::Checkpointed`]: `--output FILE --checkpoint CP`. After each page the events
 //!   are flushed and fsynced to FILE, then CP is replaced atomically (write, fsync, rename)
-//!   with the next cursor and FILE's length. Re-running the same command truncates FILE to
-//!   that length (dropping a page half-written when the run died), appends from the cursor,
-//!   and removes CP when the collection ends.
+//!   with the next cursor, FILE's length and the SHA-256 of FILE up to that length. Re-running
+//!   the same command checks that CP vouches for this run (same account, region, component
+//!   and output file, FILE's first bytes unchanged), truncates FILE to that length (dropping a
+//!   page half-written when the run died), appends from the cursor, and removes CP when the
+//!   collection ends.
+//!
+//! Files: temporary files are created exclusively (`O_CREAT | O_EXCL`, so never through a
+//! planted link) with unpredictable names beside their target, mode 0600, by `tempfile`. A
+//! replaced FILE keeps the mode it had; a new one is 0600. A checkpointed FILE is opened
+//! without following a symbolic link (`O_NOFOLLOW`). `--output` and `--checkpoint` naming the
+//! same file is refused.
 
 use std::fs::{File, OpenOptions};
-use std::io::{BufWriter, Seek, SeekFrom, Write};
+use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use tempfile::NamedTempFile;
 
 use crate::error::OutputError;
 
@@ -30,12 +40,28 @@ pub struct Position {
     pub output: PathBuf,
     /// The output file's length in bytes when the page was durable.
     pub output_len: u64,
+    /// SHA-256 (lowercase hex) of the output file's first `output_len` bytes.
+    pub output_sha256: String,
     /// Events in the output file up to that length.
     pub events: u64,
+    /// What the run that wrote it collected.
+    #[serde(flatten)]
+    pub binding: Binding,
 }
 
-/// The checkpoint format version.
-const VERSION: u32 = 1;
+/// What a checkpointed collection is of: a resume must match it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Binding {
+    /// The AWS account the credentials act in (12 digits, STS GetCallerIdentity).
+    pub account: String,
+    /// The configured region.
+    pub region: String,
+    /// SHA-256 (lowercase hex) of the component file.
+    pub component_sha256: String,
+}
+
+/// The checkpoint format version (2: bound to account, region, component and output digest).
+const VERSION: u32 = 2;
 
 /// A checkpoint file.
 #[derive(Debug, Clone)]
@@ -64,24 +90,31 @@ impl Checkpoint {
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(error) => return Err(self.error(format!("cannot read it: {error}"))),
         };
+        #[derive(Deserialize)]
+        struct Versioned {
+            version: u32,
+        }
+        let versioned: Versioned = serde_json::from_str(&text)
+            .map_err(|error| self.error(format!("not a checkpoint: {error}")))?;
+        if versioned.version != VERSION {
+            return Err(self.error(format!("version {} is not supported", versioned.version)));
+        }
         let position: Position = serde_json::from_str(&text)
             .map_err(|error| self.error(format!("not a checkpoint: {error}")))?;
-        if position.version != VERSION {
-            return Err(self.error(format!("version {} is not supported", position.version)));
-        }
         Ok(Some(position))
     }
 
-    /// Replaces the checkpoint atomically: a temporary file beside it, fsynced, renamed over
-    /// it, and the directory fsynced so the rename itself survives a crash.
+    /// Replaces the checkpoint atomically: a new temporary file beside it (exclusive, random
+    /// name, mode 0600 or the replaced checkpoint's), fsynced, renamed over it, and the
+    /// directory fsynced so the rename itself survives a crash.
     pub fn save(&self, position: &Position) -> Result<(), OutputError> {
         let text = serde_json::to_vec(position).map_err(|e| self.error(e.to_string()))?;
-        let temporary = sibling(&self.path, "tmp");
         let write = || -> std::io::Result<()> {
-            let mut file = File::create(&temporary)?;
+            let mut file = temporary_beside(&self.path)?;
             file.write_all(&text)?;
-            file.sync_all()?;
-            std::fs::rename(&temporary, &self.path)?;
+            keep_mode(&self.path, file.as_file())?;
+            file.as_file().sync_all()?;
+            file.persist(&self.path).map_err(|error| error.error)?;
             sync_directory(&self.path)
         };
         write().map_err(|error| self.error(format!("cannot write it: {error}")))
@@ -102,35 +135,113 @@ impl Checkpoint {
             reason,
         }
     }
+
+    fn mismatch(&self, reason: String) -> OutputError {
+        OutputError::Mismatch {
+            path: self.path.clone(),
+            reason,
+        }
+    }
 }
 
-/// `path` with `.{suffix}` appended to its file name.
-fn sibling(path: &Path, suffix: &str) -> PathBuf {
-    let mut name = path.file_name().unwrap_or_default().to_owned();
-    name.push(format!(".{suffix}"));
-    path.with_file_name(name)
+/// A new temporary file in `path`'s directory: `.<name>.<random>.tmp`, created exclusively
+/// with mode 0600.
+fn temporary_beside(path: &Path) -> std::io::Result<NamedTempFile> {
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    tempfile::Builder::new()
+        .prefix(&format!(".{name}."))
+        .suffix(".tmp")
+        .tempfile_in(directory_of(path))
+}
+
+fn directory_of(path: &Path) -> &Path {
+    match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    }
 }
 
 fn sync_directory(path: &Path) -> std::io::Result<()> {
-    let directory = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
+    File::open(directory_of(path))?.sync_all()
+}
+
+/// Gives `replacement` the mode of the regular file at `path`, when there is one (a new file
+/// keeps the 0600 of its creation).
+fn keep_mode(path: &Path, replacement: &File) -> std::io::Result<()> {
+    match std::fs::symlink_metadata(path) {
+        Ok(existing) if existing.is_file() => replacement.set_permissions(existing.permissions()),
+        _ => Ok(()),
+    }
+}
+
+/// Whether `a` and `b` name one file: the same inode when both exist, else the same path once
+/// their directories are resolved.
+pub fn same_file(a: &Path, b: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if let (Ok(first), Ok(second)) = (std::fs::metadata(a), std::fs::metadata(b)) {
+            return first.dev() == second.dev() && first.ino() == second.ino();
+        }
+    }
+    let resolved = |path: &Path| {
+        let directory = std::fs::canonicalize(directory_of(path))
+            .unwrap_or_else(|_| std::path::absolute(directory_of(path)).unwrap_or_default());
+        directory.join(path.file_name().unwrap_or_default())
     };
-    File::open(directory)?.sync_all()
+    resolved(a) == resolved(b)
+}
+
+/// Opens the checkpointed output: created with mode 0600 if missing, never through a link.
+fn open_no_follow(path: &Path) -> std::io::Result<File> {
+    let mut options = OpenOptions::new();
+    options.create(true).read(true).write(true).truncate(false);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600).custom_flags(libc::O_NOFOLLOW);
+    }
+    options.open(path).map_err(|error| {
+        #[cfg(unix)]
+        if error.raw_os_error() == Some(libc::ELOOP) {
+            return std::io::Error::other(
+                "it is a symbolic link; the harness writes no file through a link",
+            );
+        }
+        error
+    })
+}
+
+/// A writer that hashes what it writes.
+pub struct Hashing<W> {
+    inner: W,
+    hasher: Sha256,
+}
+
+impl<W: Write> Write for Hashing<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let written = self.inner.write(buf)?;
+        self.hasher.update(&buf[..written]);
+        Ok(written)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
 }
 
 /// Where the events of one collection go.
 pub enum Output<'a> {
     Stdout(&'a mut dyn Write),
     Replace {
-        file: BufWriter<File>,
-        temporary: PathBuf,
+        file: BufWriter<NamedTempFile>,
         path: PathBuf,
     },
     Checkpointed {
-        file: BufWriter<File>,
+        file: BufWriter<Hashing<File>>,
         path: PathBuf,
         checkpoint: Checkpoint,
+        binding: Binding,
         events: u64,
     },
 }
@@ -145,15 +256,17 @@ pub struct Start {
 }
 
 impl<'a> Output<'a> {
-    /// Opens the output for `--output` and `--checkpoint`.
+    /// Opens the output for `--output` and `--checkpoint` (with what this run collects).
     ///
-    /// Errors: [`OutputError::Create`] when a file cannot be created or opened,
-    /// [`OutputError::Checkpoint`] when the checkpoint is unreadable, belongs to another
-    /// output file, or records more bytes than the output file has.
+    /// Errors: [`OutputError::SameFile`] when both name one file, [`OutputError::Create`]
+    /// when a file cannot be created or opened (a checkpointed output that is a symbolic link
+    /// included), [`OutputError::Checkpoint`] when the checkpoint is unreadable,
+    /// [`OutputError::Mismatch`] when it was written for another output file, account,
+    /// region or component, or the output file changed since.
     pub fn open(
         stdout: &'a mut dyn Write,
         output: Option<&Path>,
-        checkpoint: Option<&Path>,
+        checkpoint: Option<(&Path, Binding)>,
     ) -> Result<(Output<'a>, Start), OutputError> {
         let fresh = Start {
             cursor: None,
@@ -166,45 +279,52 @@ impl<'a> Output<'a> {
         match (output, checkpoint) {
             (None, _) => Ok((Output::Stdout(stdout), fresh)),
             (Some(path), None) => {
-                let temporary = sibling(path, &format!("partial-{}", std::process::id()));
-                let file = File::create(&temporary).map_err(create_error(&temporary))?;
+                let file = temporary_beside(path).map_err(create_error(path))?;
                 Ok((
                     Output::Replace {
                         file: BufWriter::new(file),
-                        temporary,
                         path: path.to_owned(),
                     },
                     fresh,
                 ))
             }
-            (Some(path), Some(checkpoint_path)) => {
+            (Some(path), Some((checkpoint_path, binding))) => {
+                if same_file(path, checkpoint_path) {
+                    return Err(OutputError::SameFile {
+                        path: path.to_owned(),
+                    });
+                }
                 let checkpoint = Checkpoint::new(checkpoint_path);
                 let saved = checkpoint.load()?;
-                let mut file = OpenOptions::new()
-                    .create(true)
-                    .write(true)
-                    .truncate(false)
-                    .open(path)
-                    .map_err(create_error(path))?;
+                if let Some(position) = &saved {
+                    vouches_for(&checkpoint, position, path, &binding)?;
+                }
+                let mut file = open_no_follow(path).map_err(create_error(path))?;
+                let mut hasher = Sha256::new();
                 let start = match saved {
                     None => {
                         file.set_len(0).map_err(create_error(path))?;
                         fresh
                     }
                     Some(position) => {
-                        if position.output != path {
-                            return Err(checkpoint.error(format!(
-                                "it belongs to --output {}, not {}",
-                                position.output.display(),
-                                path.display()
-                            )));
-                        }
                         let len = file.metadata().map_err(create_error(path))?.len();
                         if len < position.output_len {
-                            return Err(checkpoint.error(format!(
+                            return Err(checkpoint.mismatch(format!(
                                 "{} has {len} bytes but the checkpoint recorded {}; it was changed since",
                                 path.display(),
                                 position.output_len
+                            )));
+                        }
+                        std::io::copy(
+                            &mut (&file).take(position.output_len),
+                            &mut HashSink(&mut hasher),
+                        )
+                        .map_err(create_error(path))?;
+                        if format!("{:x}", hasher.clone().finalize()) != position.output_sha256 {
+                            return Err(checkpoint.mismatch(format!(
+                                "the first {} bytes of {} are not the ones it recorded; the file was changed since",
+                                position.output_len,
+                                path.display()
                             )));
                         }
                         // Drop whatever a killed run wrote after its last durable page.
@@ -220,9 +340,13 @@ impl<'a> Output<'a> {
                 let events = start.events;
                 Ok((
                     Output::Checkpointed {
-                        file: BufWriter::new(file),
+                        file: BufWriter::new(Hashing {
+                            inner: file,
+                            hasher,
+                        }),
                         path: path.to_owned(),
                         checkpoint,
+                        binding,
                         events,
                     },
                     start,
@@ -235,7 +359,8 @@ impl<'a> Output<'a> {
     pub fn writer(&mut self) -> &mut dyn Write {
         match self {
             Output::Stdout(out) => *out,
-            Output::Replace { file, .. } | Output::Checkpointed { file, .. } => file,
+            Output::Replace { file, .. } => file,
+            Output::Checkpointed { file, .. } => file,
         }
     }
 
@@ -248,19 +373,22 @@ impl<'a> Output<'a> {
             file,
             path,
             checkpoint,
+            binding,
             events: total,
         } = self
         {
             *total += events;
             let inner = file.get_ref();
-            inner.sync_data().map_err(OutputError::Write)?;
+            inner.inner.sync_data().map_err(OutputError::Write)?;
             match next {
                 Some(cursor) => checkpoint.save(&Position {
                     version: VERSION,
                     cursor: cursor.to_owned(),
                     output: path.clone(),
-                    output_len: inner.metadata().map_err(OutputError::Write)?.len(),
+                    output_len: inner.inner.metadata().map_err(OutputError::Write)?.len(),
+                    output_sha256: format!("{:x}", inner.hasher.clone().finalize()),
                     events: *total,
+                    binding: binding.clone(),
                 })?,
                 None => checkpoint.remove()?,
             }
@@ -268,20 +396,19 @@ impl<'a> Output<'a> {
         Ok(())
     }
 
-    /// Ends a successful collection: a replaced output is fsynced and renamed over FILE.
+    /// Ends a successful collection: a replaced output is fsynced and renamed over FILE,
+    /// keeping FILE's mode when it was a regular file (a new FILE is 0600).
     pub fn finish(self) -> Result<(), OutputError> {
         match self {
             Output::Stdout(out) => out.flush().map_err(OutputError::Write),
-            Output::Replace {
-                file,
-                temporary,
-                path,
-            } => {
+            Output::Replace { file, path } => {
                 let file = file
                     .into_inner()
                     .map_err(|e| OutputError::Write(e.into_error()))?;
-                file.sync_all().map_err(OutputError::Write)?;
-                std::fs::rename(&temporary, &path).map_err(OutputError::Write)?;
+                file.as_file().sync_all().map_err(OutputError::Write)?;
+                keep_mode(&path, file.as_file()).map_err(OutputError::Write)?;
+                file.persist(&path)
+                    .map_err(|error| OutputError::Write(error.error))?;
                 sync_directory(&path).map_err(OutputError::Write)
             }
             Output::Checkpointed { mut file, .. } => file.flush().map_err(OutputError::Write),
@@ -296,13 +423,9 @@ impl<'a> Output<'a> {
                 let _ = out.flush();
                 None
             }
-            Output::Replace {
-                file,
-                temporary,
-                path,
-            } => {
+            Output::Replace { file, path } => {
+                // Dropping the temporary file removes it.
                 drop(file);
-                let _ = std::fs::remove_file(&temporary);
                 Some(format!("{} was left unchanged", path.display()))
             }
             Output::Checkpointed {
@@ -310,6 +433,7 @@ impl<'a> Output<'a> {
                 path,
                 checkpoint,
                 events,
+                ..
             } => {
                 let _ = file.flush();
                 Some(format!(
@@ -319,6 +443,56 @@ impl<'a> Output<'a> {
                 ))
             }
         }
+    }
+}
+
+/// Refuses a checkpoint written for another output file, account, region or component.
+fn vouches_for(
+    checkpoint: &Checkpoint,
+    position: &Position,
+    path: &Path,
+    binding: &Binding,
+) -> Result<(), OutputError> {
+    if position.output != path {
+        return Err(checkpoint.mismatch(format!(
+            "it belongs to --output {}, not {}",
+            position.output.display(),
+            path.display()
+        )));
+    }
+    let saved = &position.binding;
+    let differs = |what: &str, recorded: &str, now: &str| {
+        Err(checkpoint.mismatch(format!(
+            "it was written for {what} {recorded}, this run is for {what} {now}"
+        )))
+    };
+    if saved.account != binding.account {
+        return differs("account", &saved.account, &binding.account);
+    }
+    if saved.region != binding.region {
+        return differs("region", &saved.region, &binding.region);
+    }
+    if saved.component_sha256 != binding.component_sha256 {
+        return differs(
+            "the component with sha256",
+            &saved.component_sha256,
+            &binding.component_sha256,
+        );
+    }
+    Ok(())
+}
+
+/// Feeds what is written into a hasher.
+struct HashSink<'a>(&'a mut Sha256);
+
+impl Write for HashSink<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.update(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 
@@ -339,6 +513,14 @@ mod tests {
     /// A stdout stand-in that lives for the whole test.
     fn sink() -> &'static mut dyn Write {
         Box::leak(Box::new(std::io::sink()))
+    }
+
+    fn binding() -> Binding {
+        Binding {
+            account: "111122223333".into(),
+            region: "us-east-1".into(),
+            component_sha256: "c0ffee".into(),
+        }
     }
 
     fn write_page(output: &mut Output, lines: &[&str], next: Option<&str>) {
@@ -388,7 +570,8 @@ mod tests {
     fn a_checkpointed_run_resumes_after_its_last_durable_page() {
         let dir = scratch("resume");
         let (file, cp) = (dir.join("users.ndjson"), dir.join("users.checkpoint"));
-        let (mut output, start) = Output::open(sink(), Some(&file), Some(&cp)).unwrap();
+        let (mut output, start) =
+            Output::open(sink(), Some(&file), Some((&cp, binding()))).unwrap();
         assert_eq!(start.cursor, None);
         write_page(&mut output, &["{\"u\":1}", "{\"u\":2}"], Some("after-2"));
         // A page half-written when the process dies: no page_done, so no checkpoint for it.
@@ -401,7 +584,8 @@ mod tests {
             ("after-2", 16, 2)
         );
 
-        let (mut output, start) = Output::open(sink(), Some(&file), Some(&cp)).unwrap();
+        let (mut output, start) =
+            Output::open(sink(), Some(&file), Some((&cp, binding()))).unwrap();
         assert_eq!(
             start,
             Start {
@@ -423,33 +607,155 @@ mod tests {
     fn a_checkpoint_of_another_output_or_a_shortened_file_is_refused() {
         let dir = scratch("refuse");
         let (file, other, cp) = (dir.join("a.ndjson"), dir.join("b.ndjson"), dir.join("cp"));
-        let (mut output, _) = Output::open(sink(), Some(&file), Some(&cp)).unwrap();
+        let (mut output, _) = Output::open(sink(), Some(&file), Some((&cp, binding()))).unwrap();
         write_page(&mut output, &["{\"u\":1}"], Some("next"));
         drop(output);
-        let error = Output::open(sink(), Some(&other), Some(&cp)).err().unwrap();
+        let error = Output::open(sink(), Some(&other), Some((&cp, binding())))
+            .err()
+            .unwrap();
         assert_eq!(
             error.to_string(),
             format!(
-                "checkpoint {}: it belongs to --output {}, not {}",
+                "checkpoint {}: it belongs to --output {}, not {}; remove it to start a new \
+                 collection",
                 cp.display(),
                 file.display(),
                 other.display()
             )
         );
         std::fs::write(&file, "").unwrap();
-        let error = Output::open(sink(), Some(&file), Some(&cp)).err().unwrap();
+        let error = Output::open(sink(), Some(&file), Some((&cp, binding())))
+            .err()
+            .unwrap();
         assert!(
-            error
-                .to_string()
-                .ends_with("has 0 bytes but the checkpoint recorded 8; it was changed since"),
+            error.to_string().ends_with(
+                "has 0 bytes but the checkpoint recorded 8; it was changed since; remove it to \
+                 start a new collection"
+            ),
+            "{error}"
+        );
+        std::fs::write(&file, "{\"u\":9}\n").unwrap();
+        let error = Output::open(sink(), Some(&file), Some((&cp, binding())))
+            .err()
+            .unwrap();
+        assert!(
+            error.to_string().contains(
+                "the first 8 bytes of {} are not the ones it recorded; the file was changed since"
+                    .replace("{}", &file.display().to_string())
+                    .as_str()
+            ),
             "{error}"
         );
         std::fs::write(&cp, "{}").unwrap();
-        assert!(Output::open(sink(), Some(&file), Some(&cp))
+        assert!(Output::open(sink(), Some(&file), Some((&cp, binding())))
             .err()
             .unwrap()
             .to_string()
             .contains("not a checkpoint"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_checkpoint_of_another_account_region_or_component_is_refused() {
+        let dir = scratch("binding");
+        let (file, cp) = (dir.join("users.ndjson"), dir.join("users.checkpoint"));
+        let (mut output, _) = Output::open(sink(), Some(&file), Some((&cp, binding()))).unwrap();
+        write_page(&mut output, &["{\"u\":1}"], Some("next"));
+        drop(output);
+        let refused = |binding: Binding| {
+            Output::open(sink(), Some(&file), Some((&cp, binding)))
+                .err()
+                .unwrap()
+                .to_string()
+        };
+        let message = refused(Binding {
+            account: "999988887777".into(),
+            ..binding()
+        });
+        assert_eq!(
+            message,
+            format!(
+                "checkpoint {}: it was written for account 111122223333, this run is for \
+                 account 999988887777; remove it to start a new collection",
+                cp.display()
+            )
+        );
+        assert!(refused(Binding {
+            region: "eu-west-1".into(),
+            ..binding()
+        })
+        .contains("it was written for region us-east-1, this run is for region eu-west-1"));
+        assert!(refused(Binding {
+            component_sha256: "beef".into(),
+            ..binding()
+        })
+        .contains(
+            "the component with sha256 c0ffee, this run is for the component with sha256 beef"
+        ));
+        assert_eq!(
+            std::fs::read_to_string(&file).unwrap(),
+            "{\"u\":1}\n",
+            "untouched"
+        );
+        let (_, start) = Output::open(sink(), Some(&file), Some((&cp, binding()))).unwrap();
+        assert_eq!(start.cursor.as_deref(), Some("next"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn output_and_checkpoint_on_one_file_is_refused() {
+        let dir = scratch("same");
+        let file = dir.join("x");
+        let error = Output::open(sink(), Some(&file), Some((&file, binding())))
+            .err()
+            .unwrap();
+        assert!(matches!(error, OutputError::SameFile { .. }), "{error}");
+        let dotted = dir.join(".").join("x");
+        assert!(same_file(&file, &dotted));
+        std::fs::write(&file, "").unwrap();
+        let link = dir.join("link");
+        std::os::unix::fs::symlink(&file, &link).unwrap();
+        assert!(same_file(&file, &link));
+        assert!(!same_file(&file, &dir.join("y")));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn modes_are_kept_or_private_and_links_are_not_followed() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = scratch("modes");
+        let mode = |path: &Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+        let existing = dir.join("existing.ndjson");
+        std::fs::write(&existing, "old\n").unwrap();
+        std::fs::set_permissions(&existing, std::fs::Permissions::from_mode(0o640)).unwrap();
+        let (mut output, _) = Output::open(sink(), Some(&existing), None).unwrap();
+        write_page(&mut output, &["{}"], None);
+        output.finish().unwrap();
+        assert_eq!(mode(&existing), 0o640);
+        let new = dir.join("new.ndjson");
+        let (output, _) = Output::open(sink(), Some(&new), None).unwrap();
+        output.finish().unwrap();
+        assert_eq!(mode(&new), 0o600);
+        let (file, cp) = (dir.join("cp.ndjson"), dir.join("cp"));
+        let (mut output, _) = Output::open(sink(), Some(&file), Some((&cp, binding()))).unwrap();
+        write_page(&mut output, &["{}"], Some("next"));
+        drop(output);
+        assert_eq!((mode(&file), mode(&cp)), (0o600, 0o600));
+
+        let victim = dir.join("victim");
+        std::fs::write(&victim, "precious\n").unwrap();
+        let link = dir.join("link.ndjson");
+        std::os::unix::fs::symlink(&victim, &link).unwrap();
+        let error = Output::open(sink(), Some(&link), Some((&dir.join("cp2"), binding())))
+            .err()
+            .unwrap();
+        assert!(error.to_string().contains("symbolic link"), "{error}");
+        // Replacing: the link itself is replaced, its target untouched.
+        let (mut output, _) = Output::open(sink(), Some(&link), None).unwrap();
+        write_page(&mut output, &["{}"], None);
+        output.finish().unwrap();
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n");
+        assert!(std::fs::symlink_metadata(&link).unwrap().is_file());
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

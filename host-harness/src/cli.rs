@@ -23,7 +23,8 @@ const MIB: u64 = 1024 * 1024;
 /// Exit codes: 0 ok, 1 internal error, 2 usage or configuration (a component of another
 /// contract version included), 3 credentials or authorisation (missing keys, rejected
 /// signature, access denied), 4 partial (some fields or permissions missing), 5 AWS, transport
-/// or malformed-response error, 6 sandbox (trap, memory cap, deadline).
+/// or malformed-response error, or a run stopped for running too long, 6 sandbox (trap, memory
+/// cap, deadline, a limit on what the component hands the host).
 #[derive(Debug, Parser)]
 #[command(
     name = "host-harness",
@@ -182,14 +183,28 @@ pub struct CommonArgs {
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Limits")]
 pub struct LimitArgs {
-    /// Memory cap of the component, in MiB (2 to 65536). Exceeding it exits with 6.
+    /// Memory cap of the component, in MiB (2 to 65536): all its linear memories together.
+    /// Exceeding it exits with 6.
     #[arg(long, value_name = "MIB", default_value_t = 256, value_parser = clap::value_parser!(u64).range(2..=65536))]
     pub max_memory_mib: u64,
 
     /// Wall-clock deadline of each component call (one collect page, or the check), in
-    /// seconds (1 to 86400). Exceeding it exits with 6.
+    /// seconds (1 to 86400), held while the component waits in the host too (a sleep, a
+    /// call). Exceeding it exits with 6.
     #[arg(long, value_name = "SECS", default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..=86400))]
     pub deadline_secs: u64,
+
+    /// Wall-clock limit of a whole collection, in seconds (1 to 604800) [default: none]. The
+    /// run stops with exit 5 when it passes (also mid-page). Runs end anyway: a collection
+    /// that returns more pages than the account can hold (from its user count and
+    /// --max-items) is stopped with exit 5 too.
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=604_800))]
+    pub max_run_secs: Option<u64>,
+
+    /// Most bytes of events one page may hold, in MiB (1 to 1024); also the most the host
+    /// copies out of the component in one call. A page over it exits with 6.
+    #[arg(long, value_name = "MIB", default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..=1024))]
+    pub max_page_mib: u64,
 
     /// Largest HTTP response body accepted, in MiB (1 to 1024); checked while reading.
     #[arg(long, value_name = "MIB", default_value_t = 32, value_parser = clap::value_parser!(u64).range(1..=1024))]
@@ -235,6 +250,8 @@ impl CommonArgs {
             connect_timeout: Duration::from_secs(self.limits.connect_timeout_secs),
             call_timeout: Duration::from_secs(self.limits.request_timeout_secs),
             max_body_bytes: self.limits.max_body_mib * MIB,
+            // Room for the largest body and a second one, at least the 64 MiB default.
+            max_batch_bytes: (2 * self.limits.max_body_mib * MIB).max(64 * MIB),
             max_concurrency: usize::try_from(self.max_concurrency).unwrap_or(1),
         }
     }
@@ -245,7 +262,13 @@ impl CommonArgs {
             max_memory_bytes: usize::try_from(self.limits.max_memory_mib * MIB)
                 .unwrap_or(usize::MAX),
             call_deadline: Duration::from_secs(self.limits.deadline_secs),
+            max_page_bytes: usize::try_from(self.limits.max_page_mib * MIB).unwrap_or(usize::MAX),
         }
+    }
+
+    /// `--max-run-secs` as a duration.
+    pub fn max_run(&self) -> Option<Duration> {
+        self.limits.max_run_secs.map(Duration::from_secs)
     }
 }
 

@@ -38,6 +38,15 @@ impl Service {
             Service::Sts => "sts",
         }
     }
+
+    /// The Query API version every call of the service must name (`Version` parameter):
+    /// IAM `2010-05-08`, STS `2011-06-15`.
+    pub fn api_version(self) -> &'static str {
+        match self {
+            Service::Iam => "2010-05-08",
+            Service::Sts => "2011-06-15",
+        }
+    }
 }
 
 impl fmt::Display for Service {
@@ -165,8 +174,9 @@ impl EndpointResolver {
     /// Resolves `region` to its partition and validates `endpoint_url`.
     ///
     /// `endpoint_url` must be `http(s)://host[:port][/path]`, without credentials, query or
-    /// fragment; plain `http` only for a loopback host (`localhost`, `127.0.0.0/8`, `[::1]`),
-    /// since a session token travels in a header. Errors: [`ConfigError::UnknownRegion`]
+    /// fragment; plain `http` only for a loopback IP literal (`127.0.0.0/8`, `[::1]`; not a
+    /// name such as `localhost`, which a resolver could send elsewhere), since a session token
+    /// travels in a header. Errors: [`ConfigError::UnknownRegion`]
     /// (listing the supported regions), [`ConfigError::InvalidEndpointUrl`].
     pub fn new(region: &str, endpoint_url: Option<&str>) -> Result<Self, ConfigError> {
         let (partition, region) =
@@ -272,11 +282,9 @@ fn parse_endpoint_url(url: &str) -> Result<(String, String), ConfigError> {
     match scheme {
         "https" => {}
         "http" if is_loopback(authority.host()) => {}
-        "http" => {
-            return Err(invalid(
-                "plain http is allowed only for a loopback host; use https",
-            ))
-        }
+        "http" => return Err(invalid(
+            "plain http is allowed only for a loopback IP address (127.0.0.1, [::1]); use https",
+        )),
         _ => return Err(invalid("scheme must be http or https")),
     }
     let path = match uri.path() {
@@ -289,12 +297,31 @@ fn parse_endpoint_url(url: &str) -> Result<(String, String), ConfigError> {
     ))
 }
 
+/// Whether `host` is a loopback IP literal (`127.0.0.0/8`, `[::1]`). Names are not: what they
+/// resolve to is not the host's to decide.
 fn is_loopback(host: &str) -> bool {
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    host.eq_ignore_ascii_case("localhost")
-        || host
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
+    let host = host
+        .strip_prefix('[')
+        .and_then(|inner| inner.strip_suffix(']'))
+        .unwrap_or(host);
+    host.parse::<std::net::IpAddr>()
+        .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Whether `host` (no port) is an AWS endpoint host: a name under `amazonaws.com` or
+/// `amazonaws.com.cn`.
+pub fn is_aws_host(host: &str) -> bool {
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    ["amazonaws.com", "amazonaws.com.cn"].iter().any(|suffix| {
+        host.strip_suffix(suffix)
+            .is_some_and(|rest| rest.ends_with('.'))
+    })
+}
+
+/// Whether `url` (as validated by [`EndpointResolver::new`]) is plain http to a loopback IP.
+pub fn is_loopback_http(url: &str) -> bool {
+    url.parse::<Uri>()
+        .is_ok_and(|uri| uri.scheme_str() == Some("http") && uri.host().is_some_and(is_loopback))
 }
 
 #[cfg(test)]
@@ -428,13 +455,13 @@ mod tests {
     fn sts_override_wins_for_sts_only() {
         let resolver = EndpointResolver::new("eu-west-1", Some("http://127.0.0.1:5077"))
             .unwrap()
-            .with_sts_override(Some("http://localhost:6000/sts"))
+            .with_sts_override(Some("http://[::1]:6000/sts"))
             .unwrap();
         assert_eq!(resolver.resolve(Service::Iam).url, "http://127.0.0.1:5077/");
         let sts = resolver.resolve(Service::Sts);
         assert_eq!(
             (sts.url.as_str(), sts.host.as_str(), sts.signing_region),
-            ("http://localhost:6000/sts", "localhost:6000", "eu-west-1")
+            ("http://[::1]:6000/sts", "[::1]:6000", "eu-west-1")
         );
         let only_sts = EndpointResolver::new("us-east-1", None)
             .unwrap()
@@ -451,6 +478,31 @@ mod tests {
                 .with_sts_override(Some("http://sts.example.com/")),
             Err(ConfigError::InvalidEndpointUrl { .. })
         ));
+    }
+
+    #[test]
+    fn aws_hosts_and_loopback_urls() {
+        for host in [
+            "sts.us-east-1.amazonaws.com",
+            "iam.amazonaws.com",
+            "sts.cn-north-1.amazonaws.com.cn",
+            "STS.EU-WEST-1.AMAZONAWS.COM.",
+        ] {
+            assert!(is_aws_host(host), "{host}");
+        }
+        for host in [
+            "amazonaws.com.evil.example",
+            "notamazonaws.com",
+            "sts.example.com",
+            "127.0.0.1",
+            "amazonaws.com",
+        ] {
+            assert!(!is_aws_host(host), "{host}");
+        }
+        assert!(is_loopback_http("http://127.0.0.1:5077/"));
+        assert!(is_loopback_http("http://[::1]:5077/"));
+        assert!(!is_loopback_http("https://127.0.0.1:5077/"));
+        assert!(!is_loopback_http("http://localhost:5077/"));
     }
 
     #[test]
@@ -505,8 +557,9 @@ mod tests {
             with_path.resolve(Service::Iam).url,
             "https://proxy.example.com/aws/"
         );
-        assert!(EndpointResolver::new("us-east-1", Some("http://localhost:4566/")).is_ok());
         assert!(EndpointResolver::new("us-east-1", Some("http://[::1]:4566")).is_ok());
+        assert!(EndpointResolver::new("us-east-1", Some("http://127.3.2.1:4566")).is_ok());
+        assert!(EndpointResolver::new("us-east-1", Some("https://localhost:4566")).is_ok());
     }
 
     #[test]
@@ -515,6 +568,10 @@ mod tests {
             "127.0.0.1:5077",
             "ftp://127.0.0.1/",
             "http://example.com/",
+            "http://localhost:4566/",
+            "http://LOCALHOST/",
+            "http://127.0.0.1.nip.io/",
+            "http://[::ffff:10.0.0.1]/",
             "https://user:pw@example.com/",
             "https://example.com/?a=b",
             "https://example.com/#x",

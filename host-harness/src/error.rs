@@ -7,11 +7,13 @@
 //! | 2    | [`exit::USAGE`]     | usage or configuration: bad flag, unknown region, bad endpoint URL, unusable config file, malformed role ARN, unreadable or invalid component file, a component of a contract version this host does not speak (or no connector at all; checked before compiling, see [`crate::inspect`]), uncreatable output file |
 //! | 3    | [`exit::AUTH`]      | credentials or authorisation: missing keys, unreadable web identity token, STS refusing AssumeRoleWithWebIdentity (`ExpiredTokenException`, `InvalidIdentityToken`, …), `InvalidClientTokenId`, `SignatureDoesNotMatch`, `ExpiredToken`, `AccessDenied` on the listing; `check` with a denied permission |
 //! | 4    | [`exit::PARTIAL`]   | partial: events written but some fields left out (`page-stats.errors` non-empty); `check` with a permission not testable |
-//! | 5    | [`exit::AWS`]       | AWS answered with another error, the transport failed (STS unreachable for web identity included), or a response was malformed |
-//! | 6    | [`exit::SANDBOX`]   | the component trapped, hit the memory cap or the per-call deadline, or could not be instantiated (it does not fit the world) |
+//! | 5    | [`exit::AWS`]       | AWS answered with another error, the transport failed (STS unreachable for web identity included), or a response was malformed; the run was stopped for running too long (more pages than the account can hold, or `--max-run-secs`) |
+//! | 6    | [`exit::SANDBOX`]   | the component trapped, hit the memory cap, a store limit, a limit on what it hands the host, or the per-call deadline, or could not be instantiated (it does not fit the world) |
 //!
 //! clap's own usage errors also exit with 2. No `Display` or `Debug` here ever contains a
-//! credential: the types only hold variable names, paths, AWS codes and messages.
+//! credential: the types only hold variable names, paths, AWS codes and messages. Text from
+//! the component or AWS is held as it came; it is escaped where it is printed
+//! ([`crate::logging`], [`crate::escape`]).
 
 use std::fmt;
 use std::path::PathBuf;
@@ -208,13 +210,52 @@ pub enum SandboxError {
         /// The cap (`--max-memory-mib`).
         limit_mib: u64,
     },
-    /// The per-call wall-clock deadline passed (epoch interruption).
+    /// The per-call wall-clock deadline passed (while wasm ran, or while it waited in a host
+    /// call).
     #[error("component call {function} exceeded its deadline of {seconds} s")]
     Deadline {
         /// Export being called.
         function: &'static str,
         /// The deadline (`--deadline-secs`).
         seconds: u64,
+    },
+    /// The run's own deadline (`--max-run-secs`) passed during a component call.
+    #[error("the run reached its --max-run-secs limit during component call {function}")]
+    RunTimeLimit {
+        /// Export being called.
+        function: &'static str,
+    },
+    /// The component handed the host more than a limit allows (a page, a report, a batch of
+    /// calls; see `sandbox::limits`).
+    #[error("component call {function} exceeded a host limit: {what}: {size}, more than {limit}")]
+    OverLimit {
+        /// Export being called.
+        function: &'static str,
+        /// What was counted, e.g. `events in a page`.
+        what: String,
+        /// How many there were.
+        size: u64,
+        /// The limit.
+        limit: u64,
+    },
+    /// One call's arguments or result held more than the host copies out of the component at
+    /// once (strings and lists counted at every place they occur).
+    #[error("component call {function} exceeded a host limit: it handed the host more than {limit} bytes at once")]
+    CopyLimit {
+        /// Export being called.
+        function: &'static str,
+        /// The budget in bytes (`--max-page-mib` and 1 MiB).
+        limit: u64,
+    },
+    /// A store limit refused the component (e.g. a table grown past its element limit).
+    #[error("component exceeded the store limit of {limit} {what} in {function}")]
+    StoreLimit {
+        /// Export being called.
+        function: &'static str,
+        /// What is limited.
+        what: &'static str,
+        /// The limit.
+        limit: u64,
     },
     /// The component trapped (panic, unreachable, stack overflow, …).
     #[error("component trapped in {function}: {message}")]
@@ -248,6 +289,23 @@ pub enum OutputError {
         path: PathBuf,
         /// What is wrong.
         reason: String,
+    },
+    /// The checkpoint does not vouch for this run: it was written for another account, region,
+    /// component or output file, or the output file changed since.
+    #[error("checkpoint {path}: {reason}; remove it to start a new collection")]
+    Mismatch {
+        /// The `--checkpoint` path.
+        path: PathBuf,
+        /// What differs.
+        reason: String,
+    },
+    /// `--output` and `--checkpoint` name the same file.
+    #[error(
+        "--output and --checkpoint name the same file ({path}); give the checkpoint its own path"
+    )]
+    SameFile {
+        /// The path given.
+        path: PathBuf,
     },
     /// The component returned an event that is not one JSON object.
     #[error("component returned an invalid event (#{index} of its page): {reason}")]
@@ -361,6 +419,10 @@ pub enum RunError {
     /// cursor twice, which would loop forever).
     #[error("component protocol violation: {0}")]
     Protocol(String),
+    /// The run was stopped for running too long: more pages than the account can hold, or
+    /// `--max-run-secs` passed.
+    #[error("collection stopped: {0}")]
+    RunLimit(String),
 }
 
 impl RunError {
@@ -376,11 +438,17 @@ impl RunError {
                 | SandboxError::NotAConnector { .. }
                 | SandboxError::Compile { .. },
             ) => exit::USAGE,
+            RunError::Sandbox(SandboxError::RunTimeLimit { .. }) => exit::AWS,
             RunError::Sandbox(_) => exit::SANDBOX,
-            RunError::Output(OutputError::Create { .. }) => exit::USAGE,
+            RunError::Output(
+                OutputError::Create { .. }
+                | OutputError::Mismatch { .. }
+                | OutputError::SameFile { .. },
+            ) => exit::USAGE,
             RunError::Output(_) => exit::INTERNAL,
             RunError::Guest(guest) => guest.exit_code(),
             RunError::Protocol(_) => exit::INTERNAL,
+            RunError::RunLimit(_) => exit::AWS,
         }
     }
 }

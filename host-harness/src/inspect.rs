@@ -38,6 +38,9 @@ pub const VERSION_SECTION: &str = "aws-iam-users:version";
 /// Custom section holding the component's name (crate name, UTF-8).
 pub const NAME_SECTION: &str = "aws-iam-users:name";
 
+/// Longest name or version section reported; a longer one is cut, marked with its length.
+const MAX_SECTION_TEXT: usize = 256;
+
 /// This host's WIT, compiled in (the same files its bindings are generated from).
 const HOST_WIT: &str = include_str!("../../wit/world.wit");
 
@@ -410,9 +413,12 @@ pub fn inspect_bytes(bytes: &[u8]) -> Result<Inspection, String> {
         .filter(|_| inventory.is_some())
         .map(str::to_owned);
     let incompatibility = shape.check(host).err().map(|why| why.describe(host));
+    let bounded = |section: Option<String>| {
+        section.map(|text| crate::escape::truncate(&text, MAX_SECTION_TEXT).into_owned())
+    };
     Ok(Inspection {
-        name: custom_section(bytes, NAME_SECTION),
-        version: custom_section(bytes, VERSION_SECTION),
+        name: bounded(custom_section(bytes, NAME_SECTION)),
+        version: bounded(custom_section(bytes, VERSION_SECTION)),
         wit_package,
         world,
         exports: labels(&shape.exports),
@@ -450,7 +456,12 @@ impl Inspection {
             } else {
                 format!("{key}:")
             };
-            text.push_str(&format!("{label:<13}{value}\n"));
+            // The values come from the component file: escaped, so they cannot forge a line
+            // of this report or reach the terminal as escape sequences.
+            text.push_str(&format!(
+                "{label:<13}{}\n",
+                crate::escape::escape_text(value)
+            ));
         }
         fn list(text: &mut String, key: &str, items: &[String]) {
             if items.is_empty() {
@@ -508,13 +519,16 @@ pub fn command(args: &InspectArgs, stdout: &mut dyn Write, stderr: &mut dyn Writ
     let inspection = match inspect_file(&args.component) {
         Ok(inspection) => inspection,
         Err(error) => {
-            let _ = writeln!(stderr, "error: {error}");
+            let _ = writeln!(
+                stderr,
+                "{}",
+                crate::escape::escape_text(&format!("error: {error}"))
+            );
             return exit::USAGE;
         }
     };
     let text = if args.json {
-        let json = serde_json::to_string(&inspection).expect("an inspection serializes");
-        format!("{json}\n")
+        format!("{}\n", crate::escape::to_json_string(&inspection))
     } else {
         inspection.render_text()
     };
@@ -524,7 +538,11 @@ pub fn command(args: &InspectArgs, stdout: &mut dyn Write, stderr: &mut dyn Writ
     {
         Ok(()) => exit::OK,
         Err(error) => {
-            let _ = writeln!(stderr, "error: cannot write the report: {error}");
+            let _ = writeln!(
+                stderr,
+                "{}",
+                crate::escape::escape_text(&format!("error: cannot write the report: {error}"))
+            );
             exit::INTERNAL
         }
     }

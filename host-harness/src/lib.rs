@@ -8,18 +8,21 @@
 //!   environment keys, web identity) and the refresh cache; [`web_identity`]: STS
 //!   AssumeRoleWithWebIdentity with `aws-sdk-sts`; [`signing`]: SigV4 with `aws-sigv4`;
 //!   [`redact`]: secrets scrubbed from every printed line and panic.
-//! - [`endpoint`]: the service allowlist and partition table; [`transport`]: form encoding,
-//!   signing, sending with `ureq`, `send_all`.
+//! - [`endpoint`]: the service allowlist and partition table; [`actions`]: the actions the
+//!   host signs for the component; [`transport`]: form encoding, signing, sending with `ureq`,
+//!   `send_all`.
 //! - [`sandbox`]: engine, linker, limits, WASI context, the WIT bindings and import impls.
 //! - [`inspect`]: a component's name, version, WIT world, size and sha256 read without
 //!   compiling it, and the contract-version check done before compiling.
 //! - [`run`]: the collect loop and summary, the check report; [`output`]: the NDJSON writer.
-//! - [`logging`]: stderr lines; [`error`]: error enums and the exit-code table.
+//! - [`logging`]: stderr lines; [`escape`]: escaping of text the harness did not write;
+//!   [`error`]: error enums and the exit-code table.
 //!
 //! Tests drive it in-process: load a [`sandbox::Runtime`] once (e.g. in a `OnceLock`) from
 //! [`COMPONENT_PATH`], instantiate a [`sandbox::Session`] per test with a
 //! [`transport::Transport`] pointed at a local endpoint, and call [`run::collect`].
 
+pub mod actions;
 pub mod app;
 pub mod checkpoint;
 pub mod cli;
@@ -27,6 +30,7 @@ pub mod config;
 pub mod credentials;
 pub mod endpoint;
 pub mod error;
+pub mod escape;
 pub mod inspect;
 pub mod logging;
 pub mod output;

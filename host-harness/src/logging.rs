@@ -1,9 +1,12 @@
 //! The harness's log: guest log lines, HTTP request lines (`--debug`) and host notices, one
 //! line each, on stderr (or any writer, for tests).
 //!
-//! Lines are `<level> <source>: <message>`. Control characters in messages are escaped so a
-//! component cannot forge extra lines or terminal escapes, and every line is scrubbed of the
-//! secrets registered in [`crate::redact`].
+//! Lines are `<level> <source>: <message>`. Every line written, whatever wrote it (guest
+//! messages, host notices, the summary, errors), is scrubbed of the secrets registered in
+//! [`crate::redact`] and then escaped ([`crate::escape::escape_text`]: control characters,
+//! line and paragraph separators, bidirectional controls), so text from the component or from
+//! AWS can neither forge a line (a `summary:` of its own) nor reach the terminal as an escape
+//! sequence.
 
 use std::fmt;
 use std::io::Write;
@@ -88,18 +91,18 @@ impl Logger {
     /// Logs a message from the component: `<level> guest: <message>`.
     pub fn guest(&self, level: LogLevel, message: &str) {
         if self.enabled(level) {
-            self.line(format_args!("{level} guest: {}", escape_controls(message)));
+            self.line(format_args!("{level} guest: {message}"));
         }
     }
 
     /// Logs a message from the harness: `<level> host: <message>`.
     pub fn host(&self, level: LogLevel, message: &str) {
         if self.enabled(level) {
-            self.line(format_args!("{level} host: {}", escape_controls(message)));
+            self.line(format_args!("{level} host: {message}"));
         }
     }
 
-    /// Writes `line` as is, whatever the level (summary and error lines).
+    /// Writes `line` (escaped like every line), whatever the level (summary and error lines).
     pub fn raw(&self, line: &str) {
         self.line(format_args!("{line}"));
     }
@@ -116,10 +119,10 @@ impl Logger {
         };
         self.line(format_args!(
             "debug http: {} {} {} {} {}ms",
-            escape_controls(record.action),
+            record.action,
             record.service,
             record.host,
-            escape_controls(&outcome),
+            outcome,
             record.duration.as_millis()
         ));
     }
@@ -130,30 +133,13 @@ impl Logger {
             .sink
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        // Every line is scrubbed of registered secrets (see `redact`) before it is written.
+        // Every line is scrubbed of registered secrets (see `redact`), then escaped.
         let line = line.to_string();
+        let scrubbed = crate::redact::scrub(&line);
         // Logging must never fail the run: a closed stderr is ignored.
-        let _ = writeln!(sink, "{}", crate::redact::scrub(&line));
+        let _ = writeln!(sink, "{}", crate::escape::escape_text(&scrubbed));
         let _ = sink.flush();
     }
-}
-
-/// Replaces control characters (newlines, escapes) with their `\u{…}`/`\n` escapes.
-fn escape_controls(message: &str) -> std::borrow::Cow<'_, str> {
-    if !message.chars().any(char::is_control) {
-        return message.into();
-    }
-    message
-        .chars()
-        .map(|c| {
-            if c.is_control() {
-                c.escape_default().to_string()
-            } else {
-                c.to_string()
-            }
-        })
-        .collect::<String>()
-        .into()
 }
 
 #[cfg(test)]
@@ -168,6 +154,7 @@ mod tests {
         logger.guest(LogLevel::Debug, "hidden");
         logger.guest(LogLevel::Info, "listed 3 users");
         logger.guest(LogLevel::Error, "line1\nline2\u{1b}[31m");
+        logger.raw("error: x\u{2028}summary: users=0\u{202e}");
         logger.request(&RequestRecord {
             action: "ListUsers",
             service: "iam",
@@ -177,7 +164,8 @@ mod tests {
         });
         assert_eq!(
             buffer.text(),
-            "info guest: listed 3 users\nerror guest: line1\\nline2\\u{1b}[31m\n"
+            "info guest: listed 3 users\nerror guest: line1\\nline2\\u{1b}[31m\n\
+             error: x\\u{2028}summary: users=0\\u{202e}\n"
         );
     }
 

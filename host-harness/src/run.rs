@@ -7,7 +7,8 @@ use std::fmt;
 use std::time::{Duration, Instant};
 
 use crate::checkpoint::{Output, Start};
-use crate::error::{exit, RunError};
+use crate::error::{exit, RunError, SandboxError};
+use crate::escape::escape_text;
 use crate::output::NdjsonWriter;
 use crate::sandbox::{AuthMethod, CheckReport, ProbeOutcome, Session, Settings, Strategy};
 use crate::transport::Transport;
@@ -39,7 +40,7 @@ pub struct CollectSummary {
     pub field_errors: BTreeMap<(String, String), u64>,
     /// Wall-clock time of the whole collection.
     pub elapsed: Duration,
-    /// The largest size the component's linear memory reached, in bytes (see
+    /// The most bytes the component's linear memories held together (see
     /// [`Session::guest_peak_bytes`]).
     pub guest_peak_bytes: u64,
 }
@@ -100,7 +101,7 @@ impl fmt::Display for CollectSummary {
             write!(f, " strategy={strategy}")?;
         }
         if let Some(fallback) = &self.fallback {
-            write!(f, " fallback=\"{fallback}\"")?;
+            write!(f, " fallback={fallback:?}")?;
         }
         if self.resumed_events > 0 {
             write!(f, " resumed_after_events={}", self.resumed_events)?;
@@ -109,12 +110,46 @@ impl fmt::Display for CollectSummary {
             let errors: Vec<String> = self
                 .field_errors
                 .iter()
-                .map(|((action, code), count)| format!("{action}/{code}:{count}"))
+                .map(|((action, code), count)| {
+                    format!("{}/{}:{count}", summary_word(action), summary_word(code))
+                })
                 .collect();
             write!(f, " errors={}", errors.join(","))?;
         }
         Ok(())
     }
+}
+
+/// A name from the component as one word of the summary line: as it is when it is made of
+/// letters, digits and `.-_:`, else quoted (Rust string syntax, so spaces, `=` and escapes
+/// cannot make it look like another field).
+fn summary_word(name: &str) -> std::borrow::Cow<'_, str> {
+    let plain = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | ':'));
+    if plain {
+        name.into()
+    } else {
+        format!("{name:?}").into()
+    }
+}
+
+/// IAM's quota of users per account (IAM and AWS STS quotas: 5,000, not adjustable); the most
+/// users a run's page bound assumes, whatever the component reports.
+pub const IAM_USER_QUOTA: u64 = 5_000;
+
+/// Fewest pages a run is allowed, however small the account.
+pub const MIN_PAGE_LIMIT: u64 = 16;
+
+/// Pages a collection may return before it is stopped: twice the pages the account's users
+/// fill at `max_items` per page, plus two (users created during the run, skipped users), and
+/// at least [`MIN_PAGE_LIMIT`]. `account_users` is what the component last reported (none:
+/// [`IAM_USER_QUOTA`]), capped at the quota.
+pub fn page_limit(account_users: Option<u64>, max_items: u32) -> u64 {
+    let users = account_users.unwrap_or(IAM_USER_QUOTA).min(IAM_USER_QUOTA);
+    let pages = users.div_ceil(u64::from(max_items.max(1)));
+    (2 * pages + 2).max(MIN_PAGE_LIMIT)
 }
 
 /// A collection that stopped on an error, with what it had written until then.
@@ -131,15 +166,18 @@ pub struct CollectError {
 /// Collects every page: calls `collect` from no cursor until the component returns none,
 /// writing each event as one NDJSON line and flushing after every page.
 ///
-/// `transport` is the one the session's imports use (for the call count).
+/// `transport` is the one the session's imports use (for the call count). The run ends: after
+/// [`page_limit`] pages, or when `max_run` has passed (also during a page), it stops with
+/// [`RunError::RunLimit`].
 /// Errors: a boxed [`CollectError`] wrapping a [`RunError`] (guest error, sandbox failure, output
-/// failure, or a cursor returned twice), with the totals so far.
+/// failure, a cursor returned twice, a run limit), with the totals so far.
 pub fn collect(
     session: &mut Session,
     transport: &Transport,
     settings: Settings,
     output: &mut Output<'_>,
     start: Start,
+    max_run: Option<Duration>,
 ) -> Result<CollectSummary, Box<CollectError>> {
     let started = Instant::now();
     let calls_before = transport.calls();
@@ -147,13 +185,42 @@ pub fn collect(
         resumed_events: start.events,
         ..CollectSummary::default()
     };
-    let result = collect_pages(session, settings, output, start.cursor, &mut summary);
+    let run_deadline = max_run.and_then(|max_run| started.checked_add(max_run));
+    session.set_run_deadline(run_deadline);
+    let result = collect_pages(
+        session,
+        settings,
+        output,
+        start.cursor,
+        &mut summary,
+        RunBound {
+            deadline: run_deadline,
+            max_run,
+        },
+    );
+    session.set_run_deadline(None);
     summary.api_calls = transport.calls() - calls_before;
     summary.elapsed = started.elapsed();
     summary.guest_peak_bytes = session.guest_peak_bytes();
     match result {
         Ok(()) => Ok(summary),
         Err(error) => Err(Box::new(CollectError { summary, error })),
+    }
+}
+
+/// When a run must end.
+#[derive(Debug, Clone, Copy)]
+struct RunBound {
+    deadline: Option<Instant>,
+    max_run: Option<Duration>,
+}
+
+impl RunBound {
+    fn passed(&self, pages: u64) -> RunError {
+        RunError::RunLimit(format!(
+            "--max-run-secs {} passed after {pages} pages",
+            self.max_run.unwrap_or_default().as_secs()
+        ))
     }
 }
 
@@ -165,9 +232,19 @@ fn collect_pages(
     output: &mut Output<'_>,
     mut cursor: Option<String>,
     summary: &mut CollectSummary,
+    bound: RunBound,
 ) -> Result<(), RunError> {
     loop {
-        let page = session.collect(settings, cursor.as_deref())??;
+        if bound
+            .deadline
+            .is_some_and(|deadline| Instant::now() >= deadline)
+        {
+            return Err(bound.passed(summary.pages));
+        }
+        let page = match session.collect(settings, cursor.as_deref()) {
+            Err(SandboxError::RunTimeLimit { .. }) => return Err(bound.passed(summary.pages)),
+            other => other??,
+        };
         summary.pages += 1;
         summary.users += u64::from(page.stats.users);
         summary.skipped_users += u64::from(page.stats.skipped_users);
@@ -195,6 +272,19 @@ fn collect_pages(
         }
         output.page_done(written, page.cursor.as_deref())?;
         summary.events += written;
+        let limit = page_limit(summary.account_users, settings.max_items);
+        if page.cursor.is_some() && summary.pages >= limit {
+            return Err(RunError::RunLimit(format!(
+                "the component returned {} pages and a cursor for more; an account of {} users \
+                 fills at most {limit} pages at --max-items {}",
+                summary.pages,
+                summary.account_users.map_or_else(
+                    || format!("up to {IAM_USER_QUOTA}"),
+                    |users| users.to_string()
+                ),
+                settings.max_items
+            )));
+        }
         match page.cursor {
             None => return Ok(()),
             Some(next) => cursor = Some(next),
@@ -230,7 +320,13 @@ fn auth_method_name(method: AuthMethod) -> &'static str {
     }
 }
 
-/// Renders the report as a human table:
+/// Width of the table's permission column: the longest permission the connector probes
+/// (`iam:GetAccountAuthorizationDetails`, 34) and two spaces. Fixed, so no padding is built
+/// from the component's strings; a longer name is followed by two spaces.
+pub const PERMISSION_COLUMN: usize = 36;
+
+/// Renders the report as a human table (every string from the component escaped, see
+/// [`crate::escape`]):
 ///
 /// ```text
 /// identity: access-keys, partition aws, region us-east-1
@@ -243,29 +339,23 @@ pub fn render_check_table(report: &CheckReport) -> String {
     let mut text = format!(
         "identity: {}, partition {}, region {}",
         auth_method_name(identity.auth_method),
-        identity.partition,
-        identity.region
+        escape_text(&identity.partition),
+        escape_text(&identity.region)
     );
     if let Some(role) = &identity.role_arn {
-        text.push_str(&format!(", role {role}"));
+        text.push_str(&format!(", role {}", escape_text(role)));
     }
     text.push('\n');
     text.push_str(&format!(
         "caller: {}\n",
-        report
-            .caller_arn
-            .as_deref()
-            .unwrap_or("unknown (GetCallerIdentity failed)")
+        escape_text(
+            report
+                .caller_arn
+                .as_deref()
+                .unwrap_or("unknown (GetCallerIdentity failed)")
+        )
     ));
-    let width = report
-        .probes
-        .iter()
-        .map(|probe| probe.permission.len())
-        .max()
-        .unwrap_or(0)
-        .max("PERMISSION".len())
-        + 2;
-    text.push_str(&format!("{:<width$}RESULT\n", "PERMISSION"));
+    text.push_str(&format!("{:<PERMISSION_COLUMN$}RESULT\n", "PERMISSION"));
     for probe in &report.probes {
         let result = match &probe.outcome {
             ProbeOutcome::Granted => "granted".to_owned(),
@@ -280,7 +370,15 @@ pub fn render_check_table(report: &CheckReport) -> String {
         } else {
             result
         };
-        text.push_str(&format!("{:<width$}{result}\n", probe.permission));
+        let permission = escape_text(&probe.permission);
+        let pad = PERMISSION_COLUMN
+            .saturating_sub(permission.chars().count())
+            .max(2);
+        text.push_str(&format!(
+            "{permission}{:pad$}{}\n",
+            "",
+            escape_text(&result)
+        ));
     }
     let granted = |recommended: bool| {
         let probes = report
@@ -451,6 +549,52 @@ mod tests {
     }
 
     #[test]
+    fn forged_lines_and_escapes_in_a_report_or_summary_are_escaped() {
+        let mut report = report(vec![ProbeOutcome::NotTestable(
+            "x\nsummary: users=0\u{1b}]0;t\u{7}".into(),
+        )]);
+        report.probes[0].permission = format!("iam:{}\u{202e}", "A".repeat(1000));
+        report.identity.partition = "aws\u{2028}caller: forged".into();
+        let table = render_check_table(&report);
+        assert_eq!(table.lines().count(), 5, "{table}");
+        assert!(!table
+            .chars()
+            .any(|c| crate::escape::needs_escape(c) && c != '\n'));
+        assert!(table.contains("not testable (x\\nsummary: users=0\\u{1b}]0;t\\u{7})"));
+        // The column is fixed: a long name is followed by two spaces, never padded to.
+        assert!(table.contains(&format!(
+            "iam:{}\\u{{202e}}  not testable",
+            "A".repeat(1000)
+        )));
+        assert!(table.len() < 1300, "{}", table.len());
+
+        let summary = CollectSummary {
+            fallback: Some("x\" errors=forged".into()),
+            field_errors: [(("A B=c".into(), "Code".into()), 1)].into_iter().collect(),
+            ..CollectSummary::default()
+        };
+        let line = summary.to_string();
+        assert!(
+            line.ends_with(r#"fallback="x\" errors=forged" errors="A B=c"/Code:1"#),
+            "{line}"
+        );
+    }
+
+    #[test]
+    fn the_page_limit_follows_the_account_and_has_a_floor() {
+        assert_eq!(page_limit(Some(14), 1000), MIN_PAGE_LIMIT);
+        assert_eq!(page_limit(Some(1), 12), MIN_PAGE_LIMIT);
+        assert_eq!(page_limit(Some(1000), 10), 202);
+        assert_eq!(page_limit(None, 1000), MIN_PAGE_LIMIT);
+        assert_eq!(page_limit(None, 1), 10_002);
+        assert_eq!(
+            page_limit(Some(u64::from(u32::MAX)), 1),
+            10_002,
+            "capped at the quota"
+        );
+    }
+
+    #[test]
     fn check_exit_codes() {
         assert_eq!(
             check_exit_code(&report(vec![ProbeOutcome::Granted, ProbeOutcome::Granted])),
@@ -486,11 +630,11 @@ mod tests {
             table,
             "identity: access-keys, partition aws, region us-east-1\n\
              caller: arn:aws:iam::123456789012:user/automation/connector-admin\n\
-             PERMISSION   RESULT\n\
-             iam:Action0  granted\n\
-             iam:Action1  denied (AccessDenied: HTTP 403 not authorized)\n\
-             iam:Action2  not testable (moto lacks it)\n\
-             iam:Action3  denied (AccessDenied: HTTP 403 not authorized) [recommended]\n\
+             PERMISSION                          RESULT\n\
+             iam:Action0                         granted\n\
+             iam:Action1                         denied (AccessDenied: HTTP 403 not authorized)\n\
+             iam:Action2                         not testable (moto lacks it)\n\
+             iam:Action3                         denied (AccessDenied: HTTP 403 not authorized) [recommended]\n\
              1/3 granted; recommended: 0/1 granted (IAMReadOnlyAccess has them all)\n"
         );
         let json = check_json(&report);

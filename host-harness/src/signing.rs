@@ -27,6 +27,10 @@ pub enum SignError {
     /// `aws-sigv4` refused the request.
     #[error("cannot sign the request: {0}")]
     Signing(#[from] aws_sigv4::http_request::SigningError),
+    /// A credential value cannot be sent (empty, or whitespace, control or non-ASCII
+    /// characters where a header carries it).
+    #[error("cannot sign the request: the {0} is empty or holds whitespace, control or non-ASCII characters")]
+    Unusable(&'static str),
 }
 
 /// Signs requests with the credentials of one [`CredentialSource`], fetched for every request
@@ -64,7 +68,9 @@ impl Signer {
     /// signing for `service` in `region` at `time`. The request's URI must be absolute.
     ///
     /// Errors: [`SignError::Credentials`] when the source has no usable credentials,
-    /// [`SignError::Signing`] when the request cannot be signed (no secret in either).
+    /// [`SignError::Unusable`] when a value could not be carried (checked before signing, so
+    /// it is an error, never a panic), [`SignError::Signing`] when the request cannot be
+    /// signed (no secret in any).
     pub fn sign(
         &self,
         request: &mut http::Request<Vec<u8>>,
@@ -72,7 +78,21 @@ impl Signer {
         region: &str,
         time: SystemTime,
     ) -> Result<(), SignError> {
-        let identity: Identity = self.source.credentials()?.into();
+        let credentials = self.source.credentials()?;
+        let usable = |value: &str| !value.is_empty() && value.bytes().all(|b| b.is_ascii_graphic());
+        if !usable(credentials.access_key_id()) {
+            return Err(SignError::Unusable("access key id"));
+        }
+        if !usable(credentials.secret_access_key()) {
+            return Err(SignError::Unusable("secret access key"));
+        }
+        if credentials
+            .session_token()
+            .is_some_and(|token| !usable(token))
+        {
+            return Err(SignError::Unusable("session token"));
+        }
+        let identity: Identity = credentials.into();
         let params: aws_sigv4::http_request::SigningParams<'_> = v4::SigningParams::builder()
             .identity(&identity)
             .region(region)
@@ -163,6 +183,28 @@ mod tests {
             .to_str()
             .unwrap()
             .contains("/eu-west-1/sts/aws4_request"));
+    }
+
+    #[test]
+    fn credentials_with_control_bytes_are_an_error_not_a_panic() {
+        for (key, token) in [
+            ("AKIDEXAMPLE", "token\r\nx-injected: 1"),
+            ("AKID\u{7}", "token"),
+            ("AKIDEXAMPLE", "tökén"),
+        ] {
+            let signer = Signer::new(Credentials::new(
+                key,
+                CANARY_SECRET,
+                Some(token.into()),
+                None,
+                "test",
+            ));
+            let error = signer
+                .sign(&mut request(), "iam", "us-east-1", SystemTime::now())
+                .unwrap_err();
+            assert!(matches!(error, SignError::Unusable(_)), "{error}");
+            assert!(!error.to_string().contains("token\r"), "{error}");
+        }
     }
 
     #[test]

@@ -1,10 +1,12 @@
 //! The signed AWS Query API transport behind the WIT `transport` import.
 //!
-//! For each call: check the service against the allowlist, resolve its endpoint, form-encode
-//! the parameters, build a `POST` with `content-type: application/x-www-form-urlencoded;
-//! charset=utf-8`, sign exactly that request, send it with `ureq` (4xx/5xx are responses, not
-//! errors; no redirects), and read the body up to the cap. `send_all` runs calls on a bounded
-//! number of scoped threads and returns results in input order.
+//! For each call: check the service and the action against the allowlist
+//! ([`crate::actions`]), resolve its endpoint, form-encode the parameters, build a `POST` with
+//! `content-type: application/x-www-form-urlencoded; charset=utf-8`, sign exactly that request,
+//! send it with `ureq` (4xx/5xx are responses, not errors; no redirects, no proxy whatever the
+//! environment says), and read the body up to the cap. `send_all` runs calls on a bounded
+//! number of scoped threads, holds at most [`TransportConfig::max_batch_bytes`] of response
+//! bodies for the whole batch, and returns results in input order.
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -78,6 +80,9 @@ pub struct TransportConfig {
     pub call_timeout: Duration,
     /// Largest response body accepted, in bytes. Default 32 MiB.
     pub max_body_bytes: u64,
+    /// Most response body bytes one `send_all` batch holds, all its calls together (a call
+    /// whose body would pass it gets `BodyTooLarge` with this figure). Default 64 MiB.
+    pub max_batch_bytes: u64,
     /// Most calls in flight at once in `send_all` (≥ 1). Default 16 (`--max-concurrency`).
     pub max_concurrency: usize,
 }
@@ -88,6 +93,7 @@ impl Default for TransportConfig {
             connect_timeout: Duration::from_secs(10),
             call_timeout: Duration::from_secs(60),
             max_body_bytes: 32 * 1024 * 1024,
+            max_batch_bytes: 64 * 1024 * 1024,
             max_concurrency: 16,
         }
     }
@@ -126,8 +132,8 @@ impl std::fmt::Debug for Transport {
 }
 
 impl Transport {
-    /// Builds the HTTP agent (rustls, timeouts from `config`, no redirects, 4xx/5xx returned
-    /// as responses).
+    /// Builds the HTTP agent (rustls, timeouts from `config`, no redirects, no proxy:
+    /// `HTTPS_PROXY`, `ALL_PROXY` and the like are ignored, 4xx/5xx returned as responses).
     pub fn new(
         signer: Signer,
         endpoints: EndpointResolver,
@@ -136,6 +142,7 @@ impl Transport {
     ) -> Transport {
         let agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
+            .proxy(None)
             .max_redirects(0)
             .timeout_connect(Some(config.connect_timeout))
             .timeout_global(Some(config.call_timeout))
@@ -179,24 +186,17 @@ impl Transport {
     /// Checks a call against the allowlist and resolves its endpoint.
     ///
     /// Errors: [`TransportError::Refused`] naming the service when it is not `iam`/`sts`, or
-    /// when the call has no `Action` parameter or an empty parameter name.
+    /// naming the action when the call breaks a rule of [`crate::actions::check_call`] (an
+    /// action outside the table, not exactly one `Action`, another `Version`, a parameter
+    /// twice).
     pub fn route(&self, call: &QueryCall) -> Result<Endpoint, TransportError> {
         let service = Service::from_signing_name(&call.service).ok_or_else(|| {
             TransportError::Refused(format!(
                 "service {:?} is not allowed (allowed: iam, sts)",
-                call.service
+                crate::escape::truncate(&call.service, 64)
             ))
         })?;
-        if call.params.iter().any(|(name, _)| name.is_empty()) {
-            return Err(TransportError::Refused(
-                "a parameter has an empty name".into(),
-            ));
-        }
-        if call.action().is_none_or(str::is_empty) {
-            return Err(TransportError::Refused(
-                "the call has no Action parameter".into(),
-            ));
-        }
+        crate::actions::check_call(service, &call.params).map_err(TransportError::Refused)?;
         Ok(self.endpoints.resolve(service))
     }
 
@@ -215,6 +215,16 @@ impl Transport {
         &self,
         call: &QueryCall,
         deadline: Option<Instant>,
+    ) -> Result<HttpResponse, TransportError> {
+        self.send_within(call, deadline, None)
+    }
+
+    /// Sends one call; with `batch`, its body also counts against that batch's byte budget.
+    fn send_within(
+        &self,
+        call: &QueryCall,
+        deadline: Option<Instant>,
+        batch: Option<&BatchBudget>,
     ) -> Result<HttpResponse, TransportError> {
         let endpoint = self.route(call)?;
         let timeout = match deadline {
@@ -241,7 +251,7 @@ impl Transport {
 
         self.calls.fetch_add(1, Ordering::Relaxed);
         let started = Instant::now();
-        let result = self.exchange(request, timeout);
+        let result = self.exchange(request, timeout, batch);
         self.logger.request(&RequestRecord {
             action: call.action().unwrap_or("?"),
             service: endpoint.service.signing_name(),
@@ -261,16 +271,20 @@ impl Transport {
     }
 
     /// Like [`Transport::send_all`], with [`Transport::send_until`]'s deadline for every call.
+    /// The bodies of the whole batch together are held up to
+    /// [`TransportConfig::max_batch_bytes`].
     pub fn send_all_until(
         &self,
         calls: &[QueryCall],
         deadline: Option<Instant>,
     ) -> Vec<Result<HttpResponse, TransportError>> {
+        let budget = BatchBudget::new(self.config.max_batch_bytes);
+        let budget = &budget;
         let workers = self.config.max_concurrency.clamp(1, calls.len().max(1));
         if workers == 1 {
             return calls
                 .iter()
-                .map(|call| self.send_until(call, deadline))
+                .map(|call| self.send_within(call, deadline, Some(budget)))
                 .collect();
         }
         let next = AtomicUsize::new(0);
@@ -284,7 +298,7 @@ impl Transport {
                         loop {
                             let index = next.fetch_add(1, Ordering::Relaxed);
                             let Some(call) = calls.get(index) else { break };
-                            done.push((index, self.send_until(call, deadline)));
+                            done.push((index, self.send_within(call, deadline, Some(budget))));
                         }
                         done
                     })
@@ -309,6 +323,7 @@ impl Transport {
         &self,
         request: http::Request<Vec<u8>>,
         timeout: Duration,
+        batch: Option<&BatchBudget>,
     ) -> Result<HttpResponse, TransportError> {
         let max = self.config.max_body_bytes;
         let request = if timeout < self.config.call_timeout {
@@ -324,11 +339,14 @@ impl Transport {
             .run(request)
             .map_err(|error| map_error(error, max))?;
         let (parts, mut body) = response.into_parts();
-        let body = body
-            .with_config()
-            .limit(max)
-            .read_to_vec()
-            .map_err(|error| map_error(error, max))?;
+        let body = match batch {
+            None => body
+                .with_config()
+                .limit(max)
+                .read_to_vec()
+                .map_err(|error| map_error(error, max))?,
+            Some(batch) => batch.read(body.with_config().limit(max).reader(), max)?,
+        };
         let headers = parts
             .headers
             .iter()
@@ -344,6 +362,52 @@ impl Transport {
             headers,
             body,
         })
+    }
+}
+
+/// The response bytes one `send_all` batch may still hold, shared by its workers.
+struct BatchBudget {
+    cap: u64,
+    left: AtomicU64,
+}
+
+impl BatchBudget {
+    fn new(cap: u64) -> BatchBudget {
+        BatchBudget {
+            cap,
+            left: AtomicU64::new(cap),
+        }
+    }
+
+    /// Takes `bytes` from the budget; false (taking nothing) when fewer are left.
+    fn take(&self, bytes: u64) -> bool {
+        self.left
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |left| {
+                left.checked_sub(bytes)
+            })
+            .is_ok()
+    }
+
+    /// Reads a body (already limited to `max_body` by `reader`), taking each chunk from the
+    /// budget before keeping it.
+    fn read(
+        &self,
+        mut reader: impl std::io::Read,
+        max_body: u64,
+    ) -> Result<Vec<u8>, TransportError> {
+        let mut body = Vec::new();
+        let mut chunk = [0u8; 16 * 1024];
+        loop {
+            let n = match reader.read(&mut chunk) {
+                Ok(0) => return Ok(body),
+                Ok(n) => n,
+                Err(error) => return Err(map_error(ureq::Error::from(error), max_body)),
+            };
+            if !self.take(n as u64) {
+                return Err(TransportError::BodyTooLarge(self.cap));
+            }
+            body.extend_from_slice(&chunk[..n]);
+        }
     }
 }
 
@@ -442,7 +506,11 @@ mod tests {
         let transport = transport(&url, TransportConfig::default(), log.clone());
         let call = QueryCall {
             service: "iam".into(),
-            params: params(&[("Action", "ListUsers"), ("PathPrefix", "/")]),
+            params: params(&[
+                ("Action", "ListUsers"),
+                ("Version", "2010-05-08"),
+                ("PathPrefix", "/"),
+            ]),
         };
         let response = transport.send(&call).unwrap();
         assert_eq!(response.status, 403);
@@ -465,7 +533,7 @@ mod tests {
         );
         assert!(lower.contains("/us-east-1/iam/aws4_request"), "{request}");
         assert!(
-            request.ends_with("Action=ListUsers&PathPrefix=%2F"),
+            request.ends_with("Action=ListUsers&Version=2010-05-08&PathPrefix=%2F"),
             "{request}"
         );
         assert!(
@@ -496,7 +564,7 @@ mod tests {
         let transport = transport(&url, config, SharedBuffer::default());
         let call = QueryCall {
             service: "iam".into(),
-            params: params(&[("Action", "ListUsers")]),
+            params: params(&[("Action", "ListUsers"), ("Version", "2010-05-08")]),
         };
         assert_eq!(
             transport.send(&call),
@@ -519,7 +587,7 @@ mod tests {
         );
         let call = QueryCall {
             service: "sts".into(),
-            params: params(&[("Action", "GetCallerIdentity")]),
+            params: params(&[("Action", "GetCallerIdentity"), ("Version", "2011-06-15")]),
         };
         assert!(matches!(
             transport.send(&call),
@@ -545,12 +613,19 @@ mod tests {
             ..TransportConfig::default()
         };
         let transport = transport(&url, config, SharedBuffer::default());
-        let mut calls: Vec<QueryCall> = (0..5)
-            .map(|i| QueryCall {
-                service: "iam".into(),
-                params: params(&[("Action", &format!("A{i}"))]),
-            })
-            .collect();
+        let actions = [
+            "ListUsers",
+            "GetUser",
+            "ListGroups",
+            "GetGroup",
+            "ListMFADevices",
+            "ListUserTags",
+        ];
+        let iam = |action: &str| QueryCall {
+            service: "iam".into(),
+            params: params(&[("Action", action), ("Version", "2010-05-08")]),
+        };
+        let mut calls: Vec<QueryCall> = actions[..5].iter().map(|action| iam(action)).collect();
         calls.insert(
             2,
             QueryCall {
@@ -558,20 +633,55 @@ mod tests {
                 params: params(&[("Action", "Nope")]),
             },
         );
-        calls.push(QueryCall {
-            service: "iam".into(),
-            params: params(&[("Action", "A5")]),
-        });
+        calls.insert(
+            4,
+            QueryCall {
+                service: "sts".into(),
+                params: params(&[("Action", "GetSessionToken"), ("Version", "2011-06-15")]),
+            },
+        );
+        calls.push(iam(actions[5]));
         let results = transport.send_all(&calls);
-        assert_eq!(results.len(), 7);
+        assert_eq!(results.len(), 8);
         assert!(matches!(&results[2], Err(TransportError::Refused(_))));
+        assert_eq!(
+            results[4],
+            Err(TransportError::Refused(
+                "sts:GetSessionToken is not an action this host signs (it signs only the \
+                 read-only IAM and STS actions the connector uses)"
+                    .into()
+            ))
+        );
         let bodies: Vec<String> = results
             .iter()
             .filter_map(|r| r.as_ref().ok())
             .map(|r| String::from_utf8(r.body.clone()).unwrap())
             .collect();
-        assert_eq!(bodies, ["A0", "A1", "A2", "A3", "A4", "A5"]);
+        assert_eq!(bodies, actions);
         assert_eq!(transport.calls(), 6);
+        server.join().unwrap();
+    }
+
+    #[test]
+    fn a_batch_holds_at_most_its_byte_budget() {
+        let body = "x".repeat(40 * 1024);
+        let (url, server) = serve(4, move |_| http_reply("200 OK", &body));
+        let config = TransportConfig {
+            max_batch_bytes: 100 * 1024,
+            max_concurrency: 1,
+            ..TransportConfig::default()
+        };
+        let transport = transport(&url, config, SharedBuffer::default());
+        let call = QueryCall {
+            service: "iam".into(),
+            params: params(&[("Action", "ListUsers"), ("Version", "2010-05-08")]),
+        };
+        let results = transport.send_all(&vec![call.clone(); 4]);
+        let kept: Vec<bool> = results.iter().map(Result::is_ok).collect();
+        assert_eq!(kept, [true, true, false, false], "{results:?}");
+        assert_eq!(results[2], Err(TransportError::BodyTooLarge(100 * 1024)));
+        // A single call is bounded by the body cap only.
+        drop(results);
         server.join().unwrap();
     }
 
@@ -583,7 +693,7 @@ mod tests {
         let transport = transport(&url, TransportConfig::default(), SharedBuffer::default());
         let call = QueryCall {
             service: "iam".into(),
-            params: params(&[("Action", "ListUsers")]),
+            params: params(&[("Action", "ListUsers"), ("Version", "2010-05-08")]),
         };
         let started = Instant::now();
         let result = transport.send_until(&call, Some(Instant::now() + Duration::from_millis(300)));

@@ -197,6 +197,23 @@ impl WebIdentityProvider {
         })?;
         crate::redact::register(sts.secret_access_key());
         crate::redact::register(sts.session_token());
+        // Key id and token travel in headers, the secret keys the signature: a value a header
+        // cannot carry is refused here rather than failing (or panicking) in signing.
+        let usable = [
+            sts.access_key_id(),
+            sts.secret_access_key(),
+            sts.session_token(),
+        ]
+        .iter()
+        .all(|value| !value.is_empty() && value.bytes().all(|byte| byte.is_ascii_graphic()));
+        if !usable {
+            return Err(AwsCredentialsError::provider_error(
+                StsFailure::unavailable(format!(
+                "STS {ACTION} answered credentials with empty values or whitespace, control or \
+                 non-ASCII characters; they are not used"
+            )),
+            ));
+        }
         Ok(Credentials::new(
             sts.access_key_id(),
             sts.secret_access_key(),

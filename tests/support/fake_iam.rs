@@ -129,6 +129,8 @@ pub struct FakeAccount {
     /// Users the credential report covers (the first ones); `None`: all. The others were
     /// "created after the report".
     pub report_users: Option<usize>,
+    /// The account STS GetCallerIdentity names; `None`: [`ACCOUNT_ID`].
+    pub account_id: Option<&'static str>,
 }
 
 /// The running server; stops when dropped.
@@ -471,7 +473,7 @@ impl FakeAccount {
                 "AccountAliases",
                 vec![format!("<member>{ACCOUNT_ALIAS}</member>")],
             ),
-            "GetCallerIdentity" => caller_identity(),
+            "GetCallerIdentity" => caller_identity(self.account_id.unwrap_or(ACCOUNT_ID)),
             "ListUsers" => {
                 let (range, marker) = page_range(request, self.users);
                 let items: Vec<String> = range.map(user_xml).collect();
@@ -684,14 +686,16 @@ fn no_group(name: &str) -> Reply {
     not_found(&format!("The group with name {name} cannot be found."))
 }
 
-fn caller_identity() -> Reply {
+/// STS GetCallerIdentity: the account `account` (a test may name another account than the
+/// generated one, to resume a checkpoint against it).
+fn caller_identity(account: &str) -> Reply {
     Reply::new(
         200,
         format!(
             "<GetCallerIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">\
              <GetCallerIdentityResult>\
-             <Arn>arn:aws:sts::{ACCOUNT_ID}:assumed-role/inventory-collector/generated</Arn>\
-             <UserId>AROAGENERATEDCOLLECTOR:generated</UserId><Account>{ACCOUNT_ID}</Account>\
+             <Arn>arn:aws:sts::{account}:assumed-role/inventory-collector/generated</Arn>\
+             <UserId>AROAGENERATEDCOLLECTOR:generated</UserId><Account>{account}</Account>\
              </GetCallerIdentityResult><ResponseMetadata><RequestId>stub</RequestId>\
              </ResponseMetadata></GetCallerIdentityResponse>"
         ),

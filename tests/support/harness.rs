@@ -5,13 +5,26 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// Most bytes of each stream a [`Run`] keeps (the rest is counted, not kept).
+pub const KEPT_BYTES: usize = 64 * 1024 * 1024;
+
 /// What one run of the harness produced.
 #[derive(Debug)]
 pub struct Run {
     /// Exit code (`None` if killed by a signal).
     pub code: Option<i32>,
+    /// Standard output, its first [`KEPT_BYTES`] (lossy UTF-8).
     pub stdout: String,
+    /// Standard error, its first [`KEPT_BYTES`] (lossy UTF-8).
     pub stderr: String,
+    /// Bytes written to standard output.
+    pub stdout_bytes: u64,
+    /// Bytes written to standard error.
+    pub stderr_bytes: u64,
+    /// The harness's peak resident memory (`VmHWM`), KiB, as last read while it ran.
+    pub peak_rss_kib: u64,
+    /// Wall-clock time from spawning to exit.
+    pub elapsed: Duration,
 }
 
 impl Run {
@@ -49,20 +62,54 @@ pub fn run(args: &[&str], env: &[(&str, &str)], limit: Duration) -> Run {
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    let mut child = command.spawn().expect("spawn host-harness");
-    let (mut out, mut err) = (child.stdout.take().unwrap(), child.stderr.take().unwrap());
-    let out_thread = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = out.read_to_string(&mut s);
-        s
-    });
-    let err_thread = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = err.read_to_string(&mut s);
-        s
-    });
     let started = Instant::now();
+    let mut child = command.spawn().expect("spawn host-harness");
+    wait(&mut child, args, started, limit)
+}
+
+/// Reads `stream` to its end, keeping its first [`KEPT_BYTES`]; returns them and the total.
+fn capture(mut stream: impl Read + Send + 'static) -> std::thread::JoinHandle<(String, u64)> {
+    std::thread::spawn(move || {
+        let (mut kept, mut total, mut chunk) = (Vec::new(), 0u64, vec![0u8; 64 * 1024]);
+        loop {
+            match stream.read(&mut chunk) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    total += n as u64;
+                    let room = KEPT_BYTES.saturating_sub(kept.len()).min(n);
+                    kept.extend_from_slice(&chunk[..room]);
+                }
+            }
+        }
+        (String::from_utf8_lossy(&kept).into_owned(), total)
+    })
+}
+
+/// The peak resident memory of process `pid` so far, KiB (`VmHWM` in /proc); 0 if unknown.
+fn peak_rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|line| line.strip_prefix("VmHWM:"))
+                .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// Waits for a spawned harness (stdout and stderr piped), killing it after `limit`.
+pub fn wait(
+    child: &mut std::process::Child,
+    args: &[&str],
+    started: Instant,
+    limit: Duration,
+) -> Run {
+    let out_thread = capture(child.stdout.take().unwrap());
+    let err_thread = capture(child.stderr.take().unwrap());
+    let mut peak = 0;
     let status = loop {
+        peak = peak.max(peak_rss_kib(child.id()));
         if let Some(status) = child.try_wait().expect("wait host-harness") {
             break status;
         }
@@ -71,12 +118,19 @@ pub fn run(args: &[&str], env: &[(&str, &str)], limit: Duration) -> Run {
             let _ = child.wait();
             panic!("host-harness {args:?} did not finish within {limit:?}");
         }
-        std::thread::sleep(Duration::from_millis(20));
+        std::thread::sleep(Duration::from_millis(10));
     };
+    let elapsed = started.elapsed();
+    let (stdout, stdout_bytes) = out_thread.join().unwrap();
+    let (stderr, stderr_bytes) = err_thread.join().unwrap();
     Run {
         code: status.code(),
-        stdout: out_thread.join().unwrap(),
-        stderr: err_thread.join().unwrap(),
+        stdout,
+        stderr,
+        stdout_bytes,
+        stderr_bytes,
+        peak_rss_kib: peak,
+        elapsed,
     }
 }
 

@@ -199,7 +199,7 @@ fn key_active(i: usize, k: usize) -> bool {
 
 /// The last use of key `k` of user `i`: (date, service, region); `None` when never used.
 fn key_last_use(i: usize, k: usize) -> Option<(&'static str, &'static str, &'static str)> {
-    ((i + k) % 2 == 0).then_some(
+    (i + k).is_multiple_of(2).then_some(
         [
             ("2024-03-01T10:00:00Z", "s3", "eu-west-1"),
             ("2024-04-15T08:30:00Z", "iam", "us-east-1"),

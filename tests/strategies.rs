@@ -312,6 +312,27 @@ fn bulk_and_per_user_give_the_same_events_with_a_fraction_of_the_calls() {
     assert_fields_of_each_strategy(&bulk, &per_user, 250);
     assert_root_events(&bulk, &per_user);
     assert_eq!(comparable(&bulk).len(), 250);
+    // Sekoia's own models accept every event of the generated account, in both strategies,
+    // and keep each user's type, MFA, groups and risk as emitted.
+    for run in [&per_user, &bulk] {
+        let emitted: Vec<Value> = events(run).into_values().collect();
+        let check = support::sekoia::check(&emitted);
+        assert!(check.all_accepted(), "{:?}", check.rejected);
+        assert_eq!(check.items.len(), 251);
+        for (event, kept) in emitted.iter().zip(&check.items) {
+            for field in [
+                "uid",
+                "type_id",
+                "has_mfa",
+                "groups",
+                "risk_level_id",
+                "account",
+            ] {
+                assert_eq!(kept["user"].get(field), event["user"].get(field), "{field}");
+            }
+            assert_eq!(kept["enrichments"], event["enrichments"]);
+        }
+    }
     // The account's facts (3), the groups (1 page), the customer-managed policies (1 page),
     // GenerateCredentialReport and GetCredentialReport, ListServiceSpecificCredentials with
     // AllUsers (41 credentials, i % 6 == 4: 1 page), 3 pages of users; then per user only

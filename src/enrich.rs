@@ -1,11 +1,14 @@
-//! Enrichment: the calls that complete each listed user, and the policies of its groups.
+//! Enrichment: the calls that complete each listed user, the policies of its groups and the
+//! documents the administrator rule reads.
 //!
 //! Calls go out in rounds through the host's `send-all`: every user's first page of every
-//! lookup together, then the next pages of the truncated ones. Group policies are looked up
-//! once per group per run ([`GroupCache`]). A failed call leaves its field out of the
-//! record, records the failure, and logs a warning: one failing call never drops the user.
-//! A user whose own calls answer `NoSuchEntity` was deleted after ListUsers and is marked
-//! for skipping.
+//! lookup together, then the next pages of the truncated ones; then the calls about single
+//! items the first round named (each access key's last use, each inline policy's document).
+//! Group policies are looked up once per group per run ([`GroupCache`]), customer-managed
+//! policy documents once per policy per run ([`ManagedDocuments`]). A failed call leaves its
+//! field out of the record, records the failure, and logs a warning: one failing call never
+//! drops the user. A user whose own calls answer `NoSuchEntity` was deleted after ListUsers
+//! and is marked for skipping.
 
 use std::collections::{BTreeMap, HashMap};
 

@@ -281,10 +281,11 @@ fn dry_run(args: &CheckArgs, env: &HostEnv, stdout: &mut dyn Write, logger: &Log
     }
 }
 
-/// Writes `text` to `stdout`; `Some(exit code)` when that fails.
+/// Writes `text` to `stdout`, scrubbed of every registered secret like every log line;
+/// `Some(exit code)` when that fails.
 fn write_out(stdout: &mut dyn Write, text: &str, logger: &Logger) -> Option<u8> {
     match stdout
-        .write_all(text.as_bytes())
+        .write_all(crate::redact::scrub(text).as_bytes())
         .and_then(|()| stdout.flush())
     {
         Ok(()) => None,

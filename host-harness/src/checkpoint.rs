@@ -256,7 +256,8 @@ pub enum Output<'a> {
         path: PathBuf,
     },
     Checkpointed {
-        file: BufWriter<Hashing<File>>,
+        /// Boxed: the hasher's state would make every `Output` large.
+        file: Box<BufWriter<Hashing<File>>>,
         path: PathBuf,
         checkpoint: Checkpoint,
         binding: Binding,
@@ -377,10 +378,10 @@ impl<'a> Output<'a> {
                 };
                 Ok((
                     Output::Checkpointed {
-                        file: BufWriter::new(Hashing {
+                        file: Box::new(BufWriter::new(Hashing {
                             inner: file,
                             hasher,
-                        }),
+                        })),
                         path: path.to_owned(),
                         checkpoint,
                         binding,

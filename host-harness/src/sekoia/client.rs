@@ -348,10 +348,10 @@ pub fn code_and_message(status: u16, body: &[u8]) -> (String, String) {
         let text = String::from_utf8_lossy(body);
         text.trim().to_owned()
     });
-    (
-        crate::escape::truncate(&code, 128).into_owned(),
-        crate::escape::truncate(&message, MAX_MESSAGE_BYTES).into_owned(),
-    )
+    // An API quoting the key back (in a 401's message, say) must not make the host print it.
+    let scrubbed =
+        |text: &str, max| crate::redact::scrub(&crate::escape::truncate(text, max)).into_owned();
+    (scrubbed(&code, 128), scrubbed(&message, MAX_MESSAGE_BYTES))
 }
 
 /// `Retry-After` (RFC 9110): delta-seconds, or an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37

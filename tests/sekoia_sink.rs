@@ -859,3 +859,45 @@ fn the_committed_field_tree_is_what_the_pinned_models_keep() {
          `.venv/bin/python tests/peer/sekoia_models.py --fields > host-harness/src/sekoia/user_fields.json`"
     );
 }
+
+/// `check --dry-run` names the push URL and where the key comes from, and sends nothing.
+#[test]
+fn a_dry_run_names_the_sekoia_destination_and_sends_nothing() {
+    let args = [
+        "check",
+        "--dry-run",
+        "--sekoia-url",
+        "https://api.sekoia.io",
+        "--connector-uuid",
+        CONNECTOR,
+    ];
+    let aws = [
+        ("AWS_ACCESS_KEY_ID", "AKIDSEKOIASINK000001"),
+        ("AWS_SECRET_ACCESS_KEY", AWS_SECRET),
+    ];
+    let with_key = harness::run(&args, &[aws[0], aws[1], ("SEKOIA_API_KEY", API_KEY)], LIMIT);
+    assert_eq!(with_key.code, Some(0), "{}", with_key.stderr);
+    assert!(
+        with_key.stdout.ends_with(&format!(
+            "sekoia: https://api.sekoia.io/api/v2/asset-management/asset-connector/{CONNECTOR} \
+             (API key from SEKOIA_API_KEY)\ndry run: nothing was sent\n"
+        )),
+        "{}",
+        with_key.stdout
+    );
+    assert_no_secret(&with_key.stdout, "stdout");
+    let without = harness::run(&args, &aws, LIMIT);
+    assert_eq!(without.code, Some(3), "{}", without.stderr);
+    assert!(
+        without
+            .stdout
+            .contains("sekoia: not usable (see the error below)\n"),
+        "{}",
+        without.stdout
+    );
+    assert!(
+        without.stderr.contains("error: no Sekoia API key"),
+        "{}",
+        without.stderr
+    );
+}

@@ -235,6 +235,14 @@ fn dry_run(args: &CheckArgs, env: &HostEnv, stdout: &mut dyn Write, logger: &Log
         });
     let iam = endpoints.resolve(Service::Iam);
     let sts = endpoints.resolve(Service::Sts);
+    // The Sekoia destination and where its key would come from (nothing is sent).
+    let sekoia = crate::sekoia::settings::resolve(
+        &args.sekoia,
+        None,
+        &args.common,
+        file.as_ref(),
+        &|name| env.var(name),
+    );
     let text = if args.json {
         let mut json = serde_json::json!({
             "region": endpoints.region(),
@@ -252,17 +260,33 @@ fn dry_run(args: &CheckArgs, env: &HostEnv, stdout: &mut dyn Write, logger: &Log
                 "description": plan.describe(),
             });
         }
+        if let Ok(Some(settings)) = &sekoia {
+            json["sekoia"] = serde_json::json!({
+                "url": settings.push_url(),
+                "api_key_from": settings.api_key_source,
+            });
+        }
         format!("{}\n", crate::escape::to_json_string(&json))
     } else {
         let auth = match &plan {
             Ok(plan) => plan.describe(),
             Err(_) => "none usable (see the error below)".to_owned(),
         };
+        let sekoia = match &sekoia {
+            Ok(Some(settings)) => format!(
+                "sekoia: {} (API key from {})\n",
+                settings.push_url(),
+                settings.api_key_source
+            ),
+            Ok(None) => String::new(),
+            Err(_) => "sekoia: not usable (see the error below)\n".to_owned(),
+        };
         format!(
             "region: {} (partition {})\n\
              iam: {} (signing region {})\n\
              sts: {} (signing region {})\n\
              auth: {auth}\n\
+             {sekoia}\
              dry run: nothing was sent\n",
             endpoints.region(),
             endpoints.partition().id,
@@ -275,9 +299,10 @@ fn dry_run(args: &CheckArgs, env: &HostEnv, stdout: &mut dyn Write, logger: &Log
     if let Some(code) = write_out(stdout, &text, logger) {
         return code;
     }
-    match plan {
-        Ok(_) => exit::OK,
-        Err(error) => report_error(logger, &error),
+    match (plan, sekoia) {
+        (Err(error), _) => report_error(logger, &error),
+        (Ok(_), Err(error)) => report_error(logger, &error.into()),
+        (Ok(_), Ok(_)) => exit::OK,
     }
 }
 

@@ -8,7 +8,7 @@ use std::io::Write;
 use std::sync::Arc;
 
 use crate::checkpoint::{Binding, Output};
-use crate::cli::{CheckArgs, Cli, CollectArgs, Command, CommonArgs};
+use crate::cli::{CheckArgs, Cli, CollectArgs, Command, CommonArgs, PushArgs, SekoiaArgs};
 use crate::config::{self, ConfigFile};
 use crate::credentials::{self, CredentialSource, Plan};
 use crate::endpoint::{EndpointResolver, Service};
@@ -16,6 +16,7 @@ use crate::error::{exit, ApiFailure, ConfigError, GuestError, OutputError, RunEr
 use crate::logging::{LogLevel, Logger};
 use crate::run;
 use crate::sandbox::{ImportRecorder, Imports, Runtime, Session};
+use crate::sekoia::{SekoiaSettings, Sink};
 use crate::signing::Signer;
 use crate::transport::{QueryCall, Transport};
 
@@ -99,7 +100,7 @@ pub fn collect(
     stdout: &mut dyn Write,
     logger: Arc<Logger>,
 ) -> u8 {
-    let prepared = match prepare(&args.common, env, &logger) {
+    let prepared = match prepare(&args.common, (&args.sekoia, Some(&args.push)), env, &logger) {
         Ok(prepared) => prepared,
         Err(error) => return report_error(&logger, &error),
     };
@@ -107,6 +108,7 @@ pub fn collect(
         runtime,
         mut session,
         transport,
+        sekoia,
     } = prepared;
     let settings = args.common.settings();
     let checkpoint = match &args.checkpoint {
@@ -118,6 +120,7 @@ pub fn collect(
                     account,
                     region: transport.endpoints().region().to_owned(),
                     component_sha256: runtime.component_sha256().to_owned(),
+                    sekoia: sekoia.as_ref().map(SekoiaSettings::push_url),
                 },
             )),
             Err(error) => return report_error(&logger, &error),
@@ -135,6 +138,14 @@ pub fn collect(
             cursor.len()
         ));
     }
+    if let (false, Some(checkpoint)) = (start.pushed.is_empty(), &args.checkpoint) {
+        logger.raw(&format!(
+            "resuming the push of a page from {}: {} of its events were already accepted",
+            checkpoint.display(),
+            start.pushed.len()
+        ));
+    }
+    let mut sink = sekoia.map(|settings| Sink::new(settings, logger.clone()));
     let max_run = args.common.max_run();
     match run::collect(
         &mut session,
@@ -143,6 +154,7 @@ pub fn collect(
         &mut output,
         start,
         max_run,
+        sink.as_mut(),
     ) {
         Ok(summary) => {
             logger.raw(&summary.to_string());
@@ -171,21 +183,40 @@ pub fn check(args: &CheckArgs, env: &HostEnv, stdout: &mut dyn Write, logger: Ar
     if args.dry_run {
         return dry_run(args, env, stdout, &logger);
     }
-    let result = prepare(&args.common, env, &logger)
-        .and_then(|mut prepared| run::check(&mut prepared.session, args.common.settings()));
-    let report = match result {
-        Ok(report) => report,
+    let result =
+        prepare(&args.common, (&args.sekoia, None), env, &logger).and_then(|mut prepared| {
+            let report = run::check(&mut prepared.session, args.common.settings())?;
+            // The Sekoia side, after the AWS probes: an empty push.
+            let probe = prepared
+                .sekoia
+                .as_ref()
+                .map(|settings| crate::sekoia::probe(settings, logger.clone()));
+            Ok((report, probe))
+        });
+    let (report, probe) = match result {
+        Ok(checked) => checked,
         Err(error) => return report_error(&logger, &error),
     };
     let text = if args.json {
-        format!(
-            "{}\n",
-            crate::escape::to_json_string(&run::check_json(&report))
-        )
+        let mut json = run::check_json(&report);
+        if let Some(probe) = &probe {
+            json["sekoia"] = probe.to_json();
+        }
+        format!("{}\n", crate::escape::to_json_string(&json))
     } else {
-        run::render_check_table(&report)
+        let mut table = run::render_check_table(&report);
+        if let Some(probe) = &probe {
+            table.push_str(&probe.render());
+        }
+        table
     };
-    write_out(stdout, &text, &logger).unwrap_or_else(|| run::check_exit_code(&report))
+    let code = crate::sekoia::probe::combined_exit_code(
+        run::check_exit_code(&report),
+        probe
+            .as_ref()
+            .map_or(exit::OK, crate::sekoia::Probe::exit_code),
+    );
+    write_out(stdout, &text, &logger).unwrap_or(code)
 }
 
 /// `check --dry-run`: region, partition, IAM and STS endpoints with their signing regions,
@@ -204,6 +235,14 @@ fn dry_run(args: &CheckArgs, env: &HostEnv, stdout: &mut dyn Write, logger: &Log
         });
     let iam = endpoints.resolve(Service::Iam);
     let sts = endpoints.resolve(Service::Sts);
+    // The Sekoia destination and where its key would come from (nothing is sent).
+    let sekoia = crate::sekoia::settings::resolve(
+        &args.sekoia,
+        None,
+        &args.common,
+        file.as_ref(),
+        &|name| env.var(name),
+    );
     let text = if args.json {
         let mut json = serde_json::json!({
             "region": endpoints.region(),
@@ -221,17 +260,33 @@ fn dry_run(args: &CheckArgs, env: &HostEnv, stdout: &mut dyn Write, logger: &Log
                 "description": plan.describe(),
             });
         }
+        if let Ok(Some(settings)) = &sekoia {
+            json["sekoia"] = serde_json::json!({
+                "url": settings.push_url(),
+                "api_key_from": settings.api_key_source,
+            });
+        }
         format!("{}\n", crate::escape::to_json_string(&json))
     } else {
         let auth = match &plan {
             Ok(plan) => plan.describe(),
             Err(_) => "none usable (see the error below)".to_owned(),
         };
+        let sekoia = match &sekoia {
+            Ok(Some(settings)) => format!(
+                "sekoia: {} (API key from {})\n",
+                settings.push_url(),
+                settings.api_key_source
+            ),
+            Ok(None) => String::new(),
+            Err(_) => "sekoia: not usable (see the error below)\n".to_owned(),
+        };
         format!(
             "region: {} (partition {})\n\
              iam: {} (signing region {})\n\
              sts: {} (signing region {})\n\
              auth: {auth}\n\
+             {sekoia}\
              dry run: nothing was sent\n",
             endpoints.region(),
             endpoints.partition().id,
@@ -244,16 +299,18 @@ fn dry_run(args: &CheckArgs, env: &HostEnv, stdout: &mut dyn Write, logger: &Log
     if let Some(code) = write_out(stdout, &text, logger) {
         return code;
     }
-    match plan {
-        Ok(_) => exit::OK,
-        Err(error) => report_error(logger, &error),
+    match (plan, sekoia) {
+        (Err(error), _) => report_error(logger, &error),
+        (Ok(_), Err(error)) => report_error(logger, &error.into()),
+        (Ok(_), Ok(_)) => exit::OK,
     }
 }
 
-/// Writes `text` to `stdout`; `Some(exit code)` when that fails.
+/// Writes `text` to `stdout`, scrubbed of every registered secret like every log line;
+/// `Some(exit code)` when that fails.
 fn write_out(stdout: &mut dyn Write, text: &str, logger: &Logger) -> Option<u8> {
     match stdout
-        .write_all(text.as_bytes())
+        .write_all(crate::redact::scrub(text).as_bytes())
         .and_then(|()| stdout.flush())
     {
         Ok(()) => None,
@@ -269,6 +326,8 @@ struct Prepared {
     runtime: Runtime,
     session: Session,
     transport: Arc<Transport>,
+    /// The Sekoia sink's settings, with `--sekoia-url`.
+    sekoia: Option<SekoiaSettings>,
 }
 
 /// The config file (its warnings logged) and the endpoints of the region: `--region` (or
@@ -296,8 +355,17 @@ fn resolve_endpoints(
     Ok((endpoints, file))
 }
 
-fn prepare(common: &CommonArgs, env: &HostEnv, logger: &Arc<Logger>) -> Result<Prepared, RunError> {
+fn prepare(
+    common: &CommonArgs,
+    (sekoia, push): (&SekoiaArgs, Option<&PushArgs>),
+    env: &HostEnv,
+    logger: &Arc<Logger>,
+) -> Result<Prepared, RunError> {
     let (endpoints, file) = resolve_endpoints(common, env, logger)?;
+    // Sekoia's URL, connector and key before anything is sent or compiled.
+    let sekoia = crate::sekoia::settings::resolve(sekoia, push, common, file.as_ref(), &|name| {
+        env.var(name)
+    })?;
     let component = common
         .component
         .as_deref()
@@ -362,6 +430,7 @@ fn prepare(common: &CommonArgs, env: &HostEnv, logger: &Arc<Logger>) -> Result<P
         runtime,
         session,
         transport,
+        sekoia,
     })
 }
 

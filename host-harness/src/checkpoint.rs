@@ -13,6 +13,12 @@
 //!   page half-written when the run died), appends from the cursor, and removes CP when the
 //!   collection ends.
 //!
+//! With a Sekoia sink (`--sekoia-url`) a page counts as done only when all its batches were
+//! accepted; until then the checkpoint keeps the previous page's position and lists the
+//! `user.uid` of the page's events already accepted (`pushed`), so a resumed run collects the
+//! page again, writes it whole to FILE and pushes only the others. The checkpoint is bound to
+//! the push URL too: a run pushing elsewhere, or not at all, does not resume it.
+//!
 //! Files: temporary files are created exclusively (`O_CREAT | O_EXCL`, so never through a
 //! planted link) with unpredictable names beside their target, mode 0600, by `tempfile`. A
 //! replaced FILE keeps the mode it had; a new one is 0600. A checkpointed FILE is opened
@@ -34,8 +40,9 @@ use crate::error::OutputError;
 pub struct Position {
     /// Format version of this file.
     pub version: u32,
-    /// The cursor the component returned after the last durable page.
-    pub cursor: String,
+    /// The cursor the component returned after the last durable page; `None` (version 3
+    /// only) while the first page is not done.
+    pub cursor: Option<String>,
     /// The output file this checkpoint belongs to (as given on the command line).
     pub output: PathBuf,
     /// The output file's length in bytes when the page was durable.
@@ -44,6 +51,10 @@ pub struct Position {
     pub output_sha256: String,
     /// Events in the output file up to that length.
     pub events: u64,
+    /// `user.uid` of the events of the page after `cursor` that Sekoia already accepted (the
+    /// page's batches pushed before a crash or a failed push); empty otherwise.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pushed: Vec<String>,
     /// What the run that wrote it collected.
     #[serde(flatten)]
     pub binding: Binding,
@@ -58,10 +69,17 @@ pub struct Binding {
     pub region: String,
     /// SHA-256 (lowercase hex) of the component file.
     pub component_sha256: String,
+    /// The Sekoia push URL (`--sekoia-url` and `--connector-uuid`), when the run pushes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sekoia: Option<String>,
 }
 
-/// The checkpoint format version (2: bound to account, region, component and output digest).
-const VERSION: u32 = 2;
+/// The checkpoint format version (2: bound to account, region, component and output digest;
+/// 3: a Sekoia push URL, the first page's position and the events of a page already pushed).
+const VERSION: u32 = 3;
+
+/// Versions [`Checkpoint::load`] reads: a version 2 checkpoint is one without a push.
+const READABLE_VERSIONS: [u32; 2] = [2, VERSION];
 
 /// A checkpoint file.
 #[derive(Debug, Clone)]
@@ -96,7 +114,7 @@ impl Checkpoint {
         }
         let versioned: Versioned = serde_json::from_str(&text)
             .map_err(|error| self.error(format!("not a checkpoint: {error}")))?;
-        if versioned.version != VERSION {
+        if !READABLE_VERSIONS.contains(&versioned.version) {
             return Err(self.error(format!("version {} is not supported", versioned.version)));
         }
         let position: Position = serde_json::from_str(&text)
@@ -238,12 +256,23 @@ pub enum Output<'a> {
         path: PathBuf,
     },
     Checkpointed {
-        file: BufWriter<Hashing<File>>,
+        /// Boxed: the hasher's state would make every `Output` large.
+        file: Box<BufWriter<Hashing<File>>>,
         path: PathBuf,
         checkpoint: Checkpoint,
         binding: Binding,
         events: u64,
+        /// The last durable page: its cursor, FILE's length and digest then.
+        durable: Durable,
     },
+}
+
+/// What the checkpoint records of the last durable page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Durable {
+    cursor: Option<String>,
+    output_len: u64,
+    output_sha256: String,
 }
 
 /// How an [`Output`] starts: from the first page, or from a checkpoint.
@@ -253,6 +282,8 @@ pub struct Start {
     pub cursor: Option<String>,
     /// Events already in the output file from earlier runs.
     pub events: u64,
+    /// `user.uid` of the events of the first page that an earlier run already pushed.
+    pub pushed: Vec<String>,
 }
 
 impl<'a> Output<'a> {
@@ -271,6 +302,7 @@ impl<'a> Output<'a> {
         let fresh = Start {
             cursor: None,
             events: 0,
+            pushed: Vec::new(),
         };
         let create_error = |path: &Path| {
             let path = path.to_owned();
@@ -331,23 +363,30 @@ impl<'a> Output<'a> {
                         file.set_len(position.output_len)
                             .map_err(create_error(path))?;
                         Start {
-                            cursor: Some(position.cursor),
+                            cursor: position.cursor,
                             events: position.events,
+                            pushed: position.pushed,
                         }
                     }
                 };
                 file.seek(SeekFrom::End(0)).map_err(create_error(path))?;
                 let events = start.events;
+                let durable = Durable {
+                    cursor: start.cursor.clone(),
+                    output_len: file.metadata().map_err(create_error(path))?.len(),
+                    output_sha256: format!("{:x}", hasher.clone().finalize()),
+                };
                 Ok((
                     Output::Checkpointed {
-                        file: BufWriter::new(Hashing {
+                        file: Box::new(BufWriter::new(Hashing {
                             inner: file,
                             hasher,
-                        }),
+                        })),
                         path: path.to_owned(),
                         checkpoint,
                         binding,
                         events,
+                        durable,
                     },
                     start,
                 ))
@@ -375,23 +414,42 @@ impl<'a> Output<'a> {
             checkpoint,
             binding,
             events: total,
+            durable,
         } = self
         {
             *total += events;
             let inner = file.get_ref();
             inner.inner.sync_data().map_err(OutputError::Write)?;
             match next {
-                Some(cursor) => checkpoint.save(&Position {
-                    version: VERSION,
-                    cursor: cursor.to_owned(),
-                    output: path.clone(),
-                    output_len: inner.inner.metadata().map_err(OutputError::Write)?.len(),
-                    output_sha256: format!("{:x}", inner.hasher.clone().finalize()),
-                    events: *total,
-                    binding: binding.clone(),
-                })?,
+                Some(cursor) => {
+                    let now = Durable {
+                        cursor: Some(cursor.to_owned()),
+                        output_len: inner.inner.metadata().map_err(OutputError::Write)?.len(),
+                        output_sha256: format!("{:x}", inner.hasher.clone().finalize()),
+                    };
+                    checkpoint.save(&position(path, binding, *total, &now, Vec::new()))?;
+                    *durable = now;
+                }
                 None => checkpoint.remove()?,
             }
+        }
+        Ok(())
+    }
+
+    /// Records that Sekoia accepted the events `pushed` (their `user.uid`) of the page being
+    /// written: a checkpointed output saves them with the last durable page's position, so a
+    /// resumed run writes the page again and pushes only the others. No-op otherwise.
+    pub fn page_pushed(&mut self, pushed: &[String]) -> Result<(), OutputError> {
+        if let Output::Checkpointed {
+            path,
+            checkpoint,
+            binding,
+            events,
+            durable,
+            ..
+        } = self
+        {
+            checkpoint.save(&position(path, binding, *events, durable, pushed.to_vec()))?;
         }
         Ok(())
     }
@@ -446,7 +504,27 @@ impl<'a> Output<'a> {
     }
 }
 
-/// Refuses a checkpoint written for another output file, account, region or component.
+fn position(
+    path: &Path,
+    binding: &Binding,
+    events: u64,
+    durable: &Durable,
+    pushed: Vec<String>,
+) -> Position {
+    Position {
+        version: VERSION,
+        cursor: durable.cursor.clone(),
+        output: path.to_owned(),
+        output_len: durable.output_len,
+        output_sha256: durable.output_sha256.clone(),
+        events,
+        pushed,
+        binding: binding.clone(),
+    }
+}
+
+/// Refuses a checkpoint written for another output file, account, region, component or push
+/// URL.
 fn vouches_for(
     checkpoint: &Checkpoint,
     position: &Position,
@@ -478,6 +556,19 @@ fn vouches_for(
             &saved.component_sha256,
             &binding.component_sha256,
         );
+    }
+    if saved.sekoia != binding.sekoia {
+        let name = |sekoia: &Option<String>| {
+            sekoia.as_ref().map_or_else(
+                || "no Sekoia push".to_owned(),
+                |url| format!("a Sekoia push to {url}"),
+            )
+        };
+        return Err(checkpoint.mismatch(format!(
+            "it was written for {}, this run is for {}",
+            name(&saved.sekoia),
+            name(&binding.sekoia)
+        )));
     }
     Ok(())
 }
@@ -520,6 +611,7 @@ mod tests {
             account: "111122223333".into(),
             region: "us-east-1".into(),
             component_sha256: "c0ffee".into(),
+            sekoia: None,
         }
     }
 
@@ -540,7 +632,8 @@ mod tests {
             start,
             Start {
                 cursor: None,
-                events: 0
+                events: 0,
+                pushed: Vec::new()
             }
         );
         write_page(&mut output, &["{\"a\":1}"], Some("c1"));
@@ -580,7 +673,11 @@ mod tests {
         drop(output);
         let saved = Checkpoint::new(&cp).load().unwrap().unwrap();
         assert_eq!(
-            (saved.cursor.as_str(), saved.output_len, saved.events),
+            (
+                saved.cursor.as_deref().unwrap(),
+                saved.output_len,
+                saved.events
+            ),
             ("after-2", 16, 2)
         );
 
@@ -590,7 +687,8 @@ mod tests {
             start,
             Start {
                 cursor: Some("after-2".into()),
-                events: 2
+                events: 2,
+                pushed: Vec::new()
             }
         );
         write_page(&mut output, &["{\"u\":3}"], None);
@@ -699,6 +797,119 @@ mod tests {
         );
         let (_, start) = Output::open(sink(), Some(&file), Some((&cp, binding()))).unwrap();
         assert_eq!(start.cursor.as_deref(), Some("next"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn pushed_events_of_an_unfinished_page_are_recorded_and_resumed() {
+        let dir = scratch("pushed");
+        let (file, cp) = (dir.join("users.ndjson"), dir.join("users.checkpoint"));
+        let pushing = Binding {
+            sekoia: Some("https://api.sekoia.io/api/v2/asset-management/asset-connector/u".into()),
+            ..binding()
+        };
+        let (mut output, _) =
+            Output::open(sink(), Some(&file), Some((&cp, pushing.clone()))).unwrap();
+        // The first page: written, two of its events pushed, then the run dies.
+        writeln!(output.writer(), "{{\"u\":1}}\n{{\"u\":2}}\n{{\"u\":3}}").unwrap();
+        output.page_pushed(&["u1".into(), "u2".into()]).unwrap();
+        drop(output);
+        let saved = Checkpoint::new(&cp).load().unwrap().unwrap();
+        assert_eq!(
+            (
+                saved.version,
+                saved.cursor.as_deref(),
+                saved.output_len,
+                saved.events
+            ),
+            (3, None, 0, 0)
+        );
+        assert_eq!(saved.pushed, ["u1", "u2"]);
+        let text = std::fs::read_to_string(&cp).unwrap();
+        assert!(text.contains("\"cursor\":null"), "{text}");
+
+        let (mut output, start) =
+            Output::open(sink(), Some(&file), Some((&cp, pushing.clone()))).unwrap();
+        assert_eq!(
+            start,
+            Start {
+                cursor: None,
+                events: 0,
+                pushed: vec!["u1".into(), "u2".into()]
+            }
+        );
+        assert_eq!(
+            std::fs::read_to_string(&file).unwrap(),
+            "",
+            "the page is written again"
+        );
+        write_page(
+            &mut output,
+            &["{\"u\":1}", "{\"u\":2}", "{\"u\":3}"],
+            Some("c1"),
+        );
+        // The second page: one event pushed; the position stays after the first page.
+        writeln!(output.writer(), "{{\"u\":4}}").unwrap();
+        output.page_pushed(&["u4".into()]).unwrap();
+        drop(output);
+        let saved = Checkpoint::new(&cp).load().unwrap().unwrap();
+        assert_eq!(
+            (saved.cursor.as_deref(), saved.output_len, saved.events),
+            (Some("c1"), 24, 3)
+        );
+        assert_eq!(saved.pushed, ["u4"]);
+        let (_, start) = Output::open(sink(), Some(&file), Some((&cp, pushing.clone()))).unwrap();
+        assert_eq!(start.pushed, ["u4"]);
+        assert_eq!(start.cursor.as_deref(), Some("c1"));
+
+        // Resuming without the push, or to another connector, is refused.
+        let error = Output::open(sink(), Some(&file), Some((&cp, binding())))
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            error.contains(
+                "it was written for a Sekoia push to https://api.sekoia.io/api/v2/asset-management/asset-connector/u, \
+                 this run is for no Sekoia push"
+            ),
+            "{error}"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_version_2_checkpoint_is_one_without_a_push() {
+        let dir = scratch("v2");
+        let (file, cp) = (dir.join("users.ndjson"), dir.join("users.checkpoint"));
+        std::fs::write(&file, "{\"u\":1}\n").unwrap();
+        let sha = format!("{:x}", Sha256::digest(b"{\"u\":1}\n"));
+        std::fs::write(
+            &cp,
+            format!(
+                "{{\"version\":2,\"cursor\":\"next\",\"output\":{:?},\"output_len\":8,\
+                 \"output_sha256\":\"{sha}\",\"events\":1,\"account\":\"111122223333\",\
+                 \"region\":\"us-east-1\",\"component_sha256\":\"c0ffee\"}}",
+                file.to_str().unwrap()
+            ),
+        )
+        .unwrap();
+        let (_, start) = Output::open(sink(), Some(&file), Some((&cp, binding()))).unwrap();
+        assert_eq!(start.cursor.as_deref(), Some("next"));
+        let pushing = Binding {
+            sekoia: Some("https://x/".into()),
+            ..binding()
+        };
+        assert!(Output::open(sink(), Some(&file), Some((&cp, pushing)))
+            .err()
+            .unwrap()
+            .to_string()
+            .contains("it was written for no Sekoia push"));
+        std::fs::write(&cp, "{\"version\":1}").unwrap();
+        assert!(Output::open(sink(), Some(&file), Some((&cp, binding())))
+            .err()
+            .unwrap()
+            .to_string()
+            .contains("version 1 is not supported"));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

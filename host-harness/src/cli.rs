@@ -84,6 +84,14 @@ pub struct CollectArgs {
     /// Component, connection, logging and limits.
     #[command(flatten)]
     pub common: CommonArgs,
+
+    /// Where the events are pushed besides the output.
+    #[command(flatten)]
+    pub sekoia: SekoiaArgs,
+
+    /// How they are pushed.
+    #[command(flatten)]
+    pub push: PushArgs,
 }
 
 /// Arguments of `check`.
@@ -102,6 +110,55 @@ pub struct CheckArgs {
     /// Component, connection, logging and limits.
     #[command(flatten)]
     pub common: CommonArgs,
+
+    /// The Sekoia connector to verify besides the AWS permissions.
+    #[command(flatten)]
+    pub sekoia: SekoiaArgs,
+}
+
+/// Sekoia's asset-connector API: where `collect` pushes the events, what `check` verifies.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Sekoia")]
+pub struct SekoiaArgs {
+    /// Push the events to Sekoia's asset-connector API at URL (e.g. https://api.sekoia.io) as
+    /// well as writing them; with `check`, verify the API key and the connector with an empty
+    /// push. The API key is read from SEKOIA_API_KEY or the --config file's sekoia_api_key,
+    /// never from a flag. Plain http is accepted only for a loopback IP address.
+    #[arg(long, value_name = "URL", requires = "connector_uuid")]
+    pub sekoia_url: Option<String>,
+
+    /// UUID of the asset connector in Sekoia: events are POSTed to
+    /// URL/api/v2/asset-management/asset-connector/UUID.
+    #[arg(long, value_name = "UUID", requires = "sekoia_url")]
+    pub connector_uuid: Option<String>,
+
+    /// Attempts per Sekoia request, the first included (1 to 20). HTTP 429 (after its
+    /// Retry-After, at most 300 s), 5xx, timeouts and dropped connections are retried with
+    /// --retry-base-ms's backoff; any other 4xx stops the run.
+    #[arg(long, value_name = "N", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=20))]
+    pub push_attempts: u32,
+}
+
+/// How `collect` pushes to Sekoia.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Sekoia")]
+pub struct PushArgs {
+    /// Events per push (1 to 1000). A page's events go in batches of N; with --checkpoint a
+    /// page is done only when all its batches were accepted, and each accepted batch is
+    /// recorded so that a resumed run sends none twice.
+    #[arg(long, value_name = "N", default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub batch_size: u32,
+
+    /// Longest wait for the ingestion task of one push, in seconds (0 to 3600; 0: do not
+    /// poll tasks). A task still pending then, or whose status cannot be read, is counted as
+    /// unconfirmed and the tasks of later pushes are not polled.
+    #[arg(long, value_name = "SECS", default_value_t = 300, value_parser = clap::value_parser!(u64).range(0..=3600))]
+    pub task_timeout_secs: u64,
+
+    /// Longest pause between two polls of a task, in ms (10 to 60000); the first poll comes
+    /// after 1 s (or this, when shorter), each pause doubling up to it.
+    #[arg(long, value_name = "MS", default_value_t = 5000, value_parser = clap::value_parser!(u64).range(10..=60_000))]
+    pub task_poll_ms: u64,
 }
 
 /// Component, connection, logging and limit options shared by every command.
@@ -148,8 +205,9 @@ pub struct CommonArgs {
     #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=10))]
     pub max_attempts: u32,
 
-    /// Base of the retry backoff in ms (0 to 20000); the wait before retry n is random up to
-    /// base × 2^(n-1), at most 20 s, or what the server's Retry-After asks.
+    /// Base of the retry backoff in ms (0 to 20000), for IAM calls and Sekoia requests alike;
+    /// the wait before retry n is random up to base × 2^(n-1), at most 20 s, or what the
+    /// server's Retry-After asks.
     #[arg(long, value_name = "MS", default_value_t = 1000, value_parser = clap::value_parser!(u32).range(0..=20_000))]
     pub retry_base_ms: u32,
 
@@ -329,6 +387,65 @@ mod tests {
         assert!(!args.dry_run);
         assert_eq!(args.common.log_level, LogLevel::Debug);
         assert_eq!(args.common.component, Some(PathBuf::from("x.wasm")));
+    }
+
+    #[test]
+    fn sekoia_flags_come_together_and_have_defaults() {
+        let parse = |extra: &[&str]| {
+            let mut argv = vec!["host-harness", "collect", "--component", "x.wasm"];
+            argv.extend_from_slice(extra);
+            Cli::try_parse_from(argv)
+        };
+        let Command::Collect(args) = parse(&[]).unwrap().command else {
+            panic!("collect expected")
+        };
+        assert_eq!(args.sekoia.sekoia_url, None);
+        assert_eq!(
+            (
+                args.push.batch_size,
+                args.sekoia.push_attempts,
+                args.push.task_timeout_secs,
+                args.push.task_poll_ms
+            ),
+            (100, 5, 300, 5000)
+        );
+        let uuid = "1f0e8d2c-3b4a-4c5d-9e6f-7a8b9c0d1e2f";
+        let Command::Collect(args) = parse(&[
+            "--sekoia-url",
+            "https://api.sekoia.io",
+            "--connector-uuid",
+            uuid,
+            "--batch-size",
+            "7",
+        ])
+        .unwrap()
+        .command
+        else {
+            panic!("collect expected")
+        };
+        assert_eq!(args.sekoia.connector_uuid.as_deref(), Some(uuid));
+        assert_eq!(args.push.batch_size, 7);
+        assert!(parse(&["--sekoia-url", "https://api.sekoia.io"]).is_err());
+        assert!(parse(&["--connector-uuid", uuid]).is_err());
+        assert!(parse(&["--batch-size", "0"]).is_err());
+        assert!(parse(&["--batch-size", "1001"]).is_err());
+        assert!(parse(&["--sekoia-api-key", "x"]).is_err(), "never a flag");
+        let check = Cli::try_parse_from([
+            "host-harness",
+            "check",
+            "--sekoia-url",
+            "https://api.sekoia.io",
+            "--connector-uuid",
+            uuid,
+        ])
+        .unwrap();
+        let Command::Check(args) = check.command else {
+            panic!("check expected")
+        };
+        assert_eq!(
+            args.sekoia.sekoia_url.as_deref(),
+            Some("https://api.sekoia.io")
+        );
     }
 
     #[test]

@@ -10,11 +10,13 @@
 //! # … or static access keys of an IAM user (never both):
 //! # access_key_id = "AKIA…"
 //! # secret_access_key = "…"
+//! # the Sekoia API key of `--sekoia-url` (else $SEKOIA_API_KEY):
+//! # sekoia_api_key = "…"
 //! ```
 //!
 //! Every key is optional; unknown keys are refused. A file holding both kinds of credentials
-//! is refused. A file holding a secret access key that group or others may read is accepted
-//! with a warning. No error message ever quotes the file's content: TOML syntax errors are
+//! is refused. A file holding a secret access key or a Sekoia API key that group or others may
+//! read is accepted with a warning. No error message ever quotes the file's content: TOML syntax errors are
 //! reported by line and column only.
 
 use std::path::{Path, PathBuf};
@@ -37,6 +39,7 @@ struct RawConfig {
     role_session_name: Option<String>,
     access_key_id: Option<String>,
     secret_access_key: Option<String>,
+    sekoia_api_key: Option<String>,
 }
 
 /// A loaded and validated config file.
@@ -48,6 +51,8 @@ pub struct ConfigFile {
     pub region: Option<String>,
     /// The credentials it names, when it names any.
     pub auth: Option<FileAuth>,
+    /// `sekoia_api_key`, when set (registered for scrubbing; `Debug` shows no secret).
+    pub sekoia_api_key: Option<crate::redact::Secret>,
     /// Warnings to print (e.g. a secret in a file others may read). Never hold a secret.
     pub warnings: Vec<String>,
 }
@@ -81,14 +86,23 @@ pub fn load(path: &Path) -> Result<ConfigFile, ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|e| error(format!("cannot read it: {e}")))?;
     let raw: RawConfig =
         toml::from_str(&text).map_err(|e| error(describe_toml_error(&text, &e)))?;
-    if let Some(secret) = &raw.secret_access_key {
+    for secret in [&raw.secret_access_key, &raw.sekoia_api_key]
+        .into_iter()
+        .flatten()
+    {
         crate::redact::register(secret);
     }
     let mut warnings = Vec::new();
-    if raw.secret_access_key.is_some() {
+    let held = match (&raw.secret_access_key, &raw.sekoia_api_key) {
+        (Some(_), Some(_)) => Some("a secret access key and a Sekoia API key"),
+        (Some(_), None) => Some("a secret access key"),
+        (None, Some(_)) => Some("a Sekoia API key"),
+        (None, None) => None,
+    };
+    if let Some(held) = held {
         if let Some(mode) = readable_by_others(path) {
             warnings.push(format!(
-                "config file {} holds a secret access key and is readable by group or others \
+                "config file {} holds {held} and is readable by group or others \
                  (mode {mode:04o}); restrict it with chmod 600",
                 path.display()
             ));
@@ -108,6 +122,7 @@ fn validate(raw: RawConfig, path: &Path, warnings: Vec<String>) -> Result<Config
         ("role_session_name", raw.role_session_name.as_deref()),
         ("access_key_id", raw.access_key_id.as_deref()),
         ("secret_access_key", raw.secret_access_key.as_deref()),
+        ("sekoia_api_key", raw.sekoia_api_key.as_deref()),
         (
             "web_identity_token_file",
             raw.web_identity_token_file
@@ -173,6 +188,7 @@ fn validate(raw: RawConfig, path: &Path, warnings: Vec<String>) -> Result<Config
         path: path.to_owned(),
         region: raw.region,
         auth,
+        sekoia_api_key: raw.sekoia_api_key.map(crate::redact::Secret::new),
         warnings,
     })
 }
@@ -276,6 +292,31 @@ mod tests {
             0o644,
         );
         assert!(load(&role).unwrap().warnings.is_empty());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_sekoia_api_key_is_held_as_a_secret_and_an_open_file_warned() {
+        let key = "sekoia-key-in-a-config-file-5c1d";
+        let path = write(
+            "sekoia.toml",
+            &format!("region = \"eu-west-1\"\nsekoia_api_key = \"{key}\"\n"),
+            0o640,
+        );
+        let config = load(&path).unwrap();
+        assert_eq!(config.sekoia_api_key.as_ref().unwrap().expose(), key);
+        assert!(config.auth.is_none());
+        assert!(!format!("{config:?}").contains(key));
+        assert_eq!(
+            config.warnings,
+            [format!(
+                "config file {} holds a Sekoia API key and is readable by group or others \
+                 (mode 0640); restrict it with chmod 600",
+                path.display()
+            )]
+        );
+        let empty = write("sekoia-empty.toml", "sekoia_api_key = \"\"\n", 0o600);
+        assert_eq!(reason(load(&empty)), "sekoia_api_key is empty");
     }
 
     #[test]

@@ -604,6 +604,7 @@ mod tests {
             path: "c.toml".into(),
             region: None,
             auth,
+            sekoia_api_key: None,
             warnings: Vec::new(),
         }
     }

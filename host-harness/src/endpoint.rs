@@ -260,7 +260,7 @@ fn supported_regions() -> String {
 
 /// Validates an override URL and normalises it to `scheme://authority/path` (path `/` when
 /// empty). Returns (url, authority).
-fn parse_endpoint_url(url: &str) -> Result<(String, String), ConfigError> {
+pub(crate) fn parse_endpoint_url(url: &str) -> Result<(String, String), ConfigError> {
     let invalid = |reason: &str| ConfigError::InvalidEndpointUrl {
         url: url.to_owned(),
         reason: reason.to_owned(),

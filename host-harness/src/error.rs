@@ -4,10 +4,10 @@
 //! |------|---------------------|--------------------------------------------------------------------------|
 //! | 0    | [`exit::OK`]        | success: every event written, every permission granted                   |
 //! | 1    | [`exit::INTERNAL`]  | a bug: I/O failure writing output, a component returning invalid data     |
-//! | 2    | [`exit::USAGE`]     | usage or configuration: bad flag, unknown region, bad endpoint URL, unusable config file, malformed role ARN, unreadable or invalid component file, a component of a contract version this host does not speak (or no connector at all; checked before compiling, see [`crate::inspect`]), uncreatable output file |
-//! | 3    | [`exit::AUTH`]      | credentials or authorisation: missing keys, unreadable web identity token, STS refusing AssumeRoleWithWebIdentity (`ExpiredTokenException`, `InvalidIdentityToken`, …), `InvalidClientTokenId`, `SignatureDoesNotMatch`, `ExpiredToken`, `AccessDenied` on the listing; `check` with a denied permission |
-//! | 4    | [`exit::PARTIAL`]   | partial: events written but some fields left out (`page-stats.errors` non-empty); `check` with a permission not testable |
-//! | 5    | [`exit::AWS`]       | AWS answered with another error, the transport failed (STS unreachable for web identity included), or a response was malformed; the run was stopped for running too long (more pages than the account can hold, or `--max-run-secs`) |
+//! | 2    | [`exit::USAGE`]     | usage or configuration: bad flag, unknown region, bad endpoint URL, bad `--sekoia-url` or `--connector-uuid` (or Sekoia answering 404: no such connector), unusable config file, malformed role ARN, unreadable or invalid component file, a component of a contract version this host does not speak (or no connector at all; checked before compiling, see [`crate::inspect`]), uncreatable output file |
+//! | 3    | [`exit::AUTH`]      | credentials or authorisation: missing keys, unreadable web identity token, STS refusing AssumeRoleWithWebIdentity (`ExpiredTokenException`, `InvalidIdentityToken`, …), `InvalidClientTokenId`, `SignatureDoesNotMatch`, `ExpiredToken`, `AccessDenied` on the listing; `check` with a denied permission; no Sekoia API key, or Sekoia answering 401 or 403 |
+//! | 4    | [`exit::PARTIAL`]   | partial: events written but some fields left out (`page-stats.errors` non-empty), or a Sekoia ingestion task that ended other than `FINISHED`; `check` with a permission not testable |
+//! | 5    | [`exit::AWS`]       | AWS answered with another error, the transport failed (STS unreachable for web identity included), or a response was malformed; Sekoia refused a push (a 4xx other than 401, 403, 404 and 429) or stayed unreachable, throttled or failing (5xx) after the bounded attempts; the run was stopped for running too long (more pages than the account can hold, or `--max-run-secs`) |
 //! | 6    | [`exit::SANDBOX`]   | the component trapped, hit the memory cap, a store limit, a limit on what it hands the host, or the per-call deadline, or could not be instantiated (it does not fit the world) |
 //!
 //! clap's own usage errors also exit with 2. No `Display` or `Debug` here ever contains a
@@ -397,6 +397,94 @@ impl GuestError {
     }
 }
 
+/// The Sekoia sink cannot be set up, or Sekoia did not accept what it was sent. Never holds
+/// the API key; `message` and `code` are Sekoia's, escaped where printed.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum SekoiaError {
+    /// Neither `SEKOIA_API_KEY` nor the config file's `sekoia_api_key` is set.
+    #[error(
+        "no Sekoia API key: set SEKOIA_API_KEY, or sekoia_api_key in the --config file (it is never a flag)"
+    )]
+    MissingApiKey,
+    /// The API key cannot travel in a header.
+    #[error("Sekoia API key ({source_name}): {reason}")]
+    InvalidApiKey {
+        /// Where it came from: `SEKOIA_API_KEY` or the config file.
+        source_name: String,
+        /// What is wrong (never the key).
+        reason: &'static str,
+    },
+    /// `--sekoia-url` is not usable.
+    #[error("invalid --sekoia-url {url:?}: {reason}")]
+    InvalidUrl {
+        /// The URL given.
+        url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// `--connector-uuid` is not a UUID.
+    #[error("invalid --connector-uuid {uuid:?}: not a UUID (8-4-4-4-12 hexadecimal digits)")]
+    InvalidConnector {
+        /// The value given.
+        uuid: String,
+    },
+    /// Sekoia answered with a 4xx other than 429: never retried.
+    #[error("Sekoia {what} failed: HTTP {status} {code}: {message}")]
+    Refused {
+        /// The request, e.g. `push of batch 3 (events 81 to 101 of page 1)`.
+        what: String,
+        /// HTTP status.
+        status: u16,
+        /// The API's `code` (else the status's reason).
+        code: String,
+        /// The API's `message` (else the body's first bytes).
+        message: String,
+    },
+    /// Every attempt was throttled, failed with a 5xx, or could not reach Sekoia.
+    #[error("Sekoia {what} failed after {attempts} attempts: {last}")]
+    Exhausted {
+        /// The request.
+        what: String,
+        /// Attempts made (`--push-attempts`).
+        attempts: u32,
+        /// The last attempt's outcome.
+        last: String,
+    },
+    /// A 200 whose body is not the JSON object the API answers.
+    #[error("Sekoia {what} returned an unreadable response (HTTP {status}): {detail}")]
+    Malformed {
+        /// The request.
+        what: String,
+        /// HTTP status.
+        status: u16,
+        /// What is wrong.
+        detail: String,
+    },
+    /// `--max-run-secs` passed while waiting for Sekoia (mapped to [`RunError::RunLimit`]).
+    #[error("--max-run-secs passed while pushing to Sekoia")]
+    RunDeadline,
+}
+
+impl SekoiaError {
+    /// Exit code: [`exit::AUTH`] for a missing or refused key (401, 403), [`exit::USAGE`] for
+    /// a bad URL or connector (404 included), [`exit::AWS`] otherwise.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            SekoiaError::MissingApiKey | SekoiaError::InvalidApiKey { .. } => exit::AUTH,
+            SekoiaError::Refused {
+                status: 401 | 403, ..
+            } => exit::AUTH,
+            SekoiaError::InvalidUrl { .. }
+            | SekoiaError::InvalidConnector { .. }
+            | SekoiaError::Refused { status: 404, .. } => exit::USAGE,
+            SekoiaError::Refused { .. }
+            | SekoiaError::Exhausted { .. }
+            | SekoiaError::Malformed { .. }
+            | SekoiaError::RunDeadline => exit::AWS,
+        }
+    }
+}
+
 /// Any failure of a harness command; maps to an exit code.
 #[derive(Debug, Error)]
 pub enum RunError {
@@ -423,6 +511,9 @@ pub enum RunError {
     /// `--max-run-secs` passed.
     #[error("collection stopped: {0}")]
     RunLimit(String),
+    /// The Sekoia sink failed.
+    #[error(transparent)]
+    Sekoia(#[from] SekoiaError),
 }
 
 impl RunError {
@@ -449,6 +540,7 @@ impl RunError {
             RunError::Guest(guest) => guest.exit_code(),
             RunError::Protocol(_) => exit::INTERNAL,
             RunError::RunLimit(_) => exit::AWS,
+            RunError::Sekoia(sekoia) => sekoia.exit_code(),
         }
     }
 }

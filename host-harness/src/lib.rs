@@ -15,6 +15,8 @@
 //! - [`inspect`]: a component's name, version, WIT world, size and sha256 read without
 //!   compiling it, and the contract-version check done before compiling.
 //! - [`run`]: the collect loop and summary, the check report; [`output`]: the NDJSON writer.
+//! - [`sekoia`]: the Sekoia sink (`--sekoia-url`): batches pushed to the asset-connector API,
+//!   retries, task polling, the `check` probe.
 //! - [`logging`]: stderr lines; [`escape`]: escaping of text the harness did not write;
 //!   [`error`]: error enums and the exit-code table.
 //!
@@ -37,6 +39,7 @@ pub mod output;
 pub mod redact;
 pub mod run;
 pub mod sandbox;
+pub mod sekoia;
 pub mod signing;
 pub mod transport;
 pub mod web_identity;

@@ -52,6 +52,30 @@ pub fn scrub(text: &str) -> Cow<'_, str> {
     Cow::Owned(scrubbed)
 }
 
+/// A secret the host holds (the Sekoia API key): registered for scrubbing when made, shown as
+/// [`REDACTED`] by `Debug`, read only through [`Secret::expose`].
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps `value` and registers it (see [`register`]).
+    pub fn new(value: String) -> Secret {
+        register(&value);
+        Secret(value)
+    }
+
+    /// The value, for the one place that sends it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(REDACTED)
+    }
+}
+
 /// Replaces the panic hook with one that prints the panic message and location scrubbed of
 /// every registered secret (and no backtrace, which could hold values from the stack).
 pub fn install_panic_hook() {
@@ -87,6 +111,17 @@ mod tests {
             format!("a {REDACTED} b {REDACTED} c short")
         );
         assert!(matches!(scrub("nothing here"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn a_secret_is_registered_and_never_debug_printed() {
+        let secret = Secret::new("sekoia-key-for-the-secret-test".into());
+        assert_eq!(format!("{secret:?}"), REDACTED);
+        assert_eq!(secret.expose(), "sekoia-key-for-the-secret-test");
+        assert_eq!(
+            scrub("k=sekoia-key-for-the-secret-test"),
+            format!("k={REDACTED}")
+        );
     }
 
     #[test]

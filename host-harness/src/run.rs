@@ -7,10 +7,11 @@ use std::fmt;
 use std::time::{Duration, Instant};
 
 use crate::checkpoint::{Output, Start};
-use crate::error::{exit, RunError, SandboxError};
+use crate::error::{exit, RunError, SandboxError, SekoiaError};
 use crate::escape::escape_text;
 use crate::output::NdjsonWriter;
 use crate::sandbox::{AuthMethod, CheckReport, ProbeOutcome, Session, Settings, Strategy};
+use crate::sekoia::{PushTotals, Sink};
 use crate::transport::Transport;
 
 /// Totals of one collection, printed as the `summary:` line on stderr.
@@ -43,6 +44,8 @@ pub struct CollectSummary {
     /// The most bytes the component's linear memories held together (see
     /// [`Session::guest_peak_bytes`]).
     pub guest_peak_bytes: u64,
+    /// What was pushed to Sekoia, when the run pushes (`--sekoia-url`).
+    pub sekoia: Option<PushTotals>,
 }
 
 impl CollectSummary {
@@ -51,9 +54,11 @@ impl CollectSummary {
         self.field_errors.values().sum()
     }
 
-    /// [`exit::PARTIAL`] when any field failed, else [`exit::OK`].
+    /// [`exit::PARTIAL`] when any field failed or a Sekoia ingestion task did not finish,
+    /// else [`exit::OK`].
     pub fn exit_code(&self) -> u8 {
-        if self.field_errors.is_empty() {
+        let failed_tasks = self.sekoia.as_ref().map_or(0, |totals| totals.tasks_failed);
+        if self.field_errors.is_empty() && failed_tasks == 0 {
             exit::OK
         } else {
             exit::PARTIAL
@@ -78,8 +83,8 @@ impl CollectSummary {
 impl fmt::Display for CollectSummary {
     /// `summary: users=14 root=1 events=15 skipped_users=0 account_users=14 pages=1
     /// api_calls=29 field_errors=0 seconds=0.84 guest_peak_bytes=2228224`, then ` strategy=bulk`, the
-    /// fallback, the resumed count, and ` errors=ListMFADevices/AccessDenied:3,…` when some
-    /// fields failed.
+    /// fallback, the resumed count, ` errors=ListMFADevices/AccessDenied:3,…` when some
+    /// fields failed, and the Sekoia totals ([`PushTotals`]) when the run pushes.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
@@ -115,6 +120,9 @@ impl fmt::Display for CollectSummary {
                 })
                 .collect();
             write!(f, " errors={}", errors.join(","))?;
+        }
+        if let Some(totals) = &self.sekoia {
+            write!(f, "{totals}")?;
         }
         Ok(())
     }
@@ -166,6 +174,9 @@ pub struct CollectError {
 /// Collects every page: calls `collect` from no cursor until the component returns none,
 /// writing each event as one NDJSON line and flushing after every page.
 ///
+/// With `sink`, each page's events are pushed to Sekoia before the page is marked done, the
+/// first page skipping the events `start.pushed` names.
+///
 /// `transport` is the one the session's imports use (for the call count). The run ends: after
 /// [`page_limit`] pages, or when `max_run` has passed (also during a page), it stops with
 /// [`RunError::RunLimit`].
@@ -178,6 +189,7 @@ pub fn collect(
     output: &mut Output<'_>,
     start: Start,
     max_run: Option<Duration>,
+    mut sink: Option<&mut Sink>,
 ) -> Result<CollectSummary, Box<CollectError>> {
     let started = Instant::now();
     let calls_before = transport.calls();
@@ -191,13 +203,15 @@ pub fn collect(
         session,
         settings,
         output,
-        start.cursor,
+        (start.cursor, start.pushed),
         &mut summary,
         RunBound {
             deadline: run_deadline,
             max_run,
         },
+        sink.as_deref_mut(),
     );
+    summary.sekoia = sink.map(|sink| sink.totals());
     session.set_run_deadline(None);
     summary.api_calls = transport.calls() - calls_before;
     summary.elapsed = started.elapsed();
@@ -224,15 +238,17 @@ impl RunBound {
     }
 }
 
-/// Collects page after page from `cursor`; each page's events are written, then the page is
-/// marked done with the next cursor (which a checkpointed output makes durable).
+/// Collects page after page from `cursor`; each page's events are written (and pushed, with a
+/// sink; `pushed` names those of the first page already pushed), then the page is marked done
+/// with the next cursor (which a checkpointed output makes durable).
 fn collect_pages(
     session: &mut Session,
     settings: Settings,
     output: &mut Output<'_>,
-    mut cursor: Option<String>,
+    (mut cursor, mut pushed): (Option<String>, Vec<String>),
     summary: &mut CollectSummary,
     bound: RunBound,
+    mut sink: Option<&mut Sink>,
 ) -> Result<(), RunError> {
     loop {
         if bound
@@ -268,6 +284,21 @@ fn collect_pages(
                 return Err(RunError::Protocol(
                     "collect returned the cursor it was given; stopping to avoid a loop".into(),
                 ));
+            }
+        }
+        if let Some(sink) = sink.as_deref_mut() {
+            let already = std::mem::take(&mut pushed);
+            match sink.push_page(
+                summary.pages,
+                &page.events,
+                &already,
+                &mut |accepted| output.page_pushed(accepted),
+                bound.deadline,
+            ) {
+                Err(RunError::Sekoia(SekoiaError::RunDeadline)) => {
+                    return Err(bound.passed(summary.pages))
+                }
+                other => other?,
             }
         }
         output.page_done(written, page.cursor.as_deref())?;
@@ -546,6 +577,41 @@ mod tests {
             "summary: users=14 root=0 events=14 skipped_users=0 account_users=14 pages=1 \
              api_calls=29 field_errors=0 seconds=0.84 guest_peak_bytes=2228224 strategy=bulk"
         );
+    }
+
+    #[test]
+    fn summary_line_with_sekoia_totals() {
+        let mut summary = CollectSummary {
+            users: 2,
+            events: 3,
+            sekoia: Some(PushTotals {
+                pushed: 3,
+                batches: 2,
+                retries: 1,
+                tasks: 2,
+                tasks_finished: 1,
+                ..PushTotals::default()
+            }),
+            ..CollectSummary::default()
+        };
+        assert!(
+            summary.to_string().ends_with(
+                " pushed=3 batches=2 push_retries=1 tasks_finished=1 tasks_failed=0 \
+                 tasks_unconfirmed=1"
+            ),
+            "{summary}"
+        );
+        assert_eq!(
+            summary.exit_code(),
+            exit::OK,
+            "an unconfirmed task is no failure"
+        );
+        summary.sekoia.as_mut().unwrap().tasks_failed = 1;
+        summary.sekoia.as_mut().unwrap().already_pushed = 4;
+        assert!(summary
+            .to_string()
+            .ends_with(" tasks_finished=1 tasks_failed=1 tasks_unconfirmed=0 already_pushed=4"));
+        assert_eq!(summary.exit_code(), exit::PARTIAL);
     }
 
     #[test]

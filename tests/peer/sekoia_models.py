@@ -13,7 +13,14 @@ to NDJSON events:
    `model_dump(mode="json", exclude_none=True)` (what Sekoia keeps);
 3. leaf paths of the input events are compared with those of the dumped items.
 
-It prints ONE JSON object on stdout:
+  .venv/bin/python tests/peer/sekoia_models.py --fields
+
+prints instead the field tree of `UserOCSFModel` (what `model_dump(exclude_none=True)` can keep of
+an event), the file the host reduces events with before pushing them to Sekoia
+(host-harness/src/sekoia/user_fields.json; a test compares the two). An object is a model, `true` a
+value kept as it is (scalars, enums, lists of scalars), `[object]` a list of models.
+
+Otherwise it prints ONE JSON object on stdout:
 
   {"events": N, "accepted": N,
    "rejected": [{"line": i, "errors": ["user.account.name: Field required [missing]", ...]}],
@@ -102,10 +109,69 @@ def check(events):
     }
 
 
+def annotation_tree(annotation):
+    """The field tree of one annotation: a dict for a model, [dict] for a list of models, True for
+    a value a dump keeps whole. ValueError for a shape the host's reduction cannot express."""
+    import types
+    import typing
+
+    from pydantic import BaseModel
+
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        trees = [annotation_tree(a) for a in typing.get_args(annotation) if a is not type(None)]
+        structured = [t for t in trees if t is not True]
+        if not structured:
+            return True
+        if len(trees) == 1:
+            return trees[0]
+        raise ValueError(f"a union holding a model: {annotation}")
+    if origin is list:
+        (item,) = typing.get_args(annotation)
+        inner = annotation_tree(item)
+        return True if inner is True else [inner]
+    if origin is None and isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return model_tree(annotation)
+    if origin is not None and origin is not typing.Literal and any(
+        annotation_tree(a) is not True for a in typing.get_args(annotation) if isinstance(a, type)
+    ):
+        raise ValueError(f"a container of models the tree cannot express: {annotation}")
+    return True
+
+
+def model_tree(model):
+    """{field: tree} of a pydantic model; ValueError when a dump could keep more than its fields
+    (extra="allow") or rename one (aliases)."""
+    if model.model_config.get("extra") not in (None, "ignore"):
+        raise ValueError(f"{model.__name__} has extra={model.model_config.get('extra')!r}")
+    tree = {}
+    for name, field in model.model_fields.items():
+        if field.alias or field.serialization_alias:
+            raise ValueError(f"{model.__name__}.{name} has an alias")
+        tree[name] = annotation_tree(field.annotation)
+    return dict(sorted(tree.items()))
+
+
+def fields():
+    """The field tree of UserOCSFModel (see the module docstring)."""
+    from sekoia_automation_models.ocsf.user import UserOCSFModel
+
+    return model_tree(UserOCSFModel)
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
+    if argv == ["--fields"]:
+        try:
+            tree = fields()
+        except ImportError as e:
+            sys.stderr.write(f"sekoia_models: {e}\n")
+            return 2
+        sys.stdout.write(json.dumps(tree, indent=2) + "\n")
+        return 0
     if len(argv) > 1 or (argv and argv[0] in ("-h", "--help")):
-        sys.stderr.write("usage: sekoia_models.py [EVENTS.ndjson]   (default: stdin)\n")
+        sys.stderr.write("usage: sekoia_models.py [EVENTS.ndjson]   (default: stdin)\n"
+                         "       sekoia_models.py --fields\n")
         return 2
     try:
         if argv and argv[0] != "-":

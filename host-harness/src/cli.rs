@@ -5,9 +5,9 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::limits::{SandboxLimits, TransportConfig};
 use crate::logging::LogLevel;
-use crate::sandbox::{SandboxLimits, Settings, Strategy};
-use crate::transport::TransportConfig;
+use crate::sandbox::{Settings, Strategy};
 
 const MIB: u64 = 1024 * 1024;
 

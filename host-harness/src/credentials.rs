@@ -27,9 +27,9 @@ use aws_credential_types::Credentials;
 use crate::config::{ConfigFile, FileAuth};
 use crate::endpoint::{EndpointResolver, Partition, Service};
 use crate::error::{ConfigError, CredentialsError};
+use crate::limits::TransportConfig;
 use crate::logging::{LogLevel, Logger};
-use crate::transport::TransportConfig;
-use crate::web_identity::{self, WebIdentityProvider};
+use crate::web_identity::{self, WebIdentityProvider, WebIdentitySettings};
 
 /// Environment variable holding the access key id.
 pub const ACCESS_KEY_ID_VAR: &str = "AWS_ACCESS_KEY_ID";
@@ -96,18 +96,6 @@ impl fmt::Display for Origin {
             Origin::Environment => "environment",
         })
     }
-}
-
-/// What web identity needs: the role, the token file (read at every refresh: the issuer
-/// rotates it), and the session name.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WebIdentitySettings {
-    /// The role to assume.
-    pub role_arn: String,
-    /// The OIDC token file.
-    pub token_file: PathBuf,
-    /// The role session name (shows in the assumed-role ARN and CloudTrail).
-    pub session_name: String,
 }
 
 /// The credentials that would be used, decided without any network call. `Debug` shows no
@@ -863,7 +851,7 @@ mod tests {
         {
             future::ProvideCredentials::ready(if self.fail.load(Ordering::Relaxed) {
                 Err(AwsError::provider_error(
-                    web_identity::StsFailure::rejected("STS said no".into()),
+                    crate::error::StsFailure::rejected("STS said no".into()),
                 ))
             } else {
                 Ok(Credentials::new(

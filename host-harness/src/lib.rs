@@ -16,7 +16,8 @@
 //!   compiling it, and the contract-version check done before compiling.
 //! - [`run`]: the collect loop and summary, the check report; [`output`]: the NDJSON writer.
 //! - [`logging`]: stderr lines; [`escape`]: escaping of text the harness did not write;
-//!   [`error`]: error enums and the exit-code table.
+//!   [`error`]: every error enum and the exit-code table; [`limits`]: the transport's and the
+//!   sandbox's limits.
 //!
 //! Tests drive it in-process: load a [`sandbox::Runtime`] once (e.g. in a `OnceLock`) from
 //! [`COMPONENT_PATH`], instantiate a [`sandbox::Session`] per test with a
@@ -32,6 +33,7 @@ pub mod endpoint;
 pub mod error;
 pub mod escape;
 pub mod inspect;
+pub mod limits;
 pub mod logging;
 pub mod output;
 pub mod redact;

@@ -39,7 +39,8 @@ use wasmtime::component::{
 use wasmtime::{Config, Engine, ResourceLimiter, Store, StoreContextMut, Trap};
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
-use crate::error::{ApiFailure, GuestError, SandboxError};
+use crate::error::{ApiFailure, GuestError, SandboxError, TransportError};
+use crate::limits::SandboxLimits;
 use crate::logging::{LogLevel, Logger};
 use crate::transport::{self, Transport};
 
@@ -66,29 +67,6 @@ pub use wit_inventory::{
 
 /// How often the epoch advances; the resolution of the deadline while wasm code runs.
 pub const EPOCH_TICK: Duration = Duration::from_millis(100);
-
-/// Limits of one session.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SandboxLimits {
-    /// Most bytes all linear memories of the component may hold together. Default 256 MiB.
-    pub max_memory_bytes: usize,
-    /// Wall-clock deadline of each export call (`collect`, `check`, `version`), and of
-    /// instantiation. Default 300 s.
-    pub call_deadline: Duration,
-    /// Most bytes of events in one page; also what one lift may copy, with
-    /// [`limits::LIFT_SLACK_BYTES`]. Default 64 MiB.
-    pub max_page_bytes: usize,
-}
-
-impl Default for SandboxLimits {
-    fn default() -> Self {
-        SandboxLimits {
-            max_memory_bytes: 256 * 1024 * 1024,
-            call_deadline: Duration::from_secs(300),
-            max_page_bytes: 64 * 1024 * 1024,
-        }
-    }
-}
 
 /// What the host gives the component through its imports.
 #[derive(Debug, Clone)]
@@ -699,9 +677,9 @@ impl From<transport::HttpResponse> for wit_transport::Response {
     }
 }
 
-impl From<transport::TransportError> for wit_transport::TransportError {
-    fn from(error: transport::TransportError) -> Self {
-        use transport::TransportError as E;
+impl From<TransportError> for wit_transport::TransportError {
+    fn from(error: TransportError) -> Self {
+        use TransportError as E;
         match error {
             E::Refused(message) => Self::Refused(message),
             E::Credentials(message) => Self::Credentials(message),
@@ -712,7 +690,7 @@ impl From<transport::TransportError> for wit_transport::TransportError {
     }
 }
 
-impl From<wit_transport::TransportError> for transport::TransportError {
+impl From<wit_transport::TransportError> for TransportError {
     fn from(error: wit_transport::TransportError) -> Self {
         use wit_transport::TransportError as W;
         match error {
@@ -1054,9 +1032,9 @@ mod tests {
 
     use super::*;
     use crate::endpoint::EndpointResolver;
+    use crate::limits::TransportConfig;
     use crate::signing::Signer;
     use crate::test_support::{canary_credentials, http_reply, serve, SharedBuffer};
-    use crate::transport::TransportConfig;
     use std::sync::OnceLock;
 
     fn runtime() -> &'static Runtime {
@@ -1337,7 +1315,7 @@ mod tests {
         {
             Err(GuestError::Transport {
                 action,
-                error: transport::TransportError::Network(_),
+                error: TransportError::Network(_),
             }) => {
                 assert_eq!(action, "ListUsers")
             }

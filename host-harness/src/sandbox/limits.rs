@@ -3,7 +3,7 @@
 //! Every value the component hands the host is bounded before the host keeps it:
 //!
 //! - **Lifting.** Each lift (the parameters of one import call, the result of one export call)
-//!   copies at most [`super::SandboxLimits::max_page_bytes`] plus [`LIFT_SLACK_BYTES`] bytes of
+//!   copies at most [`crate::limits::SandboxLimits::max_page_bytes`] plus [`LIFT_SLACK_BYTES`] bytes of
 //!   strings and lists (wasmtime's hostcall fuel, charged for every string and list at every
 //!   place it occurs, so entries aliasing one guest buffer are charged once each). The
 //!   `transport` and `log` imports lift lazily ([`wasmtime::component::WasmStr`],
@@ -198,7 +198,7 @@ pub fn bound_error(error: &mut GuestError) {
         }
         GuestError::Transport { action, error } => {
             cut(action, MAX_NAME_BYTES);
-            use crate::transport::TransportError as E;
+            use crate::error::TransportError as E;
             match error {
                 E::Refused(text) | E::Credentials(text) | E::Network(text) => {
                     cut(text, MAX_TEXT_BYTES)

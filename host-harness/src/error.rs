@@ -110,7 +110,7 @@ pub enum CredentialsError {
 }
 
 /// Why no credentials came out of STS. Carried through `aws-credential-types`' error as its
-/// source (`crate::web_identity`), then turned into a [`CredentialsError`].
+/// source (`crate::credentials::web_identity`), then turned into a [`CredentialsError`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StsFailure {
     kind: FailureKind,

@@ -41,7 +41,6 @@ pub mod run;
 pub mod sandbox;
 pub mod signing;
 pub mod transport;
-pub mod web_identity;
 
 /// Absolute path of the guest component that `build.rs` built
 /// (`<workspace>/target/guest/wasm32-wasip2/release/aws_iam_users.wasm`).

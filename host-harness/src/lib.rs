@@ -11,7 +11,9 @@
 //! - [`endpoint`]: the service allowlist and partition table; [`actions`]: the actions the
 //!   host signs for the component; [`transport`]: form encoding, signing, sending with `ureq`,
 //!   `send_all`.
-//! - [`sandbox`]: engine, linker, limits, WASI context, the WIT bindings and import impls.
+//! - [`inventory`]: the host's types of the contract's `inventory` interface; [`sandbox`]:
+//!   engine, linker, limits, WASI context, the WIT bindings, the host side of each import, and
+//!   the conversions between the generated types and the host's (which alone leave it).
 //! - [`inspect`]: a component's name, version, WIT world, size and sha256 read without
 //!   compiling it, and the contract-version check done before compiling.
 //! - [`run`]: the collect loop and summary, the check report; [`output`]: the NDJSON writer.
@@ -33,6 +35,7 @@ pub mod endpoint;
 pub mod error;
 pub mod escape;
 pub mod inspect;
+pub mod inventory;
 pub mod limits;
 pub mod logging;
 pub mod output;

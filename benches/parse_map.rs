@@ -17,7 +17,8 @@ use std::hint::black_box;
 
 use aws_iam_users::admin::GroupPolicies;
 use aws_iam_users::bulk::{detail_record, GroupDetail, Groups};
-use aws_iam_users::collect::{self, CollectionState, Settings, Strategy};
+use aws_iam_users::collect::{self, CollectionState};
+use aws_iam_users::settings::{Settings, Strategy};
 use aws_iam_users::host::{
     AuthMethod, Host, HttpResponse, Identity, Level, QueryCall, TransportError,
 };

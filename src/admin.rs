@@ -25,11 +25,20 @@ impl GroupPolicies {
     /// The group's privileges as events list them: inline policy names, then attached
     /// policy names, each sorted.
     pub fn privileges(&self) -> Vec<String> {
-        crate::enrich::group_privileges(
+        group_privileges(
             self.inline.iter().map(|p| p.name.clone()).collect(),
             self.attached.iter().map(|p| p.name.clone()).collect(),
         )
     }
+}
+
+/// A group's privileges: its inline policy names, then its attached policy names, each
+/// sorted, so every strategy reports them the same way.
+pub fn group_privileges(mut inline: Vec<String>, mut attached: Vec<String>) -> Vec<String> {
+    inline.sort_unstable();
+    attached.sort_unstable();
+    inline.extend(attached);
+    inline
 }
 
 /// Customer-managed policies by ARN: the default version's document, `None` when it could

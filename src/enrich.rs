@@ -462,15 +462,6 @@ fn run(host: &dyn Host, jobs: Vec<Job>) -> Vec<Outcome> {
     outcomes
 }
 
-/// A group's privileges: its inline policy names, then its attached policy names, each
-/// sorted, so every strategy reports them the same way.
-pub fn group_privileges(mut inline: Vec<String>, mut attached: Vec<String>) -> Vec<String> {
-    inline.sort_unstable();
-    attached.sort_unstable();
-    inline.extend(attached);
-    inline
-}
-
 /// Groups' policies, looked up once per group and kept for the whole collection:
 /// the policies, or the failure that left them unknown.
 #[derive(Debug, Default)]

@@ -13,8 +13,8 @@ use crate::host::{Host, Level};
 use crate::model::{CollectionError, User, UserRecord};
 use crate::ocsf;
 use crate::paging::Pager;
-use crate::query::responses::ListUsersResponse;
-use crate::query::{self, ListResponse};
+use crate::query::responses::{GetAccountAuthorizationDetailsResponse, ListUsersResponse};
+use crate::query::{self, ListResponse, Operation};
 use crate::retry::{RetryBudget, Retrying};
 use crate::risk;
 use crate::run_facts::RunFacts;
@@ -132,7 +132,10 @@ pub fn collect(
     }
 
     let (action, max_pages) = match strategy {
-        Strategy::Bulk => (bulk::AUTHORIZATION_DETAILS, crate::paging::MAX_PAGES),
+        Strategy::Bulk => (
+            GetAccountAuthorizationDetailsResponse::ACTION,
+            crate::paging::MAX_PAGES,
+        ),
         _ => (ListUsersResponse::ACTION, MAX_USER_PAGES),
     };
     let mut listing = Pager::resume(
@@ -155,9 +158,7 @@ pub fn collect(
         }
         _ => {
             let result = client.send(&listing.call());
-            let page =
-                query::parse_result::<ListUsersResponse>(ListUsersResponse::ACTION, &result)?
-                    .into_page();
+            let page = query::parse_result::<ListUsersResponse>(&result)?.into_page();
             let more = listing.advance(page.is_truncated, page.marker)?;
             let mut records: Vec<UserRecord> = page
                 .items

@@ -10,23 +10,24 @@
 use std::collections::{BTreeMap, HashMap};
 
 use crate::admin::{self, GroupPolicies, ManagedDocuments};
-use crate::error::{ConnectorError, MalformedResponse};
+use crate::error::ConnectorError;
 use crate::host::{Host, HttpResponse, Level, TransportError};
 use crate::model::{
-    timestamp_ms, whole_seconds, AccessKey, AttachedPolicy, CollectionError, ConsolePassword,
-    Credential, Group, InlinePolicy, LastUsed, MfaDevice, ServiceCredential, Tag, UserRecord,
+    AccessKey, AttachedPolicy, CollectionError, ConsolePassword, Credential, Group, InlinePolicy,
+    LastUsed, MfaDevice, ServiceCredential, Tag, UserRecord,
 };
 use crate::paging::Pager;
-use crate::policy::{self, PolicyDocument};
+use crate::policy::PolicyDocument;
+use crate::query::convert::{document, UserFacts};
 use crate::query::responses::{
     GetAccessKeyLastUsedResponse, GetGroupPolicyResponse, GetLoginProfileResponse,
     GetPolicyResponse, GetPolicyVersionResponse, GetUserPolicyResponse, GetUserResponse,
     ListAccessKeysResponse, ListAttachedGroupPoliciesResponse, ListAttachedUserPoliciesResponse,
     ListGroupPoliciesResponse, ListGroupsForUserResponse, ListMfaDevicesResponse,
     ListServiceSpecificCredentialsResponse, ListSigningCertificatesResponse,
-    ListSshPublicKeysResponse, ListUserPoliciesResponse, ListUserTagsResponse, UserXml,
+    ListSshPublicKeysResponse, ListUserPoliciesResponse, ListUserTagsResponse,
 };
-use crate::query::{self, ListResponse};
+use crate::query::{self, ListResponse, Operation};
 
 /// Most calls handed to the host in one `send-all`, so memory stays bounded per round.
 const MAX_BATCH: usize = 256;
@@ -99,21 +100,21 @@ impl Lookup {
             Self::GroupsForUser => ListGroupsForUserResponse::ACTION,
             Self::MfaDevices => ListMfaDevicesResponse::ACTION,
             Self::AccessKeys => ListAccessKeysResponse::ACTION,
-            Self::LoginProfile => "GetLoginProfile",
-            Self::User => "GetUser",
+            Self::LoginProfile => GetLoginProfileResponse::ACTION,
+            Self::User => GetUserResponse::ACTION,
             Self::UserTags => ListUserTagsResponse::ACTION,
             Self::UserPolicies => ListUserPoliciesResponse::ACTION,
             Self::AttachedUserPolicies => ListAttachedUserPoliciesResponse::ACTION,
             Self::SshPublicKeys => ListSshPublicKeysResponse::ACTION,
             Self::SigningCertificates => ListSigningCertificatesResponse::ACTION,
             Self::ServiceSpecificCredentials => ListServiceSpecificCredentialsResponse::ACTION,
-            Self::AccessKeyLastUsed => "GetAccessKeyLastUsed",
-            Self::UserPolicy => "GetUserPolicy",
+            Self::AccessKeyLastUsed => GetAccessKeyLastUsedResponse::ACTION,
+            Self::UserPolicy => GetUserPolicyResponse::ACTION,
             Self::GroupPolicies => ListGroupPoliciesResponse::ACTION,
             Self::AttachedGroupPolicies => ListAttachedGroupPoliciesResponse::ACTION,
-            Self::GroupPolicy => "GetGroupPolicy",
-            Self::Policy => "GetPolicy",
-            Self::PolicyVersion => "GetPolicyVersion",
+            Self::GroupPolicy => GetGroupPolicyResponse::ACTION,
+            Self::Policy => GetPolicyResponse::ACTION,
+            Self::PolicyVersion => GetPolicyVersionResponse::ACTION,
         }
     }
 
@@ -198,22 +199,20 @@ impl Lookup {
             Self::MfaDevices => list::<ListMfaDevicesResponse>(result, |i| {
                 Found::MfaDevices(i.map(MfaDevice::from).collect())
             }),
-            Self::User => query::parse_result::<GetUserResponse>(self.action(), result)
-                .and_then(|response| single(Found::User(response.result.user))),
+            Self::User => query::parse_result::<GetUserResponse>(result)
+                .and_then(|response| single(Found::User(response.result.user.into()))),
             Self::AccessKeys => list::<ListAccessKeysResponse>(result, |i| {
                 Found::AccessKeys(i.map(AccessKey::from).collect())
             }),
-            Self::LoginProfile => {
-                match query::parse_result::<GetLoginProfileResponse>(self.action(), result) {
-                    Ok(response) => single(Found::LoginProfile(Some(
-                        response.result.login_profile.into(),
-                    ))),
-                    Err(ConnectorError::Api(e)) if e.code == NO_SUCH_ENTITY => {
-                        single(Found::LoginProfile(None))
-                    }
-                    Err(e) => Err(e),
+            Self::LoginProfile => match query::parse_result::<GetLoginProfileResponse>(result) {
+                Ok(response) => single(Found::LoginProfile(Some(
+                    response.result.login_profile.into(),
+                ))),
+                Err(ConnectorError::Api(e)) if e.code == NO_SUCH_ENTITY => {
+                    single(Found::LoginProfile(None))
                 }
-            }
+                Err(e) => Err(e),
+            },
             Self::UserTags => {
                 list::<ListUserTagsResponse>(result, |i| Found::Tags(i.map(Tag::from).collect()))
             }
@@ -241,44 +240,41 @@ impl Lookup {
                 })
             }
             Self::AccessKeyLastUsed => {
-                let used =
-                    query::parse_result::<GetAccessKeyLastUsedResponse>(self.action(), result)?
-                        .result
-                        .access_key_last_used;
-                single(Found::LastUsed(last_used(
-                    used.last_used_date.as_deref(),
-                    used.service_name,
-                    used.region,
-                )))
+                let used = query::parse_result::<GetAccessKeyLastUsedResponse>(result)?
+                    .result
+                    .access_key_last_used;
+                single(Found::LastUsed(used.into()))
             }
             Self::UserPolicy => {
-                let response = query::parse_result::<GetUserPolicyResponse>(self.action(), result)?;
+                let response = query::parse_result::<GetUserPolicyResponse>(result)?;
                 single(Found::Document(document(
                     self.action(),
                     &response.result.policy_document,
                 )?))
             }
             Self::GroupPolicy => {
-                let response =
-                    query::parse_result::<GetGroupPolicyResponse>(self.action(), result)?;
+                let response = query::parse_result::<GetGroupPolicyResponse>(result)?;
                 single(Found::Document(document(
                     self.action(),
                     &response.result.policy_document,
                 )?))
             }
             Self::Policy => {
-                let response = query::parse_result::<GetPolicyResponse>(self.action(), result)?;
+                let response = query::parse_result::<GetPolicyResponse>(result)?;
                 single(Found::DefaultVersion(
                     response.result.policy.default_version_id,
                 ))
             }
             Self::PolicyVersion => {
-                let version =
-                    query::parse_result::<GetPolicyVersionResponse>(self.action(), result)?
-                        .result
-                        .policy_version;
+                let version = query::parse_result::<GetPolicyVersionResponse>(result)?
+                    .result
+                    .policy_version;
                 let text = version.document.ok_or_else(|| {
-                    malformed(self.action(), "the policy version has no Document".into())
+                    ConnectorError::malformed(
+                        self.action(),
+                        200,
+                        "the policy version has no Document",
+                    )
                 })?;
                 single(Found::Document(document(self.action(), &text)?))
             }
@@ -288,37 +284,6 @@ impl Lookup {
 
 /// The AWS error code for a user, group or login profile that does not exist.
 const NO_SUCH_ENTITY: &str = "NoSuchEntity";
-
-/// A last use as IAM reports it: `LastUsedDate` absent means never used; `N/A` service
-/// and region are read as absent. An unreadable date is never (IAM writes none otherwise).
-/// The time is kept in whole seconds, as the credential report gives it.
-pub fn last_used(date: Option<&str>, service: Option<String>, region: Option<String>) -> LastUsed {
-    let named = |value: Option<String>| value.filter(|v| !v.is_empty() && v != "N/A");
-    match date.and_then(timestamp_ms) {
-        Some(ms) => LastUsed::At {
-            ms: whole_seconds(ms),
-            service: named(service),
-            region: named(region),
-        },
-        None => LastUsed::Never,
-    }
-}
-
-fn malformed(action: &str, detail: String) -> ConnectorError {
-    ConnectorError::MalformedResponse(MalformedResponse {
-        action: action.to_owned(),
-        status: 200,
-        detail,
-    })
-}
-
-/// A policy document as IAM returns it (URL-encoded JSON).
-///
-/// Errors: `MalformedResponse` naming `action` when it is not a policy document.
-pub fn document(action: &str, text: &str) -> Result<PolicyDocument, ConnectorError> {
-    policy::decode_document(text)
-        .map_err(|e| malformed(action, format!("unreadable policy document: {e}")))
-}
 
 /// What one lookup gathered (all pages appended).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -332,7 +297,7 @@ enum Found {
     AttachedPolicies(Vec<AttachedPolicy>),
     Credentials(Vec<Credential>),
     ServiceCredentials(Vec<ServiceCredential>),
-    User(UserXml),
+    User(UserFacts),
     LastUsed(LastUsed),
     Document(PolicyDocument),
     DefaultVersion(String),
@@ -361,7 +326,7 @@ fn list<R: ListResponse>(
     result: &Result<HttpResponse, TransportError>,
     found: impl FnOnce(std::vec::IntoIter<R::Item>) -> Found,
 ) -> Result<PageRead, ConnectorError> {
-    let page = query::parse_result::<R>(R::ACTION, result)?.into_page();
+    let page = query::parse_result::<R>(result)?.into_page();
     Ok((
         found(page.items.into_iter()),
         page.is_truncated,
@@ -443,10 +408,9 @@ fn run(host: &dyn Host, jobs: Vec<Job>) -> Vec<Outcome> {
                         next.push(job);
                         continue;
                     }
-                    Ok(false) => job
-                        .found
-                        .take()
-                        .ok_or_else(|| malformed(job.lookup.action(), "no page was read".into())),
+                    Ok(false) => job.found.take().ok_or_else(|| {
+                        ConnectorError::malformed(job.lookup.action(), 200, "no page was read")
+                    }),
                     Err(error) => Err(error),
                 };
                 outcomes.push(Outcome {
@@ -656,13 +620,10 @@ fn apply_to_user(warnings: &mut Warnings<'_>, record: &mut UserRecord, outcome: 
             record.service_specific_credentials = Some(credentials)
         }
         (_, Found::User(user)) => {
-            if let Some(ms) = user.password_last_used.as_deref().and_then(timestamp_ms) {
+            if let Some(ms) = user.password_last_used_ms {
                 record.user.password_last_used_ms = Some(ms);
             }
-            record.permissions_boundary = Some(
-                user.permissions_boundary
-                    .map(|b| b.permissions_boundary_arn),
-            );
+            record.permissions_boundary = Some(user.permissions_boundary);
         }
         (_, Found::LastUsed(used)) => {
             if let Some(key) = record

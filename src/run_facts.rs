@@ -8,7 +8,7 @@ use crate::model::{CollectionError, RootRecord};
 use crate::query::responses::{
     GetAccountSummaryResponse, GetCallerIdentityResponse, ListAccountAliasesResponse,
 };
-use crate::query::{self, requests, ListResponse};
+use crate::query::{self, requests, ListResponse, Operation};
 
 /// What a collection reads once, with its first page, and carries in its cursor.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -32,14 +32,12 @@ impl RunFacts {
     /// Reads GetAccountSummary, ListAccountAliases and (for the root user) STS
     /// GetCallerIdentity together; each failure is logged and leaves its fact unknown.
     pub fn read(host: &dyn Host, include_root: bool) -> Self {
-        let summary_action = "GetAccountSummary";
-        let caller_action = "GetCallerIdentity";
         let mut calls = vec![
-            requests::iam(summary_action, &[]),
+            requests::call::<GetAccountSummaryResponse>(&[]),
             requests::list_page(ListAccountAliasesResponse::ACTION, &[], 1, None),
         ];
         if include_root {
-            calls.push(requests::sts(caller_action, &[]));
+            calls.push(requests::call::<GetCallerIdentityResponse>(&[]));
         }
         let mut results = host.send_all(&calls).into_iter();
         let mut next = || {
@@ -47,7 +45,7 @@ impl RunFacts {
                 .next()
                 .unwrap_or_else(|| Err(TransportError::Refused("no result".into())))
         };
-        let summary = query::parse_result::<GetAccountSummaryResponse>(summary_action, &next())
+        let summary = query::parse_result::<GetAccountSummaryResponse>(&next())
             .map_err(|error| {
                 host.log(
                     Level::Warn,
@@ -56,10 +54,7 @@ impl RunFacts {
                 error
             })
             .ok();
-        let account_alias = match query::parse_result::<ListAccountAliasesResponse>(
-            ListAccountAliasesResponse::ACTION,
-            &next(),
-        ) {
+        let account_alias = match query::parse_result::<ListAccountAliasesResponse>(&next()) {
             Ok(aliases) => aliases.into_page().items.into_iter().next(),
             Err(error) => {
                 host.log(
@@ -70,8 +65,8 @@ impl RunFacts {
             }
         };
         let root = include_root
-            .then(|| {
-                match query::parse_result::<GetCallerIdentityResponse>(caller_action, &next()) {
+            .then(
+                || match query::parse_result::<GetCallerIdentityResponse>(&next()) {
                     Ok(identity) => Some(RootRecord {
                         account_id: identity.result.account,
                         partition: host.identity().partition,
@@ -90,7 +85,7 @@ impl RunFacts {
                         errors: summary
                             .is_none()
                             .then(|| CollectionError {
-                                action: summary_action.into(),
+                                action: GetAccountSummaryResponse::ACTION.into(),
                                 code: "Unavailable".into(),
                             })
                             .into_iter()
@@ -103,8 +98,8 @@ impl RunFacts {
                         );
                         None
                     }
-                }
-            })
+                },
+            )
             .flatten();
         Self {
             collection_time: host.now_ms(),

@@ -28,9 +28,10 @@ use crate::enrich::{self, Lookup};
 use crate::error::ConnectorError;
 use crate::host::{Host, Level};
 use crate::model::{
-    AttachedPolicy, CollectionError, ConsolePassword, Group, LastUsed, ServiceCredential, Tag,
-    User, UserRecord,
+    AttachedPolicy, CollectionError, ConsolePassword, Group, LastUsed, RecordField,
+    ServiceCredential, Tag, User, UserRecord,
 };
+use crate::ocsf;
 use crate::paging::Pager;
 use crate::query::convert::{document, inline_policies};
 use crate::query::responses::{
@@ -268,7 +269,8 @@ fn fetch_service_credentials(host: &dyn Host, max_items: u32) -> ServiceCredenti
                 host.log(
                     Level::Warn,
                     &format!(
-                        "{error}; unmapped.service_specific_credentials left out for every user"
+                        "{error}; {} left out for every user",
+                        ocsf::attribute(RecordField::ServiceSpecificCredentials)
                     ),
                 );
                 return Err(CollectionError {

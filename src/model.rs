@@ -184,6 +184,42 @@ pub struct AttachedPolicy {
     pub arn: String,
 }
 
+/// What a call feeds in an event: the part of a record it fills, named in log messages
+/// when the call fails ([`crate::ocsf::attribute`] gives its event attribute).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordField {
+    /// The user's groups.
+    Groups,
+    /// Whether an MFA device is enabled.
+    HasMfa,
+    /// The access keys.
+    AccessKeys,
+    /// Whether the user has a console password.
+    ConsoleAccess,
+    /// The permissions boundary.
+    PermissionsBoundary,
+    /// The tags.
+    Tags,
+    /// The inline policies.
+    UserPolicies,
+    /// The attached managed policies.
+    AttachedPolicies,
+    /// The SSH public keys.
+    SshPublicKeys,
+    /// The X.509 signing certificates.
+    SigningCertificates,
+    /// The service-specific credentials.
+    ServiceSpecificCredentials,
+    /// An access key's last use.
+    AccessKeyLastUsed,
+    /// A group's privileges.
+    GroupPrivileges,
+    /// A policy document, for the administrator rule.
+    PolicyDocument,
+    /// The account's name (its alias).
+    AccountName,
+}
+
 /// A call that failed while enriching a user; the field it feeds is left out.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CollectionError {

@@ -4,7 +4,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::host::{Host, Level, TransportError};
-use crate::model::{CollectionError, RootRecord};
+use crate::model::{CollectionError, RecordField, RootRecord};
+use crate::ocsf;
 use crate::query::responses::{
     GetAccountSummaryResponse, GetCallerIdentityResponse, ListAccountAliasesResponse,
 };
@@ -59,7 +60,10 @@ impl RunFacts {
             Err(error) => {
                 host.log(
                     Level::Warn,
-                    &format!("{error}; user.account.name is the account id"),
+                    &format!(
+                        "{error}; {} is the account id",
+                        ocsf::attribute(RecordField::AccountName)
+                    ),
                 );
                 None
             }

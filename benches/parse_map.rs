@@ -17,7 +17,7 @@ use std::hint::black_box;
 
 use aws_iam_users::admin::GroupPolicies;
 use aws_iam_users::bulk::{detail_record, GroupDetail, Groups};
-use aws_iam_users::collect::{self, CollectionState, Settings, Strategy};
+use aws_iam_users::collect::{self, CollectionState};
 use aws_iam_users::host::{
     AuthMethod, Host, HttpResponse, Identity, Level, QueryCall, TransportError,
 };
@@ -29,6 +29,7 @@ use aws_iam_users::query::responses::{
 };
 use aws_iam_users::query::ListResponse;
 use aws_iam_users::retry::RetryPolicy;
+use aws_iam_users::settings::{Settings, Strategy};
 use base64::Engine as _;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
@@ -191,7 +192,7 @@ fn http(body: &str) -> HttpResponse {
 
 /// ListUsers page → events, as the per-user strategy starts (before its lookups).
 fn map_list_users(response: &HttpResponse) -> Vec<String> {
-    let page = parse::<ListUsersResponse>("ListUsers", response)
+    let page = parse::<ListUsersResponse>(response)
         .expect("the generated page parses")
         .into_page();
     page.items
@@ -206,10 +207,9 @@ fn map_list_users(response: &HttpResponse) -> Vec<String> {
 /// GetAccountAuthorizationDetails page → events, as the bulk strategy maps a `UserDetail`
 /// (groups resolved from the groups page; no credential report here).
 fn map_details(response: &HttpResponse, groups: &Groups) -> Vec<String> {
-    let page =
-        parse::<GetAccountAuthorizationDetailsResponse>("GetAccountAuthorizationDetails", response)
-            .expect("the generated page parses")
-            .result;
+    let page = parse::<GetAccountAuthorizationDetailsResponse>(response)
+        .expect("the generated page parses")
+        .result;
     page.user_detail_list
         .member
         .into_iter()
@@ -221,12 +221,9 @@ fn map_details(response: &HttpResponse, groups: &Groups) -> Vec<String> {
 }
 
 fn groups_by_name() -> Groups {
-    let page = parse::<GetAccountAuthorizationDetailsResponse>(
-        "GetAccountAuthorizationDetails",
-        &http(&groups_details_page()),
-    )
-    .expect("the generated groups page parses")
-    .result;
+    let page = parse::<GetAccountAuthorizationDetailsResponse>(&http(&groups_details_page()))
+        .expect("the generated groups page parses")
+        .result;
     page.group_detail_list
         .member
         .into_iter()
@@ -430,7 +427,7 @@ fn benches(c: &mut Criterion) {
     let mut group = c.benchmark_group("list_users_1000");
     group.throughput(Throughput::Elements(USERS as u64));
     group.bench_function("parse", |b| {
-        b.iter(|| parse::<ListUsersResponse>("ListUsers", black_box(&list_users)).unwrap())
+        b.iter(|| parse::<ListUsersResponse>(black_box(&list_users)).unwrap())
     });
     group.bench_function("parse_map", |b| {
         b.iter(|| map_list_users(black_box(&list_users)))
@@ -451,13 +448,7 @@ fn benches(c: &mut Criterion) {
     let mut group = c.benchmark_group("authorization_details_1000");
     group.throughput(Throughput::Elements(USERS as u64));
     group.bench_function("parse", |b| {
-        b.iter(|| {
-            parse::<GetAccountAuthorizationDetailsResponse>(
-                "GetAccountAuthorizationDetails",
-                black_box(&details),
-            )
-            .unwrap()
-        })
+        b.iter(|| parse::<GetAccountAuthorizationDetailsResponse>(black_box(&details)).unwrap())
     });
     group.bench_function("parse_map", |b| {
         b.iter(|| map_details(black_box(&details), &groups))

@@ -11,6 +11,11 @@ use std::collections::HashMap;
 
 use crate::model::{AttachedPolicy, InlinePolicy, UserRecord};
 use crate::policy::{self, AdminAssessment, PolicyDocument, PolicySource};
+use crate::query::responses::{
+    GetUserResponse, ListAttachedUserPoliciesResponse, ListGroupsForUserResponse,
+    ListUserPoliciesResponse,
+};
+use crate::query::Operation;
 
 /// A group's own policies.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -25,11 +30,20 @@ impl GroupPolicies {
     /// The group's privileges as events list them: inline policy names, then attached
     /// policy names, each sorted.
     pub fn privileges(&self) -> Vec<String> {
-        crate::enrich::group_privileges(
+        group_privileges(
             self.inline.iter().map(|p| p.name.clone()).collect(),
             self.attached.iter().map(|p| p.name.clone()).collect(),
         )
     }
+}
+
+/// A group's privileges: its inline policy names, then its attached policy names, each
+/// sorted, so every strategy reports them the same way.
+pub fn group_privileges(mut inline: Vec<String>, mut attached: Vec<String>) -> Vec<String> {
+    inline.sort_unstable();
+    attached.sort_unstable();
+    inline.extend(attached);
+    inline
 }
 
 /// Customer-managed policies by ARN: the default version's document, `None` when it could
@@ -65,11 +79,13 @@ pub fn assess<'a>(
     };
     match &record.user_policies {
         Some(policies) => sources.extend(policies.iter().map(inline_source)),
-        None => sources.push(PolicySource::unreadable("ListUserPolicies")),
+        None => sources.push(PolicySource::unreadable(ListUserPoliciesResponse::ACTION)),
     }
     match &record.attached_policies {
         Some(policies) => sources.extend(policies.iter().map(|p| managed_source(&p.arn))),
-        None => sources.push(PolicySource::unreadable("ListAttachedUserPolicies")),
+        None => sources.push(PolicySource::unreadable(
+            ListAttachedUserPoliciesResponse::ACTION,
+        )),
     }
     match &record.groups {
         Some(list) => {
@@ -83,12 +99,12 @@ pub fn assess<'a>(
                 }
             }
         }
-        None => sources.push(PolicySource::unreadable("ListGroupsForUser")),
+        None => sources.push(PolicySource::unreadable(ListGroupsForUserResponse::ACTION)),
     }
     let boundary = match &record.permissions_boundary {
         Some(Some(arn)) => Some(managed_source(arn)),
         Some(None) => None,
-        None => Some(PolicySource::unreadable("GetUser")),
+        None => Some(PolicySource::unreadable(GetUserResponse::ACTION)),
     };
     policy::assess(&sources, boundary.as_ref())
 }

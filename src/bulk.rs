@@ -28,21 +28,20 @@ use crate::enrich::{self, Lookup};
 use crate::error::ConnectorError;
 use crate::host::{Host, Level};
 use crate::model::{
-    AttachedPolicy, CollectionError, ConsolePassword, Group, InlinePolicy, LastUsed,
+    AttachedPolicy, CollectionError, ConsolePassword, Group, LastUsed, RecordField,
     ServiceCredential, Tag, User, UserRecord,
 };
+use crate::ocsf;
 use crate::paging::Pager;
+use crate::query::convert::{document, inline_policies};
 use crate::query::responses::{
     GenerateCredentialReportResponse, GetAccountAuthorizationDetailsResponse,
-    GetCredentialReportResponse, ListServiceSpecificCredentialsResponse, PolicyDetailXml,
-    UserDetailXml,
+    GetCredentialReportResponse, ListServiceSpecificCredentialsResponse, UserDetailXml,
 };
-use crate::query::{self, requests, ListResponse};
+use crate::query::{self, requests, ListResponse, Operation};
 
 /// GetAccountAuthorizationDetails.
-pub const AUTHORIZATION_DETAILS: &str = "GetAccountAuthorizationDetails";
-const GENERATE_REPORT: &str = "GenerateCredentialReport";
-const GET_REPORT: &str = "GetCredentialReport";
+const AUTHORIZATION_DETAILS: &str = GetAccountAuthorizationDetailsResponse::ACTION;
 
 /// Polls of the credential report before giving up, and the longest wait between two.
 const REPORT_POLLS: u32 = 20;
@@ -125,12 +124,12 @@ fn fetch_groups(host: &dyn Host, max_items: u32) -> Result<Groups, ConnectorErro
     let mut groups = HashMap::new();
     loop {
         let page = query::parse_result::<GetAccountAuthorizationDetailsResponse>(
-            AUTHORIZATION_DETAILS,
             &host.send(&pager.call()),
         )?
         .result;
         for detail in page.group_detail_list.member {
-            let (inline, problems) = inline_policies(detail.group_policy_list.member);
+            let (inline, problems) =
+                inline_policies(AUTHORIZATION_DETAILS, detail.group_policy_list.member);
             for problem in problems {
                 host.log(
                     Level::Warn,
@@ -160,32 +159,6 @@ fn fetch_groups(host: &dyn Host, max_items: u32) -> Result<Groups, ConnectorErro
     }
 }
 
-/// Inline policies of a `UserDetail` or `GroupDetail`, with their documents; an
-/// unreadable document is kept as unknown and described in the second value.
-fn inline_policies(list: Vec<PolicyDetailXml>) -> (Vec<InlinePolicy>, Vec<String>) {
-    let mut problems = Vec::new();
-    let policies = list
-        .into_iter()
-        .map(|policy| {
-            let document = policy.policy_document.as_deref().and_then(|text| {
-                enrich::document(AUTHORIZATION_DETAILS, text)
-                    .map_err(|error| {
-                        problems.push(format!(
-                            "inline policy {:?}: {error}; judged unreadable",
-                            policy.policy_name
-                        ))
-                    })
-                    .ok()
-            });
-            InlinePolicy {
-                name: policy.policy_name,
-                document,
-            }
-        })
-        .collect();
-    (policies, problems)
-}
-
 /// The default version's document of every customer-managed policy of the account, into
 /// `managed` (an unreadable one as `None`).
 fn fetch_local_policies(
@@ -202,13 +175,12 @@ fn fetch_local_policies(
     );
     loop {
         let page = query::parse_result::<GetAccountAuthorizationDetailsResponse>(
-            AUTHORIZATION_DETAILS,
             &host.send(&pager.call()),
         )?
         .result;
         for policy in page.policies.member {
             let document = policy.default_document().and_then(|text| {
-                enrich::document(AUTHORIZATION_DETAILS, text)
+                document(AUTHORIZATION_DETAILS, text)
                     .map_err(|error| {
                         host.log(
                             Level::Warn,
@@ -233,8 +205,7 @@ fn fetch_report(host: &dyn Host) -> Result<CredentialReport, ConnectorError> {
             host.sleep_ms((500u64 << poll.min(4)).min(REPORT_POLL_CAP_MS));
         }
         let generated = query::parse_result::<GenerateCredentialReportResponse>(
-            GENERATE_REPORT,
-            &host.send(&requests::iam(GENERATE_REPORT, &[])),
+            &host.send(&requests::call::<GenerateCredentialReportResponse>(&[])),
         );
         match generated {
             Ok(response) if response.result.state != "COMPLETE" => continue,
@@ -244,18 +215,13 @@ fn fetch_report(host: &dyn Host) -> Result<CredentialReport, ConnectorError> {
             Err(error) => return Err(error),
         }
         match query::parse_result::<GetCredentialReportResponse>(
-            GET_REPORT,
-            &host.send(&requests::iam(GET_REPORT, &[])),
+            &host.send(&requests::call::<GetCredentialReportResponse>(&[])),
         ) {
             Ok(response) => {
                 let result = response.result;
                 return credential_report::parse(&result.content, result.generated_time.as_deref())
                     .map_err(|detail| {
-                        ConnectorError::MalformedResponse(crate::error::MalformedResponse {
-                            action: GET_REPORT.into(),
-                            status: 200,
-                            detail,
-                        })
+                        ConnectorError::malformed(GetCredentialReportResponse::ACTION, 200, detail)
                     });
             }
             Err(ConnectorError::Api(e))
@@ -270,11 +236,11 @@ fn fetch_report(host: &dyn Host) -> Result<CredentialReport, ConnectorError> {
         }
     }
     Err(last.unwrap_or_else(|| {
-        ConnectorError::MalformedResponse(crate::error::MalformedResponse {
-            action: GENERATE_REPORT.into(),
-            status: 200,
-            detail: format!("the credential report was not COMPLETE after {REPORT_POLLS} polls"),
-        })
+        ConnectorError::malformed(
+            GenerateCredentialReportResponse::ACTION,
+            200,
+            format!("the credential report was not COMPLETE after {REPORT_POLLS} polls"),
+        )
     }))
 }
 
@@ -284,7 +250,6 @@ fn fetch_service_credentials(host: &dyn Host, max_items: u32) -> ServiceCredenti
     let mut by_user: HashMap<String, Vec<ServiceCredential>> = HashMap::new();
     loop {
         let read = query::parse_result::<ListServiceSpecificCredentialsResponse>(
-            action,
             &host.send(&pager.call()),
         )
         .map(ListResponse::into_page)
@@ -304,7 +269,8 @@ fn fetch_service_credentials(host: &dyn Host, max_items: u32) -> ServiceCredenti
                 host.log(
                     Level::Warn,
                     &format!(
-                        "{error}; unmapped.service_specific_credentials left out for every user"
+                        "{error}; {} left out for every user",
+                        ocsf::attribute(RecordField::ServiceSpecificCredentials)
                     ),
                 );
                 return Err(CollectionError {
@@ -325,11 +291,9 @@ pub fn users_page(
     pager: &mut Pager,
     max_items: u32,
 ) -> Result<(Vec<UserRecord>, bool), ConnectorError> {
-    let page = query::parse_result::<GetAccountAuthorizationDetailsResponse>(
-        AUTHORIZATION_DETAILS,
-        &host.send(&pager.call()),
-    )?
-    .result;
+    let page =
+        query::parse_result::<GetAccountAuthorizationDetailsResponse>(&host.send(&pager.call()))?
+            .result;
     let more = pager.advance(page.is_truncated, page.marker)?;
     let mut records: Vec<UserRecord> = page
         .user_detail_list
@@ -445,7 +409,8 @@ pub fn detail_record(detail: UserDetailXml, groups: Option<&Groups>) -> (UserRec
         })
         .collect();
     record.tags = Some(detail.tags.member.into_iter().map(Tag::from).collect());
-    let (inline, unreadable) = inline_policies(detail.user_policy_list.member);
+    let (inline, unreadable) =
+        inline_policies(AUTHORIZATION_DETAILS, detail.user_policy_list.member);
     record.user_policies = Some(inline);
     problems.extend(unreadable);
     record.attached_policies = Some(

@@ -8,14 +8,20 @@
 //! groups cannot be tagged; the IAM API Reference has no such operation): it is not probed.
 
 use crate::error::{is_credentials_error, ApiError, ConnectorError};
-use serde::de::IgnoredAny;
 
 use crate::host::{Host, HttpResponse, Identity, Level, QueryCall, TransportError};
 use crate::query::responses::{
-    GetCallerIdentityResponse, GroupXml, ListAccessKeysResponse, ListGroupsResponse,
-    ListUsersResponse, UserXml,
+    GenerateCredentialReportResponse, GetAccessKeyLastUsedResponse,
+    GetAccountAuthorizationDetailsResponse, GetAccountSummaryResponse, GetCallerIdentityResponse,
+    GetCredentialReportResponse, GetGroupPolicyResponse, GetGroupResponse, GetLoginProfileResponse,
+    GetPolicyResponse, GetPolicyVersionResponse, GetUserPolicyResponse, GetUserResponse, GroupXml,
+    ListAccessKeysResponse, ListAccountAliasesResponse, ListAttachedGroupPoliciesResponse,
+    ListAttachedUserPoliciesResponse, ListGroupPoliciesResponse, ListGroupsForUserResponse,
+    ListGroupsResponse, ListMfaDevicesResponse, ListServiceSpecificCredentialsResponse,
+    ListSigningCertificatesResponse, ListSshPublicKeysResponse, ListUserPoliciesResponse,
+    ListUserTagsResponse, ListUsersResponse, UserXml,
 };
-use crate::query::{self, requests, ListResponse};
+use crate::query::{self, requests, ListResponse, Operation};
 
 /// Name probed when the account lists no user or group, and for policy names. IAM
 /// authorizes a call before it looks the entity up, so `NoSuchEntity` proves the
@@ -44,38 +50,66 @@ const PROBED_POLICY: &str = "policy/ReadOnlyAccess";
 /// Recommended permissions, probed after the documented ones: what each probe names and
 /// whether the action is paged.
 const RECOMMENDED: [(&str, Subject, bool); 7] = [
-    ("ListAccountAliases", Subject::Account, true),
-    ("GetAccessKeyLastUsed", Subject::AccessKey, false),
-    ("GetAccountAuthorizationDetails", Subject::Account, true),
-    ("GenerateCredentialReport", Subject::Account, false),
-    ("GetCredentialReport", Subject::Account, false),
-    ("GetPolicy", Subject::AwsPolicy, false),
-    ("GetPolicyVersion", Subject::AwsPolicyVersion, false),
+    (ListAccountAliasesResponse::ACTION, Subject::Account, true),
+    (
+        GetAccessKeyLastUsedResponse::ACTION,
+        Subject::AccessKey,
+        false,
+    ),
+    (
+        GetAccountAuthorizationDetailsResponse::ACTION,
+        Subject::Account,
+        true,
+    ),
+    (
+        GenerateCredentialReportResponse::ACTION,
+        Subject::Account,
+        false,
+    ),
+    (GetCredentialReportResponse::ACTION, Subject::Account, false),
+    (GetPolicyResponse::ACTION, Subject::AwsPolicy, false),
+    (
+        GetPolicyVersionResponse::ACTION,
+        Subject::AwsPolicyVersion,
+        false,
+    ),
 ];
 
 /// The IAM permissions the connector documents, in its policy's order (without
 /// `ListGroupTags`, no IAM action), with what each probe names and whether the action is
 /// paged (probed with `MaxItems=1`).
 const PERMISSIONS: [(&str, Subject, bool); 19] = [
-    ("ListUsers", Subject::Account, true),
-    ("GetUser", Subject::User, false),
-    ("ListGroups", Subject::Account, true),
-    ("GetGroup", Subject::Group, true),
-    ("ListGroupsForUser", Subject::User, true),
-    ("ListUserPolicies", Subject::User, true),
-    ("ListAttachedUserPolicies", Subject::User, true),
-    ("GetUserPolicy", Subject::UserPolicy, false),
-    ("ListGroupPolicies", Subject::Group, true),
-    ("ListAttachedGroupPolicies", Subject::Group, true),
-    ("GetGroupPolicy", Subject::GroupPolicy, false),
-    ("ListAccessKeys", Subject::User, true),
-    ("ListSigningCertificates", Subject::User, true),
-    ("ListSSHPublicKeys", Subject::User, true),
-    ("ListServiceSpecificCredentials", Subject::User, true),
-    ("ListMFADevices", Subject::User, true),
-    ("GetLoginProfile", Subject::User, false),
-    ("ListUserTags", Subject::User, true),
-    ("GetAccountSummary", Subject::Account, false),
+    (ListUsersResponse::ACTION, Subject::Account, true),
+    (GetUserResponse::ACTION, Subject::User, false),
+    (ListGroupsResponse::ACTION, Subject::Account, true),
+    (GetGroupResponse::ACTION, Subject::Group, true),
+    (ListGroupsForUserResponse::ACTION, Subject::User, true),
+    (ListUserPoliciesResponse::ACTION, Subject::User, true),
+    (
+        ListAttachedUserPoliciesResponse::ACTION,
+        Subject::User,
+        true,
+    ),
+    (GetUserPolicyResponse::ACTION, Subject::UserPolicy, false),
+    (ListGroupPoliciesResponse::ACTION, Subject::Group, true),
+    (
+        ListAttachedGroupPoliciesResponse::ACTION,
+        Subject::Group,
+        true,
+    ),
+    (GetGroupPolicyResponse::ACTION, Subject::GroupPolicy, false),
+    (ListAccessKeysResponse::ACTION, Subject::User, true),
+    (ListSigningCertificatesResponse::ACTION, Subject::User, true),
+    (ListSshPublicKeysResponse::ACTION, Subject::User, true),
+    (
+        ListServiceSpecificCredentialsResponse::ACTION,
+        Subject::User,
+        true,
+    ),
+    (ListMfaDevicesResponse::ACTION, Subject::User, true),
+    (GetLoginProfileResponse::ACTION, Subject::User, false),
+    (ListUserTagsResponse::ACTION, Subject::User, true),
+    (GetAccountSummaryResponse::ACTION, Subject::Account, false),
 ];
 
 /// How one permission's probe ended (mirrors WIT `inventory.probe-outcome`).
@@ -118,7 +152,8 @@ pub fn check(host: &dyn Host) -> Result<CheckReport, ConnectorError> {
         .iter()
         .map(|action| requests::list_page(action, &[], 1, None))
         .collect();
-    calls.push(requests::sts(CALLER_IDENTITY, &[]));
+    // STS GetCallerIdentity needs no permission: it tests the credentials alone.
+    calls.push(requests::call::<GetCallerIdentityResponse>(&[]));
     let mut results = host.send_all(&calls).into_iter();
     let users = probe_listing::<ListUsersResponse>(results.next())?;
     let groups = probe_listing::<ListGroupsResponse>(results.next())?;
@@ -152,7 +187,7 @@ pub fn check(host: &dyn Host) -> Result<CheckReport, ConnectorError> {
         }
         let outcome = match result {
             Err(e) => ProbeOutcome::NotTestable(format!("not sent: {e}")),
-            Ok(response) => judge(query::parse::<IgnoredAny>(action, &response))?,
+            Ok(response) => judge(query::parse_outcome(action, &response))?,
         };
         outcomes.push((action, outcome));
     }
@@ -195,7 +230,7 @@ struct Subjects<'a> {
 /// The harmless call that probes `action`.
 fn probe_call(action: &str, subject: Subject, paged: bool, on: &Subjects<'_>) -> QueryCall {
     let params: Vec<(&str, &str)> = match subject {
-        Subject::Account if action == "GetAccountAuthorizationDetails" => {
+        Subject::Account if action == GetAccountAuthorizationDetailsResponse::ACTION => {
             vec![("Filter.member.1", "User")]
         }
         Subject::Account => vec![],
@@ -216,7 +251,7 @@ fn probe_call(action: &str, subject: Subject, paged: bool, on: &Subjects<'_>) ->
 
 /// The first access key id a ListAccessKeys probe listed.
 fn first_access_key(result: &Result<HttpResponse, TransportError>) -> Option<String> {
-    query::parse_result::<ListAccessKeysResponse>(ListAccessKeysResponse::ACTION, result)
+    query::parse_result::<ListAccessKeysResponse>(result)
         .ok()?
         .into_page()
         .items
@@ -248,7 +283,7 @@ fn probe_recommended(host: &dyn Host, on: Subjects<'_>) -> Result<Vec<Probe>, Co
                 match results.next() {
                     None => ProbeOutcome::NotTestable("the host returned no result".into()),
                     Some(Err(e)) => ProbeOutcome::NotTestable(format!("not sent: {e}")),
-                    Some(Ok(response)) => judge(query::parse::<IgnoredAny>(action, &response))?,
+                    Some(Ok(response)) => judge(query::parse_outcome(action, &response))?,
                 }
             };
             Ok(Probe {
@@ -259,9 +294,6 @@ fn probe_recommended(host: &dyn Host, on: Subjects<'_>) -> Result<Vec<Probe>, Co
         })
         .collect()
 }
-
-/// STS GetCallerIdentity: needs no permission, so it tests the credentials alone.
-const CALLER_IDENTITY: &str = "GetCallerIdentity";
 
 /// The ARN the credentials act as. A failure other than refused credentials is logged and
 /// leaves it unknown. Errors: a credentials error.
@@ -274,7 +306,7 @@ fn caller_arn(
             "the host returned no result".into(),
         ))
     });
-    match query::parse_result::<GetCallerIdentityResponse>(CALLER_IDENTITY, &result) {
+    match query::parse_result::<GetCallerIdentityResponse>(&result) {
         Ok(identity) => Ok(Some(identity.result.arn)),
         Err(ConnectorError::Api(e)) if is_credentials_error(&e.code) => Err(ConnectorError::Api(e)),
         Err(error) => {
@@ -296,7 +328,7 @@ where
             "the host returned no result".into(),
         ))
     });
-    match query::parse_result::<R>(R::ACTION, &result) {
+    match query::parse_result::<R>(&result) {
         Ok(response) => Ok((
             ProbeOutcome::Granted,
             response

@@ -3,89 +3,25 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
-
 use crate::admin::ManagedDocuments;
 use crate::bulk::{self, BulkState};
 use crate::cursor::Cursor;
 use crate::enrich::{self, GroupCache};
 use crate::error::{is_credentials_error, ConnectorError};
 use crate::facts;
-use crate::host::{Host, Level, TransportError};
-use crate::model::{CollectionError, RootRecord, User, UserRecord};
+use crate::host::{Host, Level};
+use crate::model::{CollectionError, User, UserRecord};
 use crate::ocsf;
 use crate::paging::Pager;
-use crate::query::responses::{
-    GetAccountSummaryResponse, GetCallerIdentityResponse, ListAccountAliasesResponse,
-    ListUsersResponse,
-};
-use crate::query::{self, requests, ListResponse};
-use crate::retry::{RetryBudget, RetryPolicy, Retrying};
+use crate::query::responses::{GetAccountAuthorizationDetailsResponse, ListUsersResponse};
+use crate::query::{self, ListResponse, Operation};
+use crate::retry::{RetryBudget, Retrying};
 use crate::risk;
+use crate::run_facts::RunFacts;
+use crate::settings::{Settings, Strategy};
 
 /// Most ListUsers pages one collection may take: 1,000,000 users at one per page.
 pub const MAX_USER_PAGES: u64 = 1_000_000;
-
-/// How users are enriched (mirrors WIT `inventory.strategy`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Strategy {
-    /// Bulk, falling back to per-user when a bulk action is denied.
-    Auto,
-    /// Account-wide calls ([`crate::bulk`]).
-    Bulk,
-    /// Ten calls per user ([`crate::enrich`]).
-    #[default]
-    PerUser,
-}
-
-/// Collection settings (mirrors WIT `inventory.settings`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Settings {
-    /// `MaxItems` for every List* call, 1 to 1000 (IAM's range).
-    pub max_items: u32,
-    /// How failed calls are retried.
-    pub retry: RetryPolicy,
-    /// How users are enriched.
-    pub strategy: Strategy,
-    /// Most calls in flight, 1 to 64 (halved after a throttled batch).
-    pub max_concurrency: u32,
-    /// Add one event for the account's root user, with the first page.
-    pub include_root: bool,
-}
-
-impl Settings {
-    /// Errors: `InvalidSettings` when `max_items` is outside 1..=1000, `max_attempts` outside
-    /// 1..=10, or the backoff base above the 20 s cap.
-    pub fn validate(&self) -> Result<(), ConnectorError> {
-        let invalid = |message: String| Err(ConnectorError::InvalidSettings(message));
-        if !(1..=1000).contains(&self.max_items) {
-            return invalid(format!(
-                "max-items must be between 1 and 1000 (IAM's MaxItems range), got {}",
-                self.max_items
-            ));
-        }
-        if !(1..=10).contains(&self.retry.max_attempts) {
-            return invalid(format!(
-                "max-attempts must be between 1 and 10, got {}",
-                self.retry.max_attempts
-            ));
-        }
-        if !(1..=64).contains(&self.max_concurrency) {
-            return invalid(format!(
-                "max-concurrency must be between 1 and 64, got {}",
-                self.max_concurrency
-            ));
-        }
-        if self.retry.base_ms > self.retry.cap_ms {
-            return invalid(format!(
-                "retry-base-ms must be at most {} ms, got {}",
-                self.retry.cap_ms, self.retry.base_ms
-            ));
-        }
-        Ok(())
-    }
-}
 
 /// What one collection keeps between its pages: the groups' and customer-managed
 /// policies, the bulk strategy's account-wide data and the retry budget.
@@ -196,7 +132,10 @@ pub fn collect(
     }
 
     let (action, max_pages) = match strategy {
-        Strategy::Bulk => (bulk::AUTHORIZATION_DETAILS, crate::paging::MAX_PAGES),
+        Strategy::Bulk => (
+            GetAccountAuthorizationDetailsResponse::ACTION,
+            crate::paging::MAX_PAGES,
+        ),
         _ => (ListUsersResponse::ACTION, MAX_USER_PAGES),
     };
     let mut listing = Pager::resume(
@@ -219,9 +158,7 @@ pub fn collect(
         }
         _ => {
             let result = client.send(&listing.call());
-            let page =
-                query::parse_result::<ListUsersResponse>(ListUsersResponse::ACTION, &result)?
-                    .into_page();
+            let page = query::parse_result::<ListUsersResponse>(&result)?.into_page();
             let more = listing.advance(page.is_truncated, page.marker)?;
             let mut records: Vec<UserRecord> = page
                 .items
@@ -302,114 +239,6 @@ pub fn collect(
 /// the per-user calls too. Unreadable answers and transport failures are not.
 fn allows_fallback(error: &ConnectorError) -> bool {
     matches!(error, ConnectorError::Api(e) if !is_credentials_error(&e.code))
-}
-
-/// What a collection reads once, with its first page, and carries in its cursor.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RunFacts {
-    /// The collection time every risk rule measures from, ms since the Unix epoch (the
-    /// host clock when the first page began).
-    pub collection_time: i64,
-    /// GetAccountSummary `Users`; `None` when it could not be read.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub account_users: Option<u32>,
-    /// ListAccountAliases; `None` when the account has none or it could not be read.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub account_alias: Option<String>,
-    /// The root user, when its event was asked for and its account is known (only the
-    /// first page emits it).
-    #[serde(skip)]
-    pub root: Option<RootRecord>,
-}
-
-impl RunFacts {
-    /// Reads GetAccountSummary, ListAccountAliases and (for the root user) STS
-    /// GetCallerIdentity together; each failure is logged and leaves its fact unknown.
-    fn read(host: &dyn Host, include_root: bool) -> Self {
-        let summary_action = "GetAccountSummary";
-        let caller_action = "GetCallerIdentity";
-        let mut calls = vec![
-            requests::iam(summary_action, &[]),
-            requests::list_page(ListAccountAliasesResponse::ACTION, &[], 1, None),
-        ];
-        if include_root {
-            calls.push(requests::sts(caller_action, &[]));
-        }
-        let mut results = host.send_all(&calls).into_iter();
-        let mut next = || {
-            results
-                .next()
-                .unwrap_or_else(|| Err(TransportError::Refused("no result".into())))
-        };
-        let summary = query::parse_result::<GetAccountSummaryResponse>(summary_action, &next())
-            .map_err(|error| {
-                host.log(
-                    Level::Warn,
-                    &format!("{error}; the account's user count is unknown"),
-                );
-                error
-            })
-            .ok();
-        let account_alias = match query::parse_result::<ListAccountAliasesResponse>(
-            ListAccountAliasesResponse::ACTION,
-            &next(),
-        ) {
-            Ok(aliases) => aliases.into_page().items.into_iter().next(),
-            Err(error) => {
-                host.log(
-                    Level::Warn,
-                    &format!("{error}; user.account.name is the account id"),
-                );
-                None
-            }
-        };
-        let root = include_root
-            .then(|| {
-                match query::parse_result::<GetCallerIdentityResponse>(caller_action, &next()) {
-                    Ok(identity) => Some(RootRecord {
-                        account_id: identity.result.account,
-                        partition: host.identity().partition,
-                        has_mfa: summary
-                            .as_ref()
-                            .and_then(|s| s.get("AccountMFAEnabled"))
-                            .map(|n| n > 0),
-                        access_keys_present: summary
-                            .as_ref()
-                            .and_then(|s| s.get("AccountAccessKeysPresent"))
-                            .map(|n| n > 0),
-                        created_ms: None,
-                        password_last_used_ms: None,
-                        access_keys: None,
-                        risk: None,
-                        errors: summary
-                            .is_none()
-                            .then(|| CollectionError {
-                                action: summary_action.into(),
-                                code: "Unavailable".into(),
-                            })
-                            .into_iter()
-                            .collect(),
-                    }),
-                    Err(error) => {
-                        host.log(
-                            Level::Warn,
-                            &format!("{error}; the root user's event is left out"),
-                        );
-                        None
-                    }
-                }
-            })
-            .flatten();
-        Self {
-            collection_time: host.now_ms(),
-            account_users: summary
-                .as_ref()
-                .and_then(|s| s.get("Users"))
-                .and_then(|n| u32::try_from(n).ok()),
-            account_alias,
-            root,
-        }
-    }
 }
 
 /// A record for a listed user; unreadable timestamps are logged and recorded.

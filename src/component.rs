@@ -5,8 +5,9 @@
 use crate::host::{self, Host, HttpResponse, Identity, Level, QueryCall, TransportError};
 use std::cell::RefCell;
 
-use crate::collect::{CollectionState, Strategy};
+use crate::collect::CollectionState;
 use crate::retry::{RetryBudget, RetryPolicy, Retrying};
+use crate::settings::{self, Strategy};
 use crate::{check, collect, error};
 
 mod bindings {
@@ -141,8 +142,8 @@ fn to_wit_error(error: error::ConnectorError) -> exp::ConnectorError {
     }
 }
 
-fn settings(s: exp::Settings) -> collect::Settings {
-    collect::Settings {
+fn settings(s: exp::Settings) -> settings::Settings {
+    settings::Settings {
         max_items: s.max_items,
         retry: RetryPolicy {
             max_attempts: s.max_attempts,

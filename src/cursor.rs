@@ -6,8 +6,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::collect::{RunFacts, Strategy};
 use crate::error::ConnectorError;
+use crate::run_facts::RunFacts;
+use crate::settings::Strategy;
 
 /// Cursor format version; a cursor of another version is refused.
 const VERSION: u32 = 2;

@@ -13,23 +13,25 @@
 use std::collections::{BTreeMap, HashMap};
 
 use crate::admin::{self, GroupPolicies, ManagedDocuments};
-use crate::error::{ConnectorError, MalformedResponse};
+use crate::error::ConnectorError;
 use crate::host::{Host, HttpResponse, Level, TransportError};
 use crate::model::{
-    timestamp_ms, whole_seconds, AccessKey, AttachedPolicy, CollectionError, ConsolePassword,
-    Credential, Group, InlinePolicy, LastUsed, MfaDevice, ServiceCredential, Tag, UserRecord,
+    AccessKey, AttachedPolicy, CollectionError, ConsolePassword, Credential, Group, InlinePolicy,
+    LastUsed, MfaDevice, RecordField, ServiceCredential, Tag, UserRecord,
 };
+use crate::ocsf;
 use crate::paging::Pager;
-use crate::policy::{self, PolicyDocument};
+use crate::policy::PolicyDocument;
+use crate::query::convert::{document, UserFacts};
 use crate::query::responses::{
     GetAccessKeyLastUsedResponse, GetGroupPolicyResponse, GetLoginProfileResponse,
     GetPolicyResponse, GetPolicyVersionResponse, GetUserPolicyResponse, GetUserResponse,
     ListAccessKeysResponse, ListAttachedGroupPoliciesResponse, ListAttachedUserPoliciesResponse,
     ListGroupPoliciesResponse, ListGroupsForUserResponse, ListMfaDevicesResponse,
     ListServiceSpecificCredentialsResponse, ListSigningCertificatesResponse,
-    ListSshPublicKeysResponse, ListUserPoliciesResponse, ListUserTagsResponse, UserXml,
+    ListSshPublicKeysResponse, ListUserPoliciesResponse, ListUserTagsResponse,
 };
-use crate::query::{self, ListResponse};
+use crate::query::{self, ListResponse, Operation};
 
 /// Most calls handed to the host in one `send-all`, so memory stays bounded per round.
 const MAX_BATCH: usize = 256;
@@ -102,42 +104,42 @@ impl Lookup {
             Self::GroupsForUser => ListGroupsForUserResponse::ACTION,
             Self::MfaDevices => ListMfaDevicesResponse::ACTION,
             Self::AccessKeys => ListAccessKeysResponse::ACTION,
-            Self::LoginProfile => "GetLoginProfile",
-            Self::User => "GetUser",
+            Self::LoginProfile => GetLoginProfileResponse::ACTION,
+            Self::User => GetUserResponse::ACTION,
             Self::UserTags => ListUserTagsResponse::ACTION,
             Self::UserPolicies => ListUserPoliciesResponse::ACTION,
             Self::AttachedUserPolicies => ListAttachedUserPoliciesResponse::ACTION,
             Self::SshPublicKeys => ListSshPublicKeysResponse::ACTION,
             Self::SigningCertificates => ListSigningCertificatesResponse::ACTION,
             Self::ServiceSpecificCredentials => ListServiceSpecificCredentialsResponse::ACTION,
-            Self::AccessKeyLastUsed => "GetAccessKeyLastUsed",
-            Self::UserPolicy => "GetUserPolicy",
+            Self::AccessKeyLastUsed => GetAccessKeyLastUsedResponse::ACTION,
+            Self::UserPolicy => GetUserPolicyResponse::ACTION,
             Self::GroupPolicies => ListGroupPoliciesResponse::ACTION,
             Self::AttachedGroupPolicies => ListAttachedGroupPoliciesResponse::ACTION,
-            Self::GroupPolicy => "GetGroupPolicy",
-            Self::Policy => "GetPolicy",
-            Self::PolicyVersion => "GetPolicyVersion",
+            Self::GroupPolicy => GetGroupPolicyResponse::ACTION,
+            Self::Policy => GetPolicyResponse::ACTION,
+            Self::PolicyVersion => GetPolicyVersionResponse::ACTION,
         }
     }
 
-    /// The event attribute the lookup feeds, for log messages.
-    fn field(self) -> &'static str {
+    /// What the lookup feeds.
+    fn feeds(self) -> RecordField {
         match self {
-            Self::GroupsForUser => "user.groups",
-            Self::MfaDevices => "user.has_mfa",
-            Self::AccessKeys => "user.programmatic_credentials",
-            Self::LoginProfile => "unmapped.is_console_user",
-            Self::User => "unmapped.permissions_boundary",
-            Self::UserTags => "unmapped.tags",
-            Self::UserPolicies => "unmapped.user_policies",
-            Self::AttachedUserPolicies => "unmapped.attached_policies",
-            Self::SshPublicKeys => "unmapped.ssh_public_keys",
-            Self::SigningCertificates => "unmapped.signing_certificates",
-            Self::ServiceSpecificCredentials => "unmapped.service_specific_credentials",
-            Self::AccessKeyLastUsed => "user.programmatic_credentials[].last_used_time",
-            Self::GroupPolicies | Self::AttachedGroupPolicies => "user.groups[].privileges",
+            Self::GroupsForUser => RecordField::Groups,
+            Self::MfaDevices => RecordField::HasMfa,
+            Self::AccessKeys => RecordField::AccessKeys,
+            Self::LoginProfile => RecordField::ConsoleAccess,
+            Self::User => RecordField::PermissionsBoundary,
+            Self::UserTags => RecordField::Tags,
+            Self::UserPolicies => RecordField::UserPolicies,
+            Self::AttachedUserPolicies => RecordField::AttachedPolicies,
+            Self::SshPublicKeys => RecordField::SshPublicKeys,
+            Self::SigningCertificates => RecordField::SigningCertificates,
+            Self::ServiceSpecificCredentials => RecordField::ServiceSpecificCredentials,
+            Self::AccessKeyLastUsed => RecordField::AccessKeyLastUsed,
+            Self::GroupPolicies | Self::AttachedGroupPolicies => RecordField::GroupPrivileges,
             Self::UserPolicy | Self::GroupPolicy | Self::Policy | Self::PolicyVersion => {
-                "a policy document (user.type_id is Unknown unless another policy decides)"
+                RecordField::PolicyDocument
             }
         }
     }
@@ -201,42 +203,40 @@ impl Lookup {
             Self::MfaDevices => list::<ListMfaDevicesResponse>(result, |i| {
                 Found::MfaDevices(i.map(MfaDevice::from).collect())
             }),
-            Self::User => query::parse_result::<GetUserResponse>(self.action(), result)
-                .and_then(|response| single(Found::User(response.result.user))),
+            Self::User => query::parse_result::<GetUserResponse>(result)
+                .and_then(|response| single(Found::User(response.result.user.into()))),
             Self::AccessKeys => list::<ListAccessKeysResponse>(result, |i| {
                 Found::AccessKeys(i.map(AccessKey::from).collect())
             }),
-            Self::LoginProfile => {
-                match query::parse_result::<GetLoginProfileResponse>(self.action(), result) {
-                    Ok(response) => single(Found::LoginProfile(Some(
-                        response.result.login_profile.into(),
-                    ))),
-                    Err(ConnectorError::Api(e)) if e.code == NO_SUCH_ENTITY => {
-                        single(Found::LoginProfile(None))
-                    }
-                    Err(e) => Err(e),
+            Self::LoginProfile => match query::parse_result::<GetLoginProfileResponse>(result) {
+                Ok(response) => single(Found::LoginProfile(Some(
+                    response.result.login_profile.into(),
+                ))),
+                Err(ConnectorError::Api(e)) if e.code == NO_SUCH_ENTITY => {
+                    single(Found::LoginProfile(None))
                 }
-            }
+                Err(e) => Err(e),
+            },
             Self::UserTags => {
                 list::<ListUserTagsResponse>(result, |i| Found::Tags(i.map(Tag::from).collect()))
             }
             Self::UserPolicies => {
-                list::<ListUserPoliciesResponse>(result, |i| Found::PolicyNames(i.collect()))
+                list::<ListUserPoliciesResponse>(result, |i| Found::UserPolicyNames(i.collect()))
             }
             Self::GroupPolicies => {
-                list::<ListGroupPoliciesResponse>(result, |i| Found::PolicyNames(i.collect()))
+                list::<ListGroupPoliciesResponse>(result, |i| Found::GroupPolicyNames(i.collect()))
             }
             Self::AttachedUserPolicies => list::<ListAttachedUserPoliciesResponse>(result, |i| {
-                Found::AttachedPolicies(i.map(AttachedPolicy::from).collect())
+                Found::UserAttachedPolicies(i.map(AttachedPolicy::from).collect())
             }),
             Self::AttachedGroupPolicies => list::<ListAttachedGroupPoliciesResponse>(result, |i| {
-                Found::AttachedPolicies(i.map(AttachedPolicy::from).collect())
+                Found::GroupAttachedPolicies(i.map(AttachedPolicy::from).collect())
             }),
             Self::SshPublicKeys => list::<ListSshPublicKeysResponse>(result, |i| {
-                Found::Credentials(i.map(Credential::from).collect())
+                Found::SshPublicKeys(i.map(Credential::from).collect())
             }),
             Self::SigningCertificates => list::<ListSigningCertificatesResponse>(result, |i| {
-                Found::Credentials(i.map(Credential::from).collect())
+                Found::SigningCertificates(i.map(Credential::from).collect())
             }),
             Self::ServiceSpecificCredentials => {
                 list::<ListServiceSpecificCredentialsResponse>(result, |i| {
@@ -244,46 +244,46 @@ impl Lookup {
                 })
             }
             Self::AccessKeyLastUsed => {
-                let used =
-                    query::parse_result::<GetAccessKeyLastUsedResponse>(self.action(), result)?
-                        .result
-                        .access_key_last_used;
-                single(Found::LastUsed(last_used(
-                    used.last_used_date.as_deref(),
-                    used.service_name,
-                    used.region,
-                )))
+                let used = query::parse_result::<GetAccessKeyLastUsedResponse>(result)?
+                    .result
+                    .access_key_last_used;
+                single(Found::LastUsed(used.into()))
             }
             Self::UserPolicy => {
-                let response = query::parse_result::<GetUserPolicyResponse>(self.action(), result)?;
-                single(Found::Document(document(
+                let response = query::parse_result::<GetUserPolicyResponse>(result)?;
+                single(Found::UserPolicyDocument(document(
                     self.action(),
                     &response.result.policy_document,
                 )?))
             }
             Self::GroupPolicy => {
-                let response =
-                    query::parse_result::<GetGroupPolicyResponse>(self.action(), result)?;
-                single(Found::Document(document(
+                let response = query::parse_result::<GetGroupPolicyResponse>(result)?;
+                single(Found::GroupPolicyDocument(document(
                     self.action(),
                     &response.result.policy_document,
                 )?))
             }
             Self::Policy => {
-                let response = query::parse_result::<GetPolicyResponse>(self.action(), result)?;
+                let response = query::parse_result::<GetPolicyResponse>(result)?;
                 single(Found::DefaultVersion(
                     response.result.policy.default_version_id,
                 ))
             }
             Self::PolicyVersion => {
-                let version =
-                    query::parse_result::<GetPolicyVersionResponse>(self.action(), result)?
-                        .result
-                        .policy_version;
+                let version = query::parse_result::<GetPolicyVersionResponse>(result)?
+                    .result
+                    .policy_version;
                 let text = version.document.ok_or_else(|| {
-                    malformed(self.action(), "the policy version has no Document".into())
+                    ConnectorError::malformed(
+                        self.action(),
+                        200,
+                        "the policy version has no Document",
+                    )
                 })?;
-                single(Found::Document(document(self.action(), &text)?))
+                single(Found::PolicyVersionDocument(document(
+                    self.action(),
+                    &text,
+                )?))
             }
         }
     }
@@ -292,53 +292,46 @@ impl Lookup {
 /// The AWS error code for a user, group or login profile that does not exist.
 const NO_SUCH_ENTITY: &str = "NoSuchEntity";
 
-/// A last use as IAM reports it: `LastUsedDate` absent means never used; `N/A` service
-/// and region are read as absent. An unreadable date is never (IAM writes none otherwise).
-/// The time is kept in whole seconds, as the credential report gives it.
-pub fn last_used(date: Option<&str>, service: Option<String>, region: Option<String>) -> LastUsed {
-    let named = |value: Option<String>| value.filter(|v| !v.is_empty() && v != "N/A");
-    match date.and_then(timestamp_ms) {
-        Some(ms) => LastUsed::At {
-            ms: whole_seconds(ms),
-            service: named(service),
-            region: named(region),
-        },
-        None => LastUsed::Never,
-    }
-}
-
-fn malformed(action: &str, detail: String) -> ConnectorError {
-    ConnectorError::MalformedResponse(MalformedResponse {
-        action: action.to_owned(),
-        status: 200,
-        detail,
-    })
-}
-
-/// A policy document as IAM returns it (URL-encoded JSON).
-///
-/// Errors: `MalformedResponse` naming `action` when it is not a policy document.
-pub fn document(action: &str, text: &str) -> Result<PolicyDocument, ConnectorError> {
-    policy::decode_document(text)
-        .map_err(|e| malformed(action, format!("unreadable policy document: {e}")))
-}
-
-/// What one lookup gathered (all pages appended).
+/// What one lookup gathered (all pages appended): one variant per [`Lookup`], so each
+/// result has one place in a record.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Found {
+    /// [`Lookup::GroupsForUser`].
     Groups(Vec<Group>),
+    /// [`Lookup::MfaDevices`].
     MfaDevices(Vec<MfaDevice>),
+    /// [`Lookup::AccessKeys`].
     AccessKeys(Vec<AccessKey>),
+    /// [`Lookup::LoginProfile`]: the password, `None` when the user has none.
     LoginProfile(Option<ConsolePassword>),
+    /// [`Lookup::UserTags`].
     Tags(Vec<Tag>),
-    PolicyNames(Vec<String>),
-    AttachedPolicies(Vec<AttachedPolicy>),
-    Credentials(Vec<Credential>),
+    /// [`Lookup::UserPolicies`].
+    UserPolicyNames(Vec<String>),
+    /// [`Lookup::AttachedUserPolicies`].
+    UserAttachedPolicies(Vec<AttachedPolicy>),
+    /// [`Lookup::SshPublicKeys`].
+    SshPublicKeys(Vec<Credential>),
+    /// [`Lookup::SigningCertificates`].
+    SigningCertificates(Vec<Credential>),
+    /// [`Lookup::ServiceSpecificCredentials`].
     ServiceCredentials(Vec<ServiceCredential>),
-    User(UserXml),
+    /// [`Lookup::User`].
+    User(UserFacts),
+    /// [`Lookup::AccessKeyLastUsed`].
     LastUsed(LastUsed),
-    Document(PolicyDocument),
+    /// [`Lookup::UserPolicy`].
+    UserPolicyDocument(PolicyDocument),
+    /// [`Lookup::GroupPolicies`].
+    GroupPolicyNames(Vec<String>),
+    /// [`Lookup::AttachedGroupPolicies`].
+    GroupAttachedPolicies(Vec<AttachedPolicy>),
+    /// [`Lookup::GroupPolicy`].
+    GroupPolicyDocument(PolicyDocument),
+    /// [`Lookup::Policy`]: the default version's id.
     DefaultVersion(String),
+    /// [`Lookup::PolicyVersion`].
+    PolicyVersionDocument(PolicyDocument),
 }
 
 impl Found {
@@ -349,10 +342,18 @@ impl Found {
             (Found::MfaDevices(all), Found::MfaDevices(more)) => all.extend(more),
             (Found::AccessKeys(all), Found::AccessKeys(more)) => all.extend(more),
             (Found::Tags(all), Found::Tags(more)) => all.extend(more),
-            (Found::PolicyNames(all), Found::PolicyNames(more)) => all.extend(more),
-            (Found::AttachedPolicies(all), Found::AttachedPolicies(more)) => all.extend(more),
-            (Found::Credentials(all), Found::Credentials(more)) => all.extend(more),
+            (Found::UserPolicyNames(all), Found::UserPolicyNames(more)) => all.extend(more),
+            (Found::UserAttachedPolicies(all), Found::UserAttachedPolicies(more)) => {
+                all.extend(more)
+            }
+            (Found::SshPublicKeys(all), Found::SshPublicKeys(more)) => all.extend(more),
+            (Found::SigningCertificates(all), Found::SigningCertificates(more)) => all.extend(more),
             (Found::ServiceCredentials(all), Found::ServiceCredentials(more)) => all.extend(more),
+            (Found::GroupPolicyNames(all), Found::GroupPolicyNames(more)) => all.extend(more),
+            (Found::GroupAttachedPolicies(all), Found::GroupAttachedPolicies(more)) => {
+                all.extend(more)
+            }
+            // A lookup of one call has one page; a job's pages are all of its lookup's kind.
             (all, more) => *all = more,
         }
     }
@@ -364,7 +365,7 @@ fn list<R: ListResponse>(
     result: &Result<HttpResponse, TransportError>,
     found: impl FnOnce(std::vec::IntoIter<R::Item>) -> Found,
 ) -> Result<PageRead, ConnectorError> {
-    let page = query::parse_result::<R>(R::ACTION, result)?.into_page();
+    let page = query::parse_result::<R>(result)?.into_page();
     Ok((
         found(page.items.into_iter()),
         page.is_truncated,
@@ -446,10 +447,9 @@ fn run(host: &dyn Host, jobs: Vec<Job>) -> Vec<Outcome> {
                         next.push(job);
                         continue;
                     }
-                    Ok(false) => job
-                        .found
-                        .take()
-                        .ok_or_else(|| malformed(job.lookup.action(), "no page was read".into())),
+                    Ok(false) => job.found.take().ok_or_else(|| {
+                        ConnectorError::malformed(job.lookup.action(), 200, "no page was read")
+                    }),
                     Err(error) => Err(error),
                 };
                 outcomes.push(Outcome {
@@ -463,15 +463,6 @@ fn run(host: &dyn Host, jobs: Vec<Job>) -> Vec<Outcome> {
         active = next;
     }
     outcomes
-}
-
-/// A group's privileges: its inline policy names, then its attached policy names, each
-/// sorted, so every strategy reports them the same way.
-pub fn group_privileges(mut inline: Vec<String>, mut attached: Vec<String>) -> Vec<String> {
-    inline.sort_unstable();
-    attached.sort_unstable();
-    inline.extend(attached);
-    inline
 }
 
 /// Groups' policies, looked up once per group and kept for the whole collection:
@@ -631,26 +622,26 @@ fn apply_to_user(warnings: &mut Warnings<'_>, record: &mut UserRecord, outcome: 
                 format!(
                     "user {:?}: {error}; {} left out",
                     record.user.name,
-                    lookup.field()
+                    ocsf::attribute(lookup.feeds())
                 )
             });
             record.failed(lookup.action(), error.code());
             return;
         }
     };
-    match (lookup, found) {
-        (_, Found::Groups(groups)) => record.groups = Some(groups),
-        (_, Found::MfaDevices(devices)) => {
+    match found {
+        Found::Groups(groups) => record.groups = Some(groups),
+        Found::MfaDevices(devices) => {
             record.has_mfa = Some(!devices.is_empty());
             record.mfa_devices = Some(devices);
         }
-        (_, Found::AccessKeys(keys)) => record.access_keys = Some(keys),
-        (_, Found::LoginProfile(password)) => {
+        Found::AccessKeys(keys) => record.access_keys = Some(keys),
+        Found::LoginProfile(password) => {
             record.console_access = Some(password.is_some());
             record.console_password = password;
         }
-        (_, Found::Tags(tags)) => record.tags = Some(tags),
-        (_, Found::PolicyNames(names)) => {
+        Found::Tags(tags) => record.tags = Some(tags),
+        Found::UserPolicyNames(names) => {
             record.user_policies = Some(
                 names
                     .into_iter()
@@ -661,22 +652,21 @@ fn apply_to_user(warnings: &mut Warnings<'_>, record: &mut UserRecord, outcome: 
                     .collect(),
             )
         }
-        (_, Found::AttachedPolicies(policies)) => record.attached_policies = Some(policies),
-        (Lookup::SshPublicKeys, Found::Credentials(keys)) => record.ssh_public_keys = Some(keys),
-        (_, Found::Credentials(certificates)) => record.signing_certificates = Some(certificates),
-        (_, Found::ServiceCredentials(credentials)) => {
+        Found::UserAttachedPolicies(policies) => record.attached_policies = Some(policies),
+        Found::SshPublicKeys(keys) => record.ssh_public_keys = Some(keys),
+        Found::SigningCertificates(certificates) => {
+            record.signing_certificates = Some(certificates)
+        }
+        Found::ServiceCredentials(credentials) => {
             record.service_specific_credentials = Some(credentials)
         }
-        (_, Found::User(user)) => {
-            if let Some(ms) = user.password_last_used.as_deref().and_then(timestamp_ms) {
+        Found::User(user) => {
+            if let Some(ms) = user.password_last_used_ms {
                 record.user.password_last_used_ms = Some(ms);
             }
-            record.permissions_boundary = Some(
-                user.permissions_boundary
-                    .map(|b| b.permissions_boundary_arn),
-            );
+            record.permissions_boundary = Some(user.permissions_boundary);
         }
-        (_, Found::LastUsed(used)) => {
+        Found::LastUsed(used) => {
             if let Some(key) = record
                 .access_keys
                 .iter_mut()
@@ -686,7 +676,7 @@ fn apply_to_user(warnings: &mut Warnings<'_>, record: &mut UserRecord, outcome: 
                 key.last_used = Some(used);
             }
         }
-        (_, Found::Document(document)) => {
+        Found::UserPolicyDocument(document) => {
             if let Some(policy) = record
                 .user_policies
                 .iter_mut()
@@ -696,7 +686,13 @@ fn apply_to_user(warnings: &mut Warnings<'_>, record: &mut UserRecord, outcome: 
                 policy.document = Some(document);
             }
         }
-        (_, Found::DefaultVersion(_)) => {}
+        // A group's or a managed policy's lookups: what they find is not the user's (they
+        // are never run for a user).
+        Found::GroupPolicyNames(_)
+        | Found::GroupAttachedPolicies(_)
+        | Found::GroupPolicyDocument(_)
+        | Found::DefaultVersion(_)
+        | Found::PolicyVersionDocument(_) => {}
     }
 }
 
@@ -768,7 +764,7 @@ fn look_up_groups(host: &dyn Host, records: &[UserRecord], max_items: u32, cache
     for outcome in run(host, jobs) {
         match (outcome.result, &mut found[outcome.owner]) {
             (_, Err(_)) => {}
-            (Ok(Found::PolicyNames(names)), Ok(group)) => {
+            (Ok(Found::GroupPolicyNames(names)), Ok(group)) => {
                 group
                     .inline
                     .extend(names.into_iter().map(|name| InlinePolicy {
@@ -776,15 +772,24 @@ fn look_up_groups(host: &dyn Host, records: &[UserRecord], max_items: u32, cache
                         document: None,
                     }))
             }
-            (Ok(Found::AttachedPolicies(policies)), Ok(group)) => group.attached.extend(policies),
-            (Ok(_), Ok(_)) => {}
+            (Ok(Found::GroupAttachedPolicies(policies)), Ok(group)) => {
+                group.attached.extend(policies)
+            }
+            // Only the two group lookups run here.
+            (Ok(Found::Groups(_) | Found::MfaDevices(_) | Found::AccessKeys(_)), Ok(_))
+            | (Ok(Found::LoginProfile(_) | Found::Tags(_) | Found::UserPolicyNames(_)), Ok(_))
+            | (Ok(Found::UserAttachedPolicies(_) | Found::SshPublicKeys(_)), Ok(_))
+            | (Ok(Found::SigningCertificates(_) | Found::ServiceCredentials(_)), Ok(_))
+            | (Ok(Found::User(_) | Found::LastUsed(_) | Found::UserPolicyDocument(_)), Ok(_))
+            | (Ok(Found::GroupPolicyDocument(_) | Found::DefaultVersion(_)), Ok(_))
+            | (Ok(Found::PolicyVersionDocument(_)), Ok(_)) => {}
             (Err(error), entry) => {
                 host.log(
                     Level::Warn,
                     &format!(
                         "group {:?}: {error}; {} left out",
                         names[outcome.owner],
-                        outcome.lookup.field()
+                        ocsf::attribute(outcome.lookup.feeds())
                     ),
                 );
                 *entry = Err(CollectionError {
@@ -817,11 +822,12 @@ fn look_up_groups(host: &dyn Host, records: &[UserRecord], max_items: u32, cache
             continue;
         };
         match outcome.result {
-            Ok(Found::Document(document)) => {
+            Ok(Found::GroupPolicyDocument(document)) => {
                 if let Some(policy) = group.inline.iter_mut().find(|p| p.name == outcome.subject) {
                     policy.document = Some(document);
                 }
             }
+            // Only its lookup runs here.
             Ok(_) => {}
             Err(error) => host.log(
                 Level::Warn,
@@ -869,6 +875,7 @@ pub fn look_up_managed(host: &dyn Host, arns: Vec<String>, managed: &mut Managed
                 format!("{} {version}", outcome.subject),
                 0,
             )),
+            // Only its lookup runs here.
             Ok(_) => {}
             Err(error) => unreadable(host, &outcome.subject, &error),
         }
@@ -876,7 +883,8 @@ pub fn look_up_managed(host: &dyn Host, arns: Vec<String>, managed: &mut Managed
     let mut documents: Vec<Option<PolicyDocument>> = vec![None; arns.len()];
     for outcome in run(host, versions) {
         match outcome.result {
-            Ok(Found::Document(document)) => documents[outcome.owner] = Some(document),
+            Ok(Found::PolicyVersionDocument(document)) => documents[outcome.owner] = Some(document),
+            // Only its lookup runs here.
             Ok(_) => {}
             Err(error) => unreadable(host, &arns[outcome.owner], &error),
         }

@@ -57,6 +57,16 @@ pub enum ConnectorError {
 }
 
 impl ConnectorError {
+    /// A [`MalformedResponse`]: the response of `action` with HTTP `status` is not the one
+    /// the action documents, and `detail` says how. The one way the crate builds one.
+    pub fn malformed(action: &str, status: u16, detail: impl Into<String>) -> Self {
+        Self::MalformedResponse(MalformedResponse {
+            action: action.to_owned(),
+            status,
+            detail: detail.into(),
+        })
+    }
+
     /// The IAM/STS action the error belongs to, if it belongs to one.
     pub fn action(&self) -> Option<&str> {
         match self {

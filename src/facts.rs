@@ -7,6 +7,8 @@
 use crate::credential_report::ReportRow;
 use crate::model::{AccessKey, LastUsed, RootRecord, UserRecord};
 use crate::policy::Verdict;
+use crate::query::responses::{GetUserResponse, ListUsersResponse};
+use crate::query::Operation;
 use crate::risk::{self, AccessKeyFacts, Facts};
 
 /// The risk facts of an IAM user, measured at `now_ms` (ms since the Unix epoch).
@@ -48,7 +50,7 @@ fn password_use_unknown(record: &UserRecord) -> bool {
     record
         .errors
         .iter()
-        .any(|e| matches!(e.action.as_str(), "ListUsers" | "GetUser"))
+        .any(|e| e.action == ListUsersResponse::ACTION || e.action == GetUserResponse::ACTION)
 }
 
 fn key_facts(key: &AccessKey) -> AccessKeyFacts {

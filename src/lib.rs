@@ -23,6 +23,8 @@ pub mod policy;
 pub mod query;
 pub mod retry;
 pub mod risk;
+pub mod run_facts;
+pub mod settings;
 pub mod xml;
 
 #[cfg(target_arch = "wasm32")]

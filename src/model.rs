@@ -1,4 +1,5 @@
-//! What the connector knows about an IAM user, independent of XML and of OCSF.
+//! What the connector knows about an IAM user, independent of XML and of OCSF: `crate::query`
+//! builds these types from the responses (`crate::query::convert`), `crate::ocsf` maps them.
 //!
 //! `Option` fields are `None` when the value could not be read (the call failed): unknown
 //! is never written as false, zero or empty.
@@ -8,11 +9,6 @@ use time::OffsetDateTime;
 
 use crate::policy::{AdminAssessment, PolicyDocument};
 use crate::risk::RiskAssessment;
-
-use crate::query::responses::{
-    AccessKeyXml, AttachedPolicyXml, GroupXml, LoginProfileXml, MfaDeviceXml,
-    ServiceSpecificCredentialXml, SigningCertificateXml, SshPublicKeyXml, TagXml, UserXml,
-};
 
 /// An IAM user as listed by ListUsers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,39 +27,6 @@ pub struct User {
     pub password_last_used_ms: Option<i64>,
 }
 
-impl User {
-    /// Builds a user from a ListUsers `member`; the second value names the timestamps that
-    /// could not be read.
-    pub fn from_xml(xml: UserXml) -> (Self, Vec<String>) {
-        let mut problems = Vec::new();
-        let created_ms = timestamp_ms(&xml.create_date);
-        if created_ms.is_none() {
-            problems.push(format!(
-                "CreateDate {:?} is not an ISO 8601 timestamp",
-                xml.create_date
-            ));
-        }
-        let password_last_used_ms = xml.password_last_used.as_deref().and_then(|value| {
-            let ms = timestamp_ms(value);
-            if ms.is_none() {
-                problems.push(format!(
-                    "PasswordLastUsed {value:?} is not an ISO 8601 timestamp"
-                ));
-            }
-            ms
-        });
-        let user = Self {
-            name: xml.user_name,
-            id: xml.user_id,
-            arn: xml.arn,
-            path: xml.path,
-            created_ms,
-            password_last_used_ms,
-        };
-        (user, problems)
-    }
-}
-
 /// An IAM group the user belongs to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Group {
@@ -74,16 +37,6 @@ pub struct Group {
     /// Names of the group's inline policies, then of its attached managed policies
     /// (ListGroupPolicies, ListAttachedGroupPolicies); `None` if either call failed.
     pub privileges: Option<Vec<String>>,
-}
-
-impl From<GroupXml> for Group {
-    fn from(xml: GroupXml) -> Self {
-        Self {
-            name: xml.group_name,
-            arn: xml.arn,
-            privileges: None,
-        }
-    }
 }
 
 /// When a credential was last used, as far as IAM tracks it.
@@ -131,17 +84,6 @@ impl AccessKey {
     }
 }
 
-impl From<AccessKeyXml> for AccessKey {
-    fn from(xml: AccessKeyXml) -> Self {
-        Self {
-            created_ms: timestamp_ms(&xml.create_date),
-            id: xml.access_key_id,
-            status: xml.status,
-            last_used: None,
-        }
-    }
-}
-
 /// What kind of MFA device a serial number names. Source: IAM User Guide, "AWS
 /// Multi-factor authentication in IAM": virtual devices have an ARN serial
 /// (`arn:…:mfa/NAME`), FIDO security keys `arn:…:u2f/…`, hardware TOTP tokens a
@@ -186,16 +128,6 @@ pub struct MfaDevice {
     pub enabled_ms: Option<i64>,
 }
 
-impl From<MfaDeviceXml> for MfaDevice {
-    fn from(xml: MfaDeviceXml) -> Self {
-        Self {
-            kind: MfaKind::of(&xml.serial_number),
-            enabled_ms: timestamp_ms(&xml.enable_date),
-            serial: xml.serial_number,
-        }
-    }
-}
-
 /// The user's console password (GetLoginProfile, or the credential report).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ConsolePassword {
@@ -204,15 +136,6 @@ pub struct ConsolePassword {
     pub changed_ms: Option<i64>,
     /// `PasswordResetRequired`; the credential report does not tell.
     pub reset_required: Option<bool>,
-}
-
-impl From<LoginProfileXml> for ConsolePassword {
-    fn from(xml: LoginProfileXml) -> Self {
-        Self {
-            changed_ms: timestamp_ms(&xml.create_date).map(whole_seconds),
-            reset_required: Some(xml.password_reset_required),
-        }
-    }
 }
 
 /// A long-lived credential other than an access key: an X.509 signing certificate or an
@@ -225,26 +148,6 @@ pub struct Credential {
     pub status: String,
     /// `UploadDate`, ms since the Unix epoch.
     pub uploaded_ms: Option<i64>,
-}
-
-impl From<SigningCertificateXml> for Credential {
-    fn from(xml: SigningCertificateXml) -> Self {
-        Self {
-            uploaded_ms: xml.upload_date.as_deref().and_then(timestamp_ms),
-            id: xml.certificate_id,
-            status: xml.status,
-        }
-    }
-}
-
-impl From<SshPublicKeyXml> for Credential {
-    fn from(xml: SshPublicKeyXml) -> Self {
-        Self {
-            uploaded_ms: timestamp_ms(&xml.upload_date),
-            id: xml.ssh_public_key_id,
-            status: xml.status,
-        }
-    }
 }
 
 /// A service-specific credential (ListServiceSpecificCredentials): a CodeCommit or
@@ -265,33 +168,11 @@ pub struct ServiceCredential {
     pub service_user_name: Option<String>,
 }
 
-impl From<ServiceSpecificCredentialXml> for ServiceCredential {
-    fn from(xml: ServiceSpecificCredentialXml) -> Self {
-        Self {
-            created_ms: xml.create_date.as_deref().and_then(timestamp_ms),
-            expires_ms: xml.expiration_date.as_deref().and_then(timestamp_ms),
-            service_user_name: xml.service_user_name.or(xml.service_credential_alias),
-            id: xml.service_specific_credential_id,
-            service: xml.service_name,
-            status: xml.status,
-        }
-    }
-}
-
 /// A tag on the user.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tag {
     pub key: String,
     pub value: String,
-}
-
-impl From<TagXml> for Tag {
-    fn from(xml: TagXml) -> Self {
-        Self {
-            key: xml.key,
-            value: xml.value,
-        }
-    }
 }
 
 /// A managed policy attached to a user or group.
@@ -303,13 +184,40 @@ pub struct AttachedPolicy {
     pub arn: String,
 }
 
-impl From<AttachedPolicyXml> for AttachedPolicy {
-    fn from(xml: AttachedPolicyXml) -> Self {
-        Self {
-            name: xml.policy_name,
-            arn: xml.policy_arn,
-        }
-    }
+/// What a call feeds in an event: the part of a record it fills, named in log messages
+/// when the call fails ([`crate::ocsf::attribute`] gives its event attribute).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordField {
+    /// The user's groups.
+    Groups,
+    /// Whether an MFA device is enabled.
+    HasMfa,
+    /// The access keys.
+    AccessKeys,
+    /// Whether the user has a console password.
+    ConsoleAccess,
+    /// The permissions boundary.
+    PermissionsBoundary,
+    /// The tags.
+    Tags,
+    /// The inline policies.
+    UserPolicies,
+    /// The attached managed policies.
+    AttachedPolicies,
+    /// The SSH public keys.
+    SshPublicKeys,
+    /// The X.509 signing certificates.
+    SigningCertificates,
+    /// The service-specific credentials.
+    ServiceSpecificCredentials,
+    /// An access key's last use.
+    AccessKeyLastUsed,
+    /// A group's privileges.
+    GroupPrivileges,
+    /// A policy document, for the administrator rule.
+    PolicyDocument,
+    /// The account's name (its alias).
+    AccountName,
 }
 
 /// A call that failed while enriching a user; the field it feeds is left out.
@@ -473,24 +381,5 @@ mod tests {
         assert_eq!(timestamp_ms("1970-01-01T00:00:00.0009Z"), Some(0));
         assert_eq!(timestamp_ms("yesterday"), None);
         assert_eq!(timestamp_ms("2020-13-01T00:00:00Z"), None);
-    }
-
-    #[test]
-    fn an_unreadable_create_date_keeps_the_user() {
-        let (user, problems) = User::from_xml(UserXml {
-            path: "/".into(),
-            user_name: "u".into(),
-            user_id: "AIDA".into(),
-            arn: "arn:aws:iam::1:user/u".into(),
-            create_date: "not a date".into(),
-            password_last_used: Some("2020-06-04T10:00:00Z".into()),
-            permissions_boundary: None,
-        });
-        assert_eq!(user.created_ms, None);
-        assert_eq!(user.password_last_used_ms, Some(1_591_264_800_000));
-        assert_eq!(
-            problems,
-            ["CreateDate \"not a date\" is not an ISO 8601 timestamp"]
-        );
     }
 }

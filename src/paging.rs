@@ -3,7 +3,7 @@
 //! Source: IAM API Reference, "Common Parameters" (`Marker`, `MaxItems`) and each List*
 //! action's `IsTruncated`/`Marker` response elements.
 
-use crate::error::{ConnectorError, MalformedResponse};
+use crate::error::ConnectorError;
 use crate::host::QueryCall;
 use crate::query::requests;
 
@@ -121,11 +121,7 @@ impl Pager {
     }
 
     fn malformed(&self, detail: String) -> ConnectorError {
-        ConnectorError::MalformedResponse(MalformedResponse {
-            action: self.action.to_owned(),
-            status: 200,
-            detail,
-        })
+        ConnectorError::malformed(self.action, 200, detail)
     }
 }
 

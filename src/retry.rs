@@ -400,7 +400,8 @@ mod tests {
         assert_eq!(calls, 3);
         let last = result.unwrap();
         assert_eq!(last.status, 400);
-        let parsed = crate::query::parse::<serde::de::IgnoredAny>("ListUsers", &last).unwrap_err();
+        let parsed =
+            crate::query::parse::<crate::query::responses::ListUsersResponse>(&last).unwrap_err();
         assert_eq!(parsed.code(), "Throttling");
     }
 

@@ -8,7 +8,9 @@ use std::io::Write;
 use std::sync::Arc;
 
 use crate::checkpoint::{Binding, Output};
-use crate::cli::{CheckArgs, Cli, CollectArgs, Command, CommonArgs, PushArgs, SekoiaArgs};
+use crate::cli::{
+    CheckArgs, Cli, CollectArgs, Command, CommonArgs, InspectArgs, PushArgs, SekoiaArgs,
+};
 use crate::config::{self, ConfigFile};
 use crate::credentials::{self, CredentialSource, Plan};
 use crate::endpoint::{EndpointResolver, Service};
@@ -87,9 +89,7 @@ pub fn execute(cli: &Cli) -> u8 {
     match &cli.command {
         Command::Collect(args) => collect(args, &env, &mut std::io::stdout(), logger(&args.common)),
         Command::Check(args) => check(args, &env, &mut std::io::stdout(), logger(&args.common)),
-        Command::Inspect(args) => {
-            crate::inspect::command(args, &mut std::io::stdout(), &mut std::io::stderr())
-        }
+        Command::Inspect(args) => inspect(args, &mut std::io::stdout(), &mut std::io::stderr()),
     }
 }
 
@@ -217,6 +217,42 @@ pub fn check(args: &CheckArgs, env: &HostEnv, stdout: &mut dyn Write, logger: Ar
             .map_or(exit::OK, crate::sekoia::Probe::exit_code),
     );
     write_out(stdout, &text, &logger).unwrap_or(code)
+}
+
+/// Runs `inspect`: the report on `stdout` (text or `--json`), an error on `stderr`. Exit 0 when
+/// the file could be read (compatible or not: the report says), 2 when it is unreadable or
+/// not a component, 1 when `stdout` cannot be written.
+pub fn inspect(args: &InspectArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> u8 {
+    let inspection = match crate::inspect::inspect_file(&args.component) {
+        Ok(inspection) => inspection,
+        Err(error) => {
+            let _ = writeln!(
+                stderr,
+                "{}",
+                crate::escape::escape_text(&format!("error: {error}"))
+            );
+            return exit::USAGE;
+        }
+    };
+    let text = if args.json {
+        format!("{}\n", crate::escape::to_json_string(&inspection))
+    } else {
+        inspection.render_text()
+    };
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Ok(()) => exit::OK,
+        Err(error) => {
+            let _ = writeln!(
+                stderr,
+                "{}",
+                crate::escape::escape_text(&format!("error: cannot write the report: {error}"))
+            );
+            exit::INTERNAL
+        }
+    }
 }
 
 /// `check --dry-run`: region, partition, IAM and STS endpoints with their signing regions,

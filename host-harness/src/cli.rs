@@ -5,9 +5,9 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::inventory::{Settings, Strategy};
+use crate::limits::{SandboxLimits, TransportConfig};
 use crate::logging::LogLevel;
-use crate::sandbox::{SandboxLimits, Settings, Strategy};
-use crate::transport::TransportConfig;
 
 const MIB: u64 = 1024 * 1024;
 
@@ -198,7 +198,7 @@ pub struct CommonArgs {
     /// `per-user` makes ten calls per user; `auto` tries bulk and falls back to per-user when
     /// AWS refuses a bulk action (e.g. AccessDenied), saying so in the summary.
     #[arg(long, value_enum, value_name = "STRATEGY", default_value = "auto")]
-    pub strategy: StrategyArg,
+    pub strategy: Strategy,
 
     /// Attempts per IAM call, the first included (1 to 10; 1 = never retry). Throttling,
     /// HTTP 5xx, timeouts and dropped connections are retried with full-jitter backoff.
@@ -277,12 +277,15 @@ pub struct LimitArgs {
     pub request_timeout_secs: u64,
 }
 
-/// `--strategy` values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum StrategyArg {
-    Auto,
-    Bulk,
-    PerUser,
+/// `--strategy` takes the strategies' own names ([`Strategy::name`]).
+impl clap::ValueEnum for Strategy {
+    fn value_variants<'a>() -> &'a [Self] {
+        &Strategy::ALL
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        Some(clap::builder::PossibleValue::new(self.name()))
+    }
 }
 
 impl CommonArgs {
@@ -292,11 +295,7 @@ impl CommonArgs {
             max_items: self.max_items,
             max_attempts: self.max_attempts,
             retry_base_ms: self.retry_base_ms,
-            strategy: match self.strategy {
-                StrategyArg::Auto => Strategy::Auto,
-                StrategyArg::Bulk => Strategy::Bulk,
-                StrategyArg::PerUser => Strategy::PerUser,
-            },
+            strategy: self.strategy,
             max_concurrency: u32::try_from(self.max_concurrency).unwrap_or(1),
             include_root: !self.no_root,
         }

@@ -109,6 +109,88 @@ pub enum CredentialsError {
     Unavailable(String),
 }
 
+/// Why no credentials came out of STS. Carried through `aws-credential-types`' error as its
+/// source (`crate::credentials::web_identity`), then turned into a [`CredentialsError`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StsFailure {
+    kind: FailureKind,
+    message: String,
+}
+
+/// What kind of failure a [`StsFailure`] is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum FailureKind {
+    /// STS answered with an error (4xx): the token, the role or its trust policy.
+    Rejected,
+    /// STS was unreachable, timed out, answered 5xx or unreadably.
+    Unavailable,
+    /// The token file cannot be used.
+    TokenFile(PathBuf),
+}
+
+impl StsFailure {
+    /// STS refused (exit 3).
+    pub fn rejected(message: String) -> StsFailure {
+        StsFailure {
+            kind: FailureKind::Rejected,
+            message,
+        }
+    }
+
+    /// STS unreachable or failing (exit 5).
+    pub fn unavailable(message: String) -> StsFailure {
+        StsFailure {
+            kind: FailureKind::Unavailable,
+            message,
+        }
+    }
+}
+
+impl StsFailure {
+    /// The token file cannot be used (exit 3).
+    pub fn token_file(path: PathBuf, message: String) -> StsFailure {
+        StsFailure {
+            kind: FailureKind::TokenFile(path),
+            message,
+        }
+    }
+
+    /// The host's error: `Rejected`, `Unavailable` or `TokenFile`, with the message.
+    pub fn to_credentials_error(&self) -> CredentialsError {
+        match &self.kind {
+            FailureKind::Rejected => CredentialsError::Rejected(self.message.clone()),
+            FailureKind::Unavailable => CredentialsError::Unavailable(self.message.clone()),
+            FailureKind::TokenFile(path) => CredentialsError::TokenFile {
+                path: path.clone(),
+                reason: self.message.clone(),
+            },
+        }
+    }
+}
+
+impl fmt::Display for StsFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for StsFailure {}
+
+/// Why a request could not be signed. Never holds a secret.
+#[derive(Debug, Error)]
+pub enum SignError {
+    /// No usable credentials (e.g. a web identity refresh failed and the old ones expired).
+    #[error(transparent)]
+    Credentials(#[from] CredentialsError),
+    /// `aws-sigv4` refused the request.
+    #[error("cannot sign the request: {0}")]
+    Signing(#[from] aws_sigv4::http_request::SigningError),
+    /// A credential value cannot be sent (empty, or whitespace, control or non-ASCII
+    /// characters where a header carries it).
+    #[error("cannot sign the request: the {0} is empty or holds whitespace, control or non-ASCII characters")]
+    Unusable(&'static str),
+}
+
 /// Configuration that cannot be used (region, endpoint, limits).
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
 pub enum ConfigError {
@@ -317,6 +399,48 @@ pub enum OutputError {
     },
 }
 
+/// Why a call produced no HTTP response (WIT `transport-error`). Never holds a secret.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum TransportError {
+    /// The host refused to send the call.
+    #[error("refused: {0}")]
+    Refused(String),
+    /// No usable credentials.
+    #[error("credentials: {0}")]
+    Credentials(String),
+    /// Connection, DNS, TLS or protocol failure.
+    #[error("network error: {0}")]
+    Network(String),
+    /// No complete response within the per-call timeout.
+    #[error("timed out")]
+    Timeout,
+    /// The body exceeded the cap (bytes).
+    #[error("response body larger than {0} bytes")]
+    BodyTooLarge(u64),
+}
+
+/// Why a file cannot be inspected.
+#[derive(Debug, thiserror::Error)]
+pub enum InspectError {
+    /// The file cannot be read.
+    #[error("cannot read component {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not a component (or its type cannot be decoded).
+    #[error("{path} is not a WebAssembly component: {reason}")]
+    NotAComponent {
+        /// The file.
+        path: PathBuf,
+        /// The decoder's message.
+        reason: String,
+    },
+}
+
 /// An AWS error the component reported (WIT `api-error`), host side.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiFailure {
@@ -369,7 +493,7 @@ pub enum GuestError {
         /// IAM/STS action.
         action: String,
         /// The transport failure.
-        error: crate::transport::TransportError,
+        error: TransportError,
     },
     /// The component rejected the cursor it was given.
     #[error("component rejected the cursor: {0}")]
@@ -388,7 +512,7 @@ impl GuestError {
             GuestError::Api(api) if AUTH_ERROR_CODES.contains(&api.code.as_str()) => exit::AUTH,
             GuestError::Api(_) | GuestError::MalformedResponse { .. } => exit::AWS,
             GuestError::Transport { error, .. } => match error {
-                crate::transport::TransportError::Credentials(_) => exit::AUTH,
+                TransportError::Credentials(_) => exit::AUTH,
                 _ => exit::AWS,
             },
             GuestError::InvalidCursor(_) => exit::INTERNAL,
@@ -548,7 +672,6 @@ impl RunError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::transport::TransportError;
 
     fn api(code: &str) -> GuestError {
         GuestError::Api(ApiFailure {

@@ -16,8 +16,7 @@
 //! before anything runs).
 
 use std::collections::BTreeSet;
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::OnceLock;
 
 use semver::Version;
@@ -26,8 +25,7 @@ use sha2::{Digest, Sha256};
 use wit_parser::decoding::DecodedWasm;
 use wit_parser::{Resolve, WorldId, WorldItem, WorldKey};
 
-use crate::cli::InspectArgs;
-use crate::error::{exit, SandboxError};
+use crate::error::{InspectError, SandboxError};
 
 /// Namespace and name of the contract's WIT package.
 pub const CONTRACT_PACKAGE: &str = "aws-iam-users:connector";
@@ -357,28 +355,6 @@ fn custom_section(bytes: &[u8], name: &str) -> Option<String> {
         })
 }
 
-/// Why a file cannot be inspected.
-#[derive(Debug, thiserror::Error)]
-pub enum InspectError {
-    /// The file cannot be read.
-    #[error("cannot read component {path}: {source}")]
-    Read {
-        /// The file.
-        path: PathBuf,
-        /// The I/O error.
-        #[source]
-        source: std::io::Error,
-    },
-    /// The file is not a component (or its type cannot be decoded).
-    #[error("{path} is not a WebAssembly component: {reason}")]
-    NotAComponent {
-        /// The file.
-        path: PathBuf,
-        /// The decoder's message.
-        reason: String,
-    },
-}
-
 /// Reads and describes the component at `path`.
 ///
 /// Errors: [`InspectError::Read`], [`InspectError::NotAComponent`].
@@ -509,42 +485,6 @@ impl Inspection {
         };
         line(&mut text, "compatible", &compatible);
         text
-    }
-}
-
-/// Runs `inspect`: the report on `stdout` (text or `--json`), an error on `stderr`. Exit 0 when
-/// the file could be read (compatible or not: the report says), 2 when it is unreadable or
-/// not a component, 1 when `stdout` cannot be written.
-pub fn command(args: &InspectArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> u8 {
-    let inspection = match inspect_file(&args.component) {
-        Ok(inspection) => inspection,
-        Err(error) => {
-            let _ = writeln!(
-                stderr,
-                "{}",
-                crate::escape::escape_text(&format!("error: {error}"))
-            );
-            return exit::USAGE;
-        }
-    };
-    let text = if args.json {
-        format!("{}\n", crate::escape::to_json_string(&inspection))
-    } else {
-        inspection.render_text()
-    };
-    match stdout
-        .write_all(text.as_bytes())
-        .and_then(|()| stdout.flush())
-    {
-        Ok(()) => exit::OK,
-        Err(error) => {
-            let _ = writeln!(
-                stderr,
-                "{}",
-                crate::escape::escape_text(&format!("error: cannot write the report: {error}"))
-            );
-            exit::INTERNAL
-        }
     }
 }
 

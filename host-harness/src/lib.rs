@@ -11,14 +11,17 @@
 //! - [`endpoint`]: the service allowlist and partition table; [`actions`]: the actions the
 //!   host signs for the component; [`transport`]: form encoding, signing, sending with `ureq`,
 //!   `send_all`.
-//! - [`sandbox`]: engine, linker, limits, WASI context, the WIT bindings and import impls.
+//! - [`inventory`]: the host's types of the contract's `inventory` interface; [`sandbox`]:
+//!   engine, linker, limits, WASI context, the WIT bindings, the host side of each import, and
+//!   the conversions between the generated types and the host's (which alone leave it).
 //! - [`inspect`]: a component's name, version, WIT world, size and sha256 read without
 //!   compiling it, and the contract-version check done before compiling.
 //! - [`run`]: the collect loop and summary, the check report; [`output`]: the NDJSON writer.
 //! - [`sekoia`]: the Sekoia sink (`--sekoia-url`): batches pushed to the asset-connector API,
 //!   retries, task polling, the `check` probe.
 //! - [`logging`]: stderr lines; [`escape`]: escaping of text the harness did not write;
-//!   [`error`]: error enums and the exit-code table.
+//!   [`error`]: every error enum and the exit-code table; [`limits`]: the transport's and the
+//!   sandbox's limits.
 //!
 //! Tests drive it in-process: load a [`sandbox::Runtime`] once (e.g. in a `OnceLock`) from
 //! [`COMPONENT_PATH`], instantiate a [`sandbox::Session`] per test with a
@@ -34,6 +37,8 @@ pub mod endpoint;
 pub mod error;
 pub mod escape;
 pub mod inspect;
+pub mod inventory;
+pub mod limits;
 pub mod logging;
 pub mod output;
 pub mod redact;
@@ -42,7 +47,6 @@ pub mod sandbox;
 pub mod sekoia;
 pub mod signing;
 pub mod transport;
-pub mod web_identity;
 
 /// Absolute path of the guest component that `build.rs` built
 /// (`<workspace>/target/guest/wasm32-wasip2/release/aws_iam_users.wasm`).

@@ -9,8 +9,9 @@ use std::time::{Duration, Instant};
 use crate::checkpoint::{Output, Start};
 use crate::error::{exit, RunError, SandboxError, SekoiaError};
 use crate::escape::escape_text;
+use crate::inventory::{CheckReport, ProbeOutcome, Settings};
 use crate::output::NdjsonWriter;
-use crate::sandbox::{AuthMethod, CheckReport, ProbeOutcome, Session, Settings, Strategy};
+use crate::sandbox::Session;
 use crate::sekoia::{PushTotals, Sink};
 use crate::transport::Transport;
 
@@ -266,7 +267,7 @@ fn collect_pages(
         summary.skipped_users += u64::from(page.stats.skipped_users);
         summary.root_users += u64::from(page.stats.root_users);
         summary.account_users = page.stats.account_users.map(u64::from);
-        summary.strategy = Some(strategy_name(page.stats.strategy));
+        summary.strategy = Some(page.stats.strategy.name());
         summary.fallback = page.stats.fallback.clone();
         for errors in &page.stats.errors {
             *summary
@@ -344,13 +345,6 @@ pub fn check_exit_code(report: &CheckReport) -> u8 {
     }
 }
 
-fn auth_method_name(method: AuthMethod) -> &'static str {
-    match method {
-        AuthMethod::AccessKeys => "access-keys",
-        AuthMethod::WebIdentityRole => "web-identity-role",
-    }
-}
-
 /// Width of the table's permission column: the longest permission the connector probes
 /// (`iam:GetAccountAuthorizationDetails`, 34) and two spaces. Fixed, so no padding is built
 /// from the component's strings; a longer name is followed by two spaces.
@@ -369,7 +363,7 @@ pub fn render_check_table(report: &CheckReport) -> String {
     let identity = &report.identity;
     let mut text = format!(
         "identity: {}, partition {}, region {}",
-        auth_method_name(identity.auth_method),
+        identity.auth_method.name(),
         escape_text(&identity.partition),
         escape_text(&identity.region)
     );
@@ -443,7 +437,7 @@ pub fn check_json(report: &CheckReport) -> serde_json::Value {
     use serde_json::json;
     let identity = &report.identity;
     let mut identity_json = json!({
-        "auth_method": auth_method_name(identity.auth_method),
+        "auth_method": identity.auth_method.name(),
         "partition": identity.partition,
         "region": identity.region,
     });
@@ -486,23 +480,16 @@ pub fn check_json(report: &CheckReport) -> serde_json::Value {
     })
 }
 
-/// The `--strategy` spelling of a strategy.
-pub fn strategy_name(strategy: Strategy) -> &'static str {
-    match strategy {
-        Strategy::Auto => "auto",
-        Strategy::Bulk => "bulk",
-        Strategy::PerUser => "per-user",
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sandbox::{ApiError, IdentityInfo, Probe};
+    use crate::credentials::AuthMethod;
+    use crate::error::ApiFailure;
+    use crate::inventory::{Identity, Probe};
 
     fn report(outcomes: Vec<ProbeOutcome>) -> CheckReport {
         CheckReport {
-            identity: IdentityInfo {
+            identity: Identity {
                 auth_method: AuthMethod::AccessKeys,
                 partition: "aws".into(),
                 region: "us-east-1".into(),
@@ -522,7 +509,7 @@ mod tests {
     }
 
     fn denied() -> ProbeOutcome {
-        ProbeOutcome::Denied(ApiError {
+        ProbeOutcome::Denied(ApiFailure {
             action: "GetLoginProfile".into(),
             status: 403,
             code: "AccessDenied".into(),

@@ -13,25 +13,9 @@ use aws_credential_types::Credentials;
 use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
 use aws_sigv4::sign::v4;
 use aws_smithy_runtime_api::client::identity::Identity;
-use thiserror::Error;
 
 use crate::credentials::CredentialSource;
-use crate::error::CredentialsError;
-
-/// Why a request could not be signed. Never holds a secret.
-#[derive(Debug, Error)]
-pub enum SignError {
-    /// No usable credentials (e.g. a web identity refresh failed and the old ones expired).
-    #[error(transparent)]
-    Credentials(#[from] CredentialsError),
-    /// `aws-sigv4` refused the request.
-    #[error("cannot sign the request: {0}")]
-    Signing(#[from] aws_sigv4::http_request::SigningError),
-    /// A credential value cannot be sent (empty, or whitespace, control or non-ASCII
-    /// characters where a header carries it).
-    #[error("cannot sign the request: the {0} is empty or holds whitespace, control or non-ASCII characters")]
-    Unusable(&'static str),
-}
+use crate::error::SignError;
 
 /// Signs requests with the credentials of one [`CredentialSource`], fetched for every request
 /// (so refreshed web identity credentials take effect at once). Its `Debug` shows nothing of

@@ -12,9 +12,9 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use thiserror::Error;
-
 use crate::endpoint::{Endpoint, EndpointResolver, Service};
+use crate::error::TransportError;
+use crate::limits::TransportConfig;
 use crate::logging::{Logger, RequestRecord};
 use crate::signing::Signer;
 
@@ -49,54 +49,6 @@ pub struct HttpResponse {
     pub headers: Vec<(String, String)>,
     /// Body bytes, at most the configured cap.
     pub body: Vec<u8>,
-}
-
-/// Why a call produced no HTTP response (WIT `transport-error`). Never holds a secret.
-#[derive(Debug, Error, Clone, PartialEq, Eq)]
-pub enum TransportError {
-    /// The host refused to send the call.
-    #[error("refused: {0}")]
-    Refused(String),
-    /// No usable credentials.
-    #[error("credentials: {0}")]
-    Credentials(String),
-    /// Connection, DNS, TLS or protocol failure.
-    #[error("network error: {0}")]
-    Network(String),
-    /// No complete response within the per-call timeout.
-    #[error("timed out")]
-    Timeout,
-    /// The body exceeded the cap (bytes).
-    #[error("response body larger than {0} bytes")]
-    BodyTooLarge(u64),
-}
-
-/// Network limits of the transport.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TransportConfig {
-    /// TCP (and TLS) connect timeout. Default 10 s.
-    pub connect_timeout: Duration,
-    /// Whole-exchange timeout per call, body included. Default 60 s.
-    pub call_timeout: Duration,
-    /// Largest response body accepted, in bytes. Default 32 MiB.
-    pub max_body_bytes: u64,
-    /// Most response body bytes one `send_all` batch holds, all its calls together (a call
-    /// whose body would pass it gets `BodyTooLarge` with this figure). Default 64 MiB.
-    pub max_batch_bytes: u64,
-    /// Most calls in flight at once in `send_all` (≥ 1). Default 16 (`--max-concurrency`).
-    pub max_concurrency: usize,
-}
-
-impl Default for TransportConfig {
-    fn default() -> Self {
-        TransportConfig {
-            connect_timeout: Duration::from_secs(10),
-            call_timeout: Duration::from_secs(60),
-            max_body_bytes: 32 * 1024 * 1024,
-            max_batch_bytes: 64 * 1024 * 1024,
-            max_concurrency: 16,
-        }
-    }
 }
 
 /// Form-encodes parameters as `application/x-www-form-urlencoded` (UTF-8, every reserved

@@ -2,6 +2,7 @@ use serde_json::{json, Value};
 
 use super::*;
 use crate::host::{HttpResponse, QueryCall, TransportError};
+use crate::retry::RetryPolicy;
 use crate::test_support::{fixture, ocsf_schema, response, ScriptedHost, NOW_MS};
 
 const SETTINGS: Settings = Settings {

@@ -13,7 +13,9 @@ use time::macros::format_description;
 use time::OffsetDateTime;
 
 use crate::arn::Arn;
-use crate::model::{AccessKey, CollectionError, Credential, LastUsed, RootRecord, UserRecord};
+use crate::model::{
+    AccessKey, CollectionError, Credential, LastUsed, RecordField, RootRecord, UserRecord,
+};
 use crate::policy::{AdminAssessment, Verdict};
 use crate::risk::RiskAssessment;
 
@@ -37,6 +39,30 @@ pub const USER_TYPE_ADMIN: u32 = 2;
 pub const ACCOUNT_TYPE_AWS: u32 = 10;
 /// `severity_id`: Informational.
 pub const SEVERITY_INFORMATIONAL: u32 = 1;
+
+/// The event attribute that carries `field`, as log messages name it (e.g.
+/// `unmapped.is_console_user`).
+pub fn attribute(field: RecordField) -> &'static str {
+    match field {
+        RecordField::Groups => "user.groups",
+        RecordField::HasMfa => "user.has_mfa",
+        RecordField::AccessKeys => "user.programmatic_credentials",
+        RecordField::ConsoleAccess => "unmapped.is_console_user",
+        RecordField::PermissionsBoundary => "unmapped.permissions_boundary",
+        RecordField::Tags => "unmapped.tags",
+        RecordField::UserPolicies => "unmapped.user_policies",
+        RecordField::AttachedPolicies => "unmapped.attached_policies",
+        RecordField::SshPublicKeys => "unmapped.ssh_public_keys",
+        RecordField::SigningCertificates => "unmapped.signing_certificates",
+        RecordField::ServiceSpecificCredentials => "unmapped.service_specific_credentials",
+        RecordField::AccessKeyLastUsed => "user.programmatic_credentials[].last_used_time",
+        RecordField::GroupPrivileges => "user.groups[].privileges",
+        RecordField::PolicyDocument => {
+            "a policy document (user.type_id is Unknown unless another policy decides)"
+        }
+        RecordField::AccountName => "user.account.name",
+    }
+}
 
 /// One User Inventory Info event.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -3,36 +3,59 @@
 //! Raw XML never leaves this module: callers get typed responses or a
 //! [`ConnectorError`] naming the action.
 
+pub mod convert;
 pub mod error;
+pub mod operation;
 pub mod requests;
 pub mod responses;
 
-use serde::de::DeserializeOwned;
+use serde::de::{DeserializeOwned, IgnoredAny};
 
-use crate::error::{ConnectorError, MalformedResponse};
+use crate::error::ConnectorError;
 use crate::host::{HttpResponse, TransportError};
 use crate::xml;
 
+pub use operation::{Operation, Service};
 pub use responses::{ListPage, ListResponse};
 
-/// Reads the response of `action` into `T`.
+/// Reads a response of the action `T` stands for ([`Operation::ACTION`]) into `T`.
 ///
 /// Order of checks: UTF-8; an HTML page or other non-XML body; well-formed XML; an error
 /// document (`ErrorResponse`/`Response` root) becomes [`ConnectorError::Api`] whatever the
-/// status; any other non-2xx status, or a root other than `<{action}Response>`, becomes
+/// status; any other non-2xx status, or a root other than `<{ACTION}Response>`, becomes
 /// [`ConnectorError::MalformedResponse`]; then typed deserialization.
-pub fn parse<T: DeserializeOwned>(
-    action: &str,
+pub fn parse<T: Operation + DeserializeOwned>(
     response: &HttpResponse,
 ) -> Result<T, ConnectorError> {
+    read(T::ACTION, response)
+}
+
+/// Reads a transport result for the action `T` stands for: a response goes to [`parse`], a
+/// transport error becomes [`ConnectorError::Transport`].
+pub fn parse_result<T: Operation + DeserializeOwned>(
+    result: &Result<HttpResponse, TransportError>,
+) -> Result<T, ConnectorError> {
+    match result {
+        Ok(response) => parse(response),
+        Err(error) => Err(ConnectorError::Transport {
+            action: T::ACTION.to_owned(),
+            error: error.clone(),
+        }),
+    }
+}
+
+/// Whether a response of `action` answers it (checked as [`parse`] does), its content left
+/// unread: what a permission probe needs, whatever the action.
+///
+/// Errors: as [`parse`].
+pub fn parse_outcome(action: &str, response: &HttpResponse) -> Result<(), ConnectorError> {
+    read::<IgnoredAny>(action, response).map(drop)
+}
+
+/// [`parse`] for `action`, into any `T`.
+fn read<T: DeserializeOwned>(action: &str, response: &HttpResponse) -> Result<T, ConnectorError> {
     let status = response.status;
-    let malformed = |detail: String| {
-        ConnectorError::MalformedResponse(MalformedResponse {
-            action: action.to_owned(),
-            status,
-            detail,
-        })
-    };
+    let malformed = |detail: String| ConnectorError::malformed(action, status, detail);
     let text = std::str::from_utf8(&response.body)
         .map_err(|e| malformed(format!("body is not UTF-8: {e}")))?;
     if let Some(detail) = non_xml_body(text) {
@@ -56,21 +79,6 @@ pub fn parse<T: DeserializeOwned>(
     xml::from_str(text).map_err(malformed)
 }
 
-/// Reads a transport result for `action`: a response goes to [`parse`], a transport
-/// error becomes [`ConnectorError::Transport`].
-pub fn parse_result<T: DeserializeOwned>(
-    action: &str,
-    result: &Result<HttpResponse, TransportError>,
-) -> Result<T, ConnectorError> {
-    match result {
-        Ok(response) => parse(action, response),
-        Err(error) => Err(ConnectorError::Transport {
-            action: action.to_owned(),
-            error: error.clone(),
-        }),
-    }
-}
-
 /// Reads one response with every response type this crate knows, and as an error
 /// document; returns what each made of it. For the fuzz targets and hostile-input tests:
 /// whatever the bytes, every reader must return, never panic.
@@ -81,50 +89,46 @@ pub fn parse_with_every_reader(status: u16, body: &[u8]) -> Vec<Result<(), Conne
         headers: Vec::new(),
         body: body.to_vec(),
     };
-    fn read<T: DeserializeOwned>(
-        action: &str,
+    fn each<T: Operation + DeserializeOwned>(
         response: &HttpResponse,
     ) -> Result<(), ConnectorError> {
-        parse::<T>(action, response).map(drop)
+        parse::<T>(response).map(drop)
     }
     let mut results = vec![
-        read::<ListUsersResponse>("ListUsers", &response),
-        read::<ListGroupsResponse>("ListGroups", &response),
-        read::<ListGroupsForUserResponse>("ListGroupsForUser", &response),
-        read::<ListMfaDevicesResponse>("ListMFADevices", &response),
-        read::<ListAccessKeysResponse>("ListAccessKeys", &response),
-        read::<ListUserTagsResponse>("ListUserTags", &response),
-        read::<ListUserPoliciesResponse>("ListUserPolicies", &response),
-        read::<ListAttachedUserPoliciesResponse>("ListAttachedUserPolicies", &response),
-        read::<ListSshPublicKeysResponse>("ListSSHPublicKeys", &response),
-        read::<ListSigningCertificatesResponse>("ListSigningCertificates", &response),
-        read::<ListServiceSpecificCredentialsResponse>("ListServiceSpecificCredentials", &response),
-        read::<ListGroupPoliciesResponse>("ListGroupPolicies", &response),
-        read::<ListAttachedGroupPoliciesResponse>("ListAttachedGroupPolicies", &response),
-        read::<GetLoginProfileResponse>("GetLoginProfile", &response),
-        read::<GetAccountSummaryResponse>("GetAccountSummary", &response),
-        read::<GetCallerIdentityResponse>("GetCallerIdentity", &response),
-        read::<GetUserResponse>("GetUser", &response),
-        read::<GetAccountAuthorizationDetailsResponse>("GetAccountAuthorizationDetails", &response),
-        read::<GenerateCredentialReportResponse>("GenerateCredentialReport", &response),
-        read::<GetCredentialReportResponse>("GetCredentialReport", &response),
-        read::<GetUserPolicyResponse>("GetUserPolicy", &response),
-        read::<GetGroupPolicyResponse>("GetGroupPolicy", &response),
-        read::<GetPolicyResponse>("GetPolicy", &response),
-        read::<GetPolicyVersionResponse>("GetPolicyVersion", &response),
-        read::<GetAccessKeyLastUsedResponse>("GetAccessKeyLastUsed", &response),
-        read::<ListAccountAliasesResponse>("ListAccountAliases", &response),
+        each::<ListUsersResponse>(&response),
+        each::<ListGroupsResponse>(&response),
+        each::<ListGroupsForUserResponse>(&response),
+        each::<ListMfaDevicesResponse>(&response),
+        each::<ListAccessKeysResponse>(&response),
+        each::<ListUserTagsResponse>(&response),
+        each::<ListUserPoliciesResponse>(&response),
+        each::<ListAttachedUserPoliciesResponse>(&response),
+        each::<ListSshPublicKeysResponse>(&response),
+        each::<ListSigningCertificatesResponse>(&response),
+        each::<ListServiceSpecificCredentialsResponse>(&response),
+        each::<ListGroupPoliciesResponse>(&response),
+        each::<ListAttachedGroupPoliciesResponse>(&response),
+        each::<GetLoginProfileResponse>(&response),
+        each::<GetAccountSummaryResponse>(&response),
+        each::<GetCallerIdentityResponse>(&response),
+        each::<GetUserResponse>(&response),
+        each::<GetAccountAuthorizationDetailsResponse>(&response),
+        each::<GenerateCredentialReportResponse>(&response),
+        each::<GetCredentialReportResponse>(&response),
+        each::<GetUserPolicyResponse>(&response),
+        each::<GetGroupPolicyResponse>(&response),
+        each::<GetPolicyResponse>(&response),
+        each::<GetPolicyVersionResponse>(&response),
+        each::<GetAccessKeyLastUsedResponse>(&response),
+        each::<ListAccountAliasesResponse>(&response),
+        each::<GetGroupResponse>(&response),
     ];
     if let Ok(text) = std::str::from_utf8(body) {
         results.push(
-            error::parse("ListUsers", status, text)
+            error::parse(ListUsersResponse::ACTION, status, text)
                 .map(drop)
                 .map_err(|detail| {
-                    ConnectorError::MalformedResponse(MalformedResponse {
-                        action: "ListUsers".into(),
-                        status,
-                        detail,
-                    })
+                    ConnectorError::malformed(ListUsersResponse::ACTION, status, detail)
                 }),
         );
     }
@@ -180,7 +184,7 @@ mod tests {
     #[test]
     fn an_html_500_page_is_a_malformed_response_naming_the_action() {
         let body = fixture("moto/ListServiceSpecificCredentials.alice.moto-500-html.xml");
-        let (status, detail) = malformed_detail(parse("ListUsers", &response(500, &body)));
+        let (status, detail) = malformed_detail(parse::<ListUsersResponse>(&response(500, &body)));
         assert_eq!(status, 500);
         assert_eq!(
             detail,
@@ -190,10 +194,10 @@ mod tests {
 
     #[test]
     fn an_html_page_with_status_200_is_malformed_too() {
-        let (status, detail) = malformed_detail(parse(
-            "ListUsers",
-            &response(200, "<html><title>Sign in</title></html>"),
-        ));
+        let (status, detail) = malformed_detail(parse::<ListUsersResponse>(&response(
+            200,
+            "<html><title>Sign in</title></html>",
+        )));
         assert_eq!(
             (status, detail.as_str()),
             (200, r#"not XML: an HTML page ("Sign in")"#)
@@ -204,7 +208,7 @@ mod tests {
     fn truncated_xml_is_malformed() {
         let body = fixture("moto/ListUsers.page1.xml");
         let cut = &body[..body.len() / 2];
-        let (_, detail) = malformed_detail(parse("ListUsers", &response(200, cut)));
+        let (_, detail) = malformed_detail(parse::<ListUsersResponse>(&response(200, cut)));
         assert!(
             detail.starts_with("not well-formed XML") || detail.starts_with("truncated"),
             "{detail}"
@@ -214,7 +218,7 @@ mod tests {
     #[test]
     fn an_unknown_root_element_is_malformed() {
         let body = fixture("moto/ListGroups.xml");
-        let (_, detail) = malformed_detail(parse("ListUsers", &response(200, &body)));
+        let (_, detail) = malformed_detail(parse::<ListUsersResponse>(&response(200, &body)));
         assert_eq!(
             detail,
             "unexpected root element <ListGroupsResponse>, expected <ListUsersResponse>"
@@ -224,7 +228,7 @@ mod tests {
     #[test]
     fn a_non_2xx_status_with_a_success_body_is_malformed() {
         let body = fixture("moto/ListUsers.page1.xml");
-        let (status, detail) = malformed_detail(parse("ListUsers", &response(502, &body)));
+        let (status, detail) = malformed_detail(parse::<ListUsersResponse>(&response(502, &body)));
         assert_eq!(status, 502);
         assert_eq!(
             detail,
@@ -239,18 +243,18 @@ mod tests {
             headers: vec![],
             body: vec![b'<', 0xff, b'>'],
         };
-        let (_, detail) = malformed_detail(parse("ListUsers", &bad));
+        let (_, detail) = malformed_detail(parse::<ListUsersResponse>(&bad));
         assert!(detail.starts_with("body is not UTF-8"), "{detail}");
-        let (_, detail) = malformed_detail(parse("ListUsers", &response(200, "")));
+        let (_, detail) = malformed_detail(parse::<ListUsersResponse>(&response(200, "")));
         assert_eq!(detail, "empty body");
-        let (_, detail) = malformed_detail(parse("ListUsers", &response(503, "Slow Down")));
+        let (_, detail) = malformed_detail(parse::<ListUsersResponse>(&response(503, "Slow Down")));
         assert_eq!(detail, r#"not XML: "Slow Down""#);
     }
 
     #[test]
     fn an_error_document_is_an_api_error_whatever_the_status() {
         let body = fixture("synthetic/Error.Throttling.xml");
-        let err = parse::<ListUsersResponse>("ListUsers", &response(400, &body)).unwrap_err();
+        let err = parse::<ListUsersResponse>(&response(400, &body)).unwrap_err();
         assert_eq!(
             err.to_string(),
             "ListUsers failed: HTTP 400 Throttling: Rate exceeded"
@@ -259,8 +263,7 @@ mod tests {
 
     #[test]
     fn a_transport_error_names_the_action() {
-        let err = parse_result::<ListUsersResponse>("ListUsers", &Err(TransportError::Timeout))
-            .unwrap_err();
+        let err = parse_result::<ListUsersResponse>(&Err(TransportError::Timeout)).unwrap_err();
         assert_eq!(err.to_string(), "ListUsers was not sent: timed out");
         assert_eq!(err.code(), "TransportError");
     }

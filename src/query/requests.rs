@@ -3,24 +3,31 @@
 //! Source: IAM API Reference, "Making Query Requests"; every List* action takes
 //! `MaxItems` (1–1000) and `Marker` (from the previous page's `Marker`).
 
+use super::operation::{Operation, Service, IAM_VERSION, STS_VERSION};
 use crate::host::QueryCall;
 
-/// IAM API version sent with every IAM call.
-pub const IAM_VERSION: &str = "2010-05-08";
-/// STS API version sent with every STS call.
-pub const STS_VERSION: &str = "2011-06-15";
+/// The call of the action `T` stands for, with `params` after `Action` and `Version`.
+pub fn call<T: Operation>(params: &[(&str, &str)]) -> QueryCall {
+    let service = T::SERVICE;
+    self::call_of(service.signing_name(), T::ACTION, service.version(), params)
+}
 
 /// An IAM call with `params` after `Action` and `Version`.
 pub fn iam(action: &str, params: &[(&str, &str)]) -> QueryCall {
-    call("iam", action, IAM_VERSION, params)
+    call_of(Service::Iam.signing_name(), action, IAM_VERSION, params)
 }
 
 /// An STS call with `params` after `Action` and `Version`.
 pub fn sts(action: &str, params: &[(&str, &str)]) -> QueryCall {
-    call("sts", action, STS_VERSION, params)
+    call_of(Service::Sts.signing_name(), action, STS_VERSION, params)
 }
 
-fn call(service: &'static str, action: &str, version: &str, params: &[(&str, &str)]) -> QueryCall {
+fn call_of(
+    service: &'static str,
+    action: &str,
+    version: &str,
+    params: &[(&str, &str)],
+) -> QueryCall {
     let mut all = vec![
         ("Action".to_owned(), action.to_owned()),
         ("Version".to_owned(), version.to_owned()),

@@ -9,6 +9,8 @@
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
+use super::operation::{Operation, Service};
+
 /// One page of a List* action.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ListPage<T> {
@@ -19,10 +21,8 @@ pub struct ListPage<T> {
     pub marker: Option<String>,
 }
 
-/// A List* response: its action name and how to read its page.
-pub trait ListResponse: DeserializeOwned {
-    /// IAM action, e.g. `ListUsers`.
-    const ACTION: &'static str;
+/// A List* response: how to read its page.
+pub trait ListResponse: Operation + DeserializeOwned {
     /// One listed element.
     type Item;
     /// The page this response carries.
@@ -40,6 +40,16 @@ impl<T> Default for Members<T> {
     fn default() -> Self {
         Self { member: Vec::new() }
     }
+}
+
+/// Makes `$response` the operation type of `$action` of `$service`.
+macro_rules! operation {
+    ($response:ident, $service:ident, $action:literal) => {
+        impl Operation for $response {
+            const SERVICE: Service = Service::$service;
+            const ACTION: &'static str = $action;
+        }
+    };
 }
 
 macro_rules! list_response {
@@ -65,8 +75,9 @@ macro_rules! list_response {
             pub marker: Option<String>,
         }
 
+        operation!($response, Iam, $action);
+
         impl ListResponse for $response {
-            const ACTION: &'static str = $action;
             type Item = $item;
             fn into_page(self) -> ListPage<$item> {
                 ListPage {
@@ -268,6 +279,8 @@ pub struct GetLoginProfileResponse {
     pub result: GetLoginProfileResult,
 }
 
+operation!(GetLoginProfileResponse, Iam, "GetLoginProfile");
+
 /// The `GetLoginProfileResult` element.
 #[derive(Debug, Deserialize)]
 pub struct GetLoginProfileResult {
@@ -293,6 +306,8 @@ pub struct GetAccountSummaryResponse {
     #[serde(rename = "GetAccountSummaryResult")]
     pub result: GetAccountSummaryResult,
 }
+
+operation!(GetAccountSummaryResponse, Iam, "GetAccountSummary");
 
 /// The `GetAccountSummaryResult` element.
 #[derive(Debug, Deserialize)]
@@ -333,6 +348,8 @@ pub struct GetUserResponse {
     #[serde(rename = "GetUserResult")]
     pub result: GetUserResult,
 }
+
+operation!(GetUserResponse, Iam, "GetUser");
 
 /// The `GetUserResult` element.
 #[derive(Debug, Deserialize)]
@@ -452,6 +469,12 @@ pub struct GetAccountAuthorizationDetailsResponse {
     pub result: GetAccountAuthorizationDetailsResult,
 }
 
+operation!(
+    GetAccountAuthorizationDetailsResponse,
+    Iam,
+    "GetAccountAuthorizationDetails"
+);
+
 /// The `GetAccountAuthorizationDetailsResult` element.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -474,6 +497,12 @@ pub struct GenerateCredentialReportResponse {
     pub result: GenerateCredentialReportResult,
 }
 
+operation!(
+    GenerateCredentialReportResponse,
+    Iam,
+    "GenerateCredentialReport"
+);
+
 /// The `GenerateCredentialReportResult` element.
 #[derive(Debug, Deserialize)]
 pub struct GenerateCredentialReportResult {
@@ -489,6 +518,8 @@ pub struct GetCredentialReportResponse {
     #[serde(rename = "GetCredentialReportResult")]
     pub result: GetCredentialReportResult,
 }
+
+operation!(GetCredentialReportResponse, Iam, "GetCredentialReport");
 
 /// The `GetCredentialReportResult` element.
 #[derive(Debug, Deserialize)]
@@ -507,6 +538,8 @@ pub struct GetCallerIdentityResponse {
     #[serde(rename = "GetCallerIdentityResult")]
     pub result: GetCallerIdentityResult,
 }
+
+operation!(GetCallerIdentityResponse, Sts, "GetCallerIdentity");
 
 /// The `GetCallerIdentityResult` element.
 #[derive(Debug, Deserialize)]
@@ -535,12 +568,16 @@ pub struct GetUserPolicyResponse {
     pub result: InlinePolicyResultXml,
 }
 
+operation!(GetUserPolicyResponse, Iam, "GetUserPolicy");
+
 /// GetGroupPolicy. Errors: `NoSuchEntity` when the group or policy is gone.
 #[derive(Debug, Deserialize)]
 pub struct GetGroupPolicyResponse {
     #[serde(rename = "GetGroupPolicyResult")]
     pub result: InlinePolicyResultXml,
 }
+
+operation!(GetGroupPolicyResponse, Iam, "GetGroupPolicy");
 
 /// GetPolicy: a managed policy's metadata, with its default version id.
 /// Source: IAM API Reference, GetPolicy.
@@ -549,6 +586,8 @@ pub struct GetPolicyResponse {
     #[serde(rename = "GetPolicyResult")]
     pub result: GetPolicyResult,
 }
+
+operation!(GetPolicyResponse, Iam, "GetPolicy");
 
 /// The `GetPolicyResult` element.
 #[derive(Debug, Deserialize)]
@@ -575,6 +614,8 @@ pub struct GetPolicyVersionResponse {
     pub result: GetPolicyVersionResult,
 }
 
+operation!(GetPolicyVersionResponse, Iam, "GetPolicyVersion");
+
 /// The `GetPolicyVersionResult` element.
 #[derive(Debug, Deserialize)]
 pub struct GetPolicyVersionResult {
@@ -588,6 +629,8 @@ pub struct GetAccessKeyLastUsedResponse {
     #[serde(rename = "GetAccessKeyLastUsedResult")]
     pub result: GetAccessKeyLastUsedResult,
 }
+
+operation!(GetAccessKeyLastUsedResponse, Iam, "GetAccessKeyLastUsed");
 
 /// The `GetAccessKeyLastUsedResult` element.
 #[derive(Debug, Deserialize)]
@@ -609,6 +652,28 @@ pub struct AccessKeyLastUsedXml {
     pub region: Option<String>,
 }
 
+/// GetGroup: a group and its users. Only the permission probe calls it (`MaxItems=1`).
+/// Source: IAM API Reference, GetGroup.
+#[derive(Debug, Deserialize)]
+pub struct GetGroupResponse {
+    #[serde(rename = "GetGroupResult")]
+    pub result: GetGroupResult,
+}
+
+/// The `GetGroupResult` element.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct GetGroupResult {
+    pub group: GroupXml,
+    #[serde(default)]
+    pub users: Members<UserXml>,
+    #[serde(default)]
+    pub is_truncated: bool,
+    pub marker: Option<String>,
+}
+
+operation!(GetGroupResponse, Iam, "GetGroup");
+
 list_response! {
     /// ListAccountAliases: at most one alias per account. Source: IAM API Reference,
     /// ListAccountAliases.
@@ -623,7 +688,7 @@ mod tests {
     use crate::test_support::{fixture, response};
 
     fn page<T: ListResponse>(path: &str) -> ListPage<T::Item> {
-        parse::<T>(T::ACTION, &response(200, &fixture(path)))
+        parse::<T>(&response(200, &fixture(path)))
             .unwrap()
             .into_page()
     }
@@ -742,7 +807,7 @@ mod tests {
                     <UserId>AIDA1</UserId><Arn>arn:aws:iam::1:user/x</Arn>\
                     <CreateDate>2020-01-01T00:00:00Z</CreateDate></member></Users>\
                     </ListUsersResult></ListUsersResponse>";
-        let err = parse::<ListUsersResponse>("ListUsers", &response(200, text)).unwrap_err();
+        let err = parse::<ListUsersResponse>(&response(200, text)).unwrap_err();
         assert_eq!(
             err.to_string(),
             "ListUsers returned an unreadable response (HTTP 200): missing field `UserName`"
@@ -753,7 +818,7 @@ mod tests {
     fn duplicated_element_is_malformed() {
         let text = "<ListUsersResponse><ListUsersResult><Users/><IsTruncated>false</IsTruncated>\
                     <IsTruncated>true</IsTruncated></ListUsersResult></ListUsersResponse>";
-        let err = parse::<ListUsersResponse>("ListUsers", &response(200, text)).unwrap_err();
+        let err = parse::<ListUsersResponse>(&response(200, text)).unwrap_err();
         assert_eq!(
             err.to_string(),
             "ListUsers returned an unreadable response (HTTP 200): duplicate field `IsTruncated`"
@@ -765,7 +830,7 @@ mod tests {
         let text = "<ListUsersResponse><ListUsersResult><Users/><NewThing>x</NewThing>\
                     </ListUsersResult><ResponseMetadata><RequestId>r</RequestId>\
                     </ResponseMetadata></ListUsersResponse>";
-        let p = parse::<ListUsersResponse>("ListUsers", &response(200, text))
+        let p = parse::<ListUsersResponse>(&response(200, text))
             .unwrap()
             .into_page();
         assert_eq!((p.items.len(), p.is_truncated, p.marker), (0, false, None));
@@ -867,17 +932,17 @@ mod tests {
 
     #[test]
     fn login_profile_and_account_summary() {
-        let profile = parse::<GetLoginProfileResponse>(
-            "GetLoginProfile",
-            &response(200, &fixture("moto/GetLoginProfile.alice.xml")),
-        )
+        let profile = parse::<GetLoginProfileResponse>(&response(
+            200,
+            &fixture("moto/GetLoginProfile.alice.xml"),
+        ))
         .unwrap();
         assert_eq!(profile.result.login_profile.user_name, "alice");
         assert!(!profile.result.login_profile.password_reset_required);
-        let summary = parse::<GetAccountSummaryResponse>(
-            "GetAccountSummary",
-            &response(200, &fixture("moto/GetAccountSummary.xml")),
-        )
+        let summary = parse::<GetAccountSummaryResponse>(&response(
+            200,
+            &fixture("moto/GetAccountSummary.xml"),
+        ))
         .unwrap();
         assert_eq!(
             (
@@ -891,10 +956,10 @@ mod tests {
 
     #[test]
     fn caller_identity() {
-        let identity = parse::<GetCallerIdentityResponse>(
-            "GetCallerIdentity",
-            &response(200, &fixture("moto/sts.GetCallerIdentity.authmode.xml")),
-        )
+        let identity = parse::<GetCallerIdentityResponse>(&response(
+            200,
+            &fixture("moto/sts.GetCallerIdentity.authmode.xml"),
+        ))
         .unwrap();
         assert_eq!(
             identity.result.arn,

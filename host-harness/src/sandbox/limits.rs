@@ -3,7 +3,7 @@
 //! Every value the component hands the host is bounded before the host keeps it:
 //!
 //! - **Lifting.** Each lift (the parameters of one import call, the result of one export call)
-//!   copies at most [`super::SandboxLimits::max_page_bytes`] plus [`LIFT_SLACK_BYTES`] bytes of
+//!   copies at most [`crate::limits::SandboxLimits::max_page_bytes`] plus [`LIFT_SLACK_BYTES`] bytes of
 //!   strings and lists (wasmtime's hostcall fuel, charged for every string and list at every
 //!   place it occurs, so entries aliasing one guest buffer are charged once each). The
 //!   `transport` and `log` imports lift lazily ([`wasmtime::component::WasmStr`],
@@ -20,9 +20,10 @@
 
 use std::time::Instant;
 
-use crate::error::SandboxError;
+use wasmtime::ResourceLimiter;
 
-use super::{ApiError, CheckReport, GuestError, Page};
+use super::bindings::inventory::{ApiError, CheckReport, Page, ProbeOutcome};
+use crate::error::{GuestError, SandboxError};
 
 /// Lifting budget beyond `max_page_bytes`: room for the page's statistics and list headers.
 pub const LIFT_SLACK_BYTES: usize = 1024 * 1024;
@@ -78,7 +79,7 @@ pub const MAX_COMPONENT_HANDLES: usize = 10_000;
 /// Refuses a page over the limits of the module documentation.
 ///
 /// Errors: [`SandboxError::OverLimit`] naming the part and the limit.
-pub fn check_page(page: &Page, max_page_bytes: usize) -> Result<(), SandboxError> {
+pub(super) fn check_page(page: &Page, max_page_bytes: usize) -> Result<(), SandboxError> {
     let too_large = |what: String, size: usize, limit: usize| {
         Err(SandboxError::OverLimit {
             function: "collect",
@@ -141,7 +142,7 @@ pub fn check_page(page: &Page, max_page_bytes: usize) -> Result<(), SandboxError
 /// Refuses a check report over the limits, and cuts its free text.
 ///
 /// Errors: [`SandboxError::OverLimit`].
-pub fn check_report(report: &mut CheckReport) -> Result<(), SandboxError> {
+pub(super) fn check_report(report: &mut CheckReport) -> Result<(), SandboxError> {
     let too_large = |what: &str, size: usize, limit: usize| {
         Err(SandboxError::OverLimit {
             function: "check",
@@ -172,9 +173,9 @@ pub fn check_report(report: &mut CheckReport) -> Result<(), SandboxError> {
             );
         }
         match &mut probe.outcome {
-            super::ProbeOutcome::Granted => {}
-            super::ProbeOutcome::Denied(error) => bound_api_error(error),
-            super::ProbeOutcome::NotTestable(reason) => cut(reason, MAX_TEXT_BYTES),
+            ProbeOutcome::Granted => {}
+            ProbeOutcome::Denied(error) => bound_api_error(error),
+            ProbeOutcome::NotTestable(reason) => cut(reason, MAX_TEXT_BYTES),
         }
     }
     Ok(())
@@ -182,7 +183,7 @@ pub fn check_report(report: &mut CheckReport) -> Result<(), SandboxError> {
 
 /// Cuts every string of a component's error to [`MAX_NAME_BYTES`] (names) or
 /// [`MAX_TEXT_BYTES`] (messages, details).
-pub fn bound_error(error: &mut GuestError) {
+pub(super) fn bound_error(error: &mut GuestError) {
     match error {
         GuestError::Api(api) => {
             cut(&mut api.action, MAX_NAME_BYTES);
@@ -198,7 +199,7 @@ pub fn bound_error(error: &mut GuestError) {
         }
         GuestError::Transport { action, error } => {
             cut(action, MAX_NAME_BYTES);
-            use crate::transport::TransportError as E;
+            use crate::error::TransportError as E;
             match error {
                 E::Refused(text) | E::Credentials(text) | E::Network(text) => {
                     cut(text, MAX_TEXT_BYTES)
@@ -227,9 +228,101 @@ fn cut(text: &mut String, max: usize) {
     }
 }
 
+/// An import argument over a limit that the host does not answer but traps on.
+#[derive(Debug, thiserror::Error)]
+#[error("{what}: {size}, more than the host's limit of {limit}")]
+pub(super) struct ImportLimit {
+    /// What was counted, e.g. `calls in one send-all`.
+    pub what: &'static str,
+    /// How many there were.
+    pub size: usize,
+    /// The limit.
+    pub limit: usize,
+}
+
+/// Which store limit refused a grow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum LimitHit {
+    /// The total of the linear memories.
+    Memory,
+    /// The elements of a table.
+    TableElements,
+}
+
+/// The store's [`ResourceLimiter`]: a cap on the total of all linear memories (not on each),
+/// a cap on each table's elements, and the counts of this module. Remembers the first refused
+/// grow and the largest total it allowed.
+pub(super) struct StoreLimiter {
+    max_memory_bytes: usize,
+    /// Bytes all memories hold now (a memory never shrinks).
+    memory_bytes: usize,
+    /// Largest total allowed so far (the initial allocations included).
+    pub(super) peak_bytes: usize,
+    /// The first refused grow.
+    pub(super) hit: Option<LimitHit>,
+}
+
+impl StoreLimiter {
+    /// A limiter allowing `max_memory_bytes` of linear memory in all.
+    pub(super) fn new(max_memory_bytes: usize) -> StoreLimiter {
+        StoreLimiter {
+            max_memory_bytes,
+            memory_bytes: 0,
+            peak_bytes: 0,
+            hit: None,
+        }
+    }
+}
+
+impl ResourceLimiter for StoreLimiter {
+    fn memory_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        let total = (self.memory_bytes - current.min(self.memory_bytes)).checked_add(desired);
+        let allowed = maximum.is_none_or(|maximum| desired <= maximum)
+            && total.is_some_and(|total| total <= self.max_memory_bytes);
+        if allowed {
+            self.memory_bytes = total.unwrap_or(usize::MAX);
+            self.peak_bytes = self.peak_bytes.max(self.memory_bytes);
+        } else if self.hit.is_none() {
+            self.hit = Some(LimitHit::Memory);
+        }
+        Ok(allowed)
+    }
+
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        let allowed =
+            maximum.is_none_or(|maximum| desired <= maximum) && desired <= MAX_TABLE_ELEMENTS;
+        if !allowed && self.hit.is_none() {
+            self.hit = Some(LimitHit::TableElements);
+        }
+        Ok(allowed)
+    }
+
+    fn instances(&self) -> usize {
+        MAX_INSTANCES
+    }
+
+    fn tables(&self) -> usize {
+        MAX_TABLES
+    }
+
+    fn memories(&self) -> usize {
+        MAX_MEMORIES
+    }
+}
+
 /// Two token buckets (lines and bytes) for the guest's log: a burst, then a steady rate.
 #[derive(Debug)]
-pub struct LogRate {
+pub(super) struct LogRate {
     lines: f64,
     bytes: f64,
     refilled: Instant,
@@ -251,7 +344,7 @@ impl Default for LogRate {
 impl LogRate {
     /// Whether a line may be written at `now`: takes one line from the bucket (a refused line
     /// is counted as dropped).
-    pub fn admit_line(&mut self, now: Instant) -> bool {
+    pub(super) fn admit_line(&mut self, now: Instant) -> bool {
         let elapsed = now.saturating_duration_since(self.refilled).as_secs_f64();
         self.refilled = now;
         self.lines = (self.lines + elapsed * LOG_LINES_PER_SECOND).min(LOG_BURST_LINES);
@@ -266,7 +359,7 @@ impl LogRate {
 
     /// Whether an admitted line of `bytes` may be written: takes them from the byte bucket
     /// (a refused line is counted as dropped).
-    pub fn admit_bytes(&mut self, bytes: usize) -> bool {
+    pub(super) fn admit_bytes(&mut self, bytes: usize) -> bool {
         let bytes = bytes as f64;
         if self.bytes < bytes {
             self.dropped += 1;
@@ -277,7 +370,7 @@ impl LogRate {
     }
 
     /// Lines dropped since the last call.
-    pub fn take_dropped(&mut self) -> u64 {
+    pub(super) fn take_dropped(&mut self) -> u64 {
         std::mem::take(&mut self.dropped)
     }
 }
@@ -299,5 +392,41 @@ mod tests {
         assert_eq!(admitted, 200);
         assert!(!rate.admit_bytes(2 * 1024 * 1024));
         assert!(rate.admit_bytes(1024));
+    }
+
+    #[test]
+    fn the_memory_cap_is_a_total_across_memories_and_tables_are_bounded() {
+        const PAGE: usize = 64 * 1024;
+        let mut limiter = StoreLimiter::new(10 * PAGE);
+        assert!(
+            limiter.memory_growing(0, 6 * PAGE, None).unwrap(),
+            "memory A"
+        );
+        assert!(
+            !limiter.memory_growing(0, 6 * PAGE, None).unwrap(),
+            "memory B would make 12 pages"
+        );
+        assert_eq!(limiter.hit, Some(LimitHit::Memory));
+        assert!(
+            limiter.memory_growing(0, 4 * PAGE, None).unwrap(),
+            "B at 4: 10 in all"
+        );
+        assert!(!limiter.memory_growing(4 * PAGE, 5 * PAGE, None).unwrap());
+        assert_eq!(limiter.peak_bytes, 10 * PAGE, "the peak is the total");
+        assert!(
+            !limiter.memory_growing(0, PAGE, Some(0)).unwrap(),
+            "its own maximum"
+        );
+
+        let mut limiter = StoreLimiter::new(usize::MAX);
+        assert!(limiter.table_growing(0, 10, None).unwrap());
+        assert!(!limiter
+            .table_growing(10, MAX_TABLE_ELEMENTS + 1, None)
+            .unwrap());
+        assert_eq!(limiter.hit, Some(LimitHit::TableElements));
+        assert_eq!(
+            (limiter.instances(), limiter.memories(), limiter.tables()),
+            (MAX_INSTANCES, MAX_MEMORIES, MAX_TABLES)
+        );
     }
 }

@@ -1,35 +1,17 @@
-//! AWS credentials: where they come from, and the cache every signed call goes through.
-//!
-//! Resolution order (the AWS SDKs' order, first match wins; nothing is guessed past it — no
-//! profile files, no IMDS, no container endpoint):
-//! 1. the config file (`--config FILE`): `access_key_id` + `secret_access_key`, or `role_arn`
-//!    (+ `web_identity_token_file`, `role_session_name`);
-//! 2. `AWS_ACCESS_KEY_ID` + `AWS_SECRET_ACCESS_KEY` (+ `AWS_SESSION_TOKEN`);
-//! 3. `AWS_ROLE_ARN` + `AWS_WEB_IDENTITY_TOKEN_FILE` (+ `AWS_ROLE_SESSION_NAME`): a role assumed
-//!    with STS AssumeRoleWithWebIdentity ([`crate::web_identity`]).
-//!
-//! [`plan`] decides which, without touching the network (`check --dry-run` prints it);
-//! [`CredentialSource`] then yields credentials for every signed call: static keys as they are,
-//! assumed-role credentials from a cache refreshed [`REFRESH_BUFFER`] before they expire, so a
-//! long run never signs with expired credentials. Secrets go only to the signer: never into
-//! errors, logs or the component; each is registered with [`crate::redact`] as it is read.
+//! The resolution plan: which credentials to use, decided from the config file and the
+//! environment without any network call (the order is in [`crate::credentials`]).
 
 use std::ffi::OsString;
 use std::fmt;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
-use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
 use aws_credential_types::Credentials;
 
+use super::web_identity::WebIdentitySettings;
 use crate::config::{ConfigFile, FileAuth};
-use crate::endpoint::{EndpointResolver, Partition, Service};
+use crate::endpoint::Partition;
 use crate::error::{ConfigError, CredentialsError};
-use crate::logging::{LogLevel, Logger};
-use crate::transport::TransportConfig;
-use crate::web_identity::{self, WebIdentityProvider};
 
 /// Environment variable holding the access key id.
 pub const ACCESS_KEY_ID_VAR: &str = "AWS_ACCESS_KEY_ID";
@@ -43,14 +25,6 @@ pub const ROLE_ARN_VAR: &str = "AWS_ROLE_ARN";
 pub const TOKEN_FILE_VAR: &str = "AWS_WEB_IDENTITY_TOKEN_FILE";
 /// Environment variable naming the role session (optional).
 pub const SESSION_NAME_VAR: &str = "AWS_ROLE_SESSION_NAME";
-
-/// Assumed-role credentials are refreshed when they expire within this long. Five minutes:
-/// well above one signed call's lifetime (60 s call timeout by default, so a request signed
-/// just before the buffer starts still lands with valid credentials), a third of STS's
-/// shortest session (15 min), and room to retry a failed refresh while the current
-/// credentials still work. (The AWS SDKs' lazy cache uses 10 s; a batch of concurrent calls
-/// and clock skew argue for more.)
-pub const REFRESH_BUFFER: Duration = Duration::from_secs(300);
 
 /// Provider name recorded in credentials read from the environment.
 const ENV_PROVIDER_NAME: &str = "environment";
@@ -96,18 +70,6 @@ impl fmt::Display for Origin {
             Origin::Environment => "environment",
         })
     }
-}
-
-/// What web identity needs: the role, the token file (read at every refresh: the issuer
-/// rotates it), and the session name.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WebIdentitySettings {
-    /// The role to assume.
-    pub role_arn: String,
-    /// The OIDC token file.
-    pub token_file: PathBuf,
-    /// The role session name (shows in the assumed-role ARN and CloudTrail).
-    pub session_name: String,
 }
 
 /// The credentials that would be used, decided without any network call. `Debug` shows no
@@ -315,11 +277,6 @@ fn session_name_from(
     }))
 }
 
-/// Reads static keys from the process environment. Same errors as [`from_lookup`].
-pub fn from_env() -> Result<Credentials, CredentialsError> {
-    from_lookup(&|name| std::env::var_os(name))
-}
-
 /// Reads `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` and the optional `AWS_SESSION_TOKEN`
 /// through `lookup` (a variable name → value function).
 ///
@@ -397,198 +354,11 @@ fn optional(
     }
 }
 
-/// Yields the credentials for each signed call. Its `Debug` shows the method and role only.
-pub struct CredentialSource {
-    method: AuthMethod,
-    role_arn: Option<String>,
-    inner: Inner,
-}
-
-enum Inner {
-    Fixed(Credentials),
-    Refreshing(Refreshing),
-}
-
-/// A provider behind a cache, driven by a small runtime of its own.
-struct Refreshing {
-    provider: SharedCredentialsProvider,
-    runtime: tokio::runtime::Runtime,
-    cache: Mutex<Option<Credentials>>,
-    buffer: Duration,
-    fetches: AtomicU64,
-    logger: Arc<Logger>,
-}
-
-impl fmt::Debug for CredentialSource {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CredentialSource")
-            .field("method", &self.method)
-            .field("role_arn", &self.role_arn)
-            .finish_non_exhaustive()
-    }
-}
-
-impl CredentialSource {
-    /// Static credentials, used as they are.
-    pub fn fixed(credentials: Credentials) -> CredentialSource {
-        crate::redact::register(credentials.secret_access_key());
-        if let Some(token) = credentials.session_token() {
-            crate::redact::register(token);
-        }
-        CredentialSource {
-            method: AuthMethod::AccessKeys,
-            role_arn: None,
-            inner: Inner::Fixed(credentials),
-        }
-    }
-
-    /// Credentials from `provider`, cached and refreshed `buffer` before they expire.
-    /// Builds a one-worker tokio runtime to drive the provider.
-    ///
-    /// Errors: [`CredentialsError::Unavailable`] when the runtime cannot start.
-    pub fn refreshing(
-        method: AuthMethod,
-        role_arn: Option<String>,
-        provider: impl ProvideCredentials + 'static,
-        buffer: Duration,
-        logger: Arc<Logger>,
-    ) -> Result<CredentialSource, CredentialsError> {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .thread_name("aws-credentials")
-            .enable_all()
-            .build()
-            .map_err(|e| {
-                CredentialsError::Unavailable(format!("cannot start the credentials runtime: {e}"))
-            })?;
-        Ok(CredentialSource {
-            method,
-            role_arn,
-            inner: Inner::Refreshing(Refreshing {
-                provider: SharedCredentialsProvider::new(provider),
-                runtime,
-                cache: Mutex::new(None),
-                buffer,
-                fetches: AtomicU64::new(0),
-                logger,
-            }),
-        })
-    }
-
-    /// The source for `plan`: static keys, or a web identity provider whose STS endpoint is
-    /// `endpoints`' (the partition's, or the override), refreshed [`REFRESH_BUFFER`] early.
-    ///
-    /// Errors: as [`CredentialSource::refreshing`].
-    pub fn from_plan(
-        plan: Plan,
-        endpoints: &EndpointResolver,
-        config: &TransportConfig,
-        logger: Arc<Logger>,
-    ) -> Result<CredentialSource, CredentialsError> {
-        match plan {
-            Plan::AccessKeys { credentials, .. } => Ok(CredentialSource::fixed(credentials)),
-            Plan::WebIdentity { settings, .. } => {
-                let role_arn = settings.role_arn.clone();
-                let provider = WebIdentityProvider::new(
-                    settings,
-                    endpoints.resolve(Service::Sts),
-                    config,
-                    logger.clone(),
-                );
-                CredentialSource::refreshing(
-                    AuthMethod::WebIdentityRole,
-                    Some(role_arn),
-                    provider,
-                    REFRESH_BUFFER,
-                    logger,
-                )
-            }
-        }
-    }
-
-    /// The auth method.
-    pub fn method(&self) -> AuthMethod {
-        self.method
-    }
-
-    /// The assumed role, for web identity.
-    pub fn role_arn(&self) -> Option<&str> {
-        self.role_arn.as_deref()
-    }
-
-    /// How many times the provider was asked for credentials (0 for static keys).
-    pub fn fetches(&self) -> u64 {
-        match &self.inner {
-            Inner::Fixed(_) => 0,
-            Inner::Refreshing(refreshing) => refreshing.fetches.load(Ordering::Relaxed),
-        }
-    }
-
-    /// Credentials valid for at least the refresh buffer: the cached ones, or fresh ones from
-    /// the provider (one refresh at a time; concurrent callers wait for it). When a refresh
-    /// fails while the cached credentials have not expired yet, those are used and a warning
-    /// is logged. Must not be called from inside an async runtime.
-    ///
-    /// Errors: the provider's ([`CredentialsError::Rejected`], `Unavailable`, `TokenFile`).
-    pub fn credentials(&self) -> Result<Credentials, CredentialsError> {
-        let refreshing = match &self.inner {
-            Inner::Fixed(credentials) => return Ok(credentials.clone()),
-            Inner::Refreshing(refreshing) => refreshing,
-        };
-        let mut cache = refreshing
-            .cache
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let now = SystemTime::now();
-        if let Some(cached) = cache.as_ref() {
-            if valid_at(cached, now + refreshing.buffer) {
-                return Ok(cached.clone());
-            }
-        }
-        refreshing.fetches.fetch_add(1, Ordering::Relaxed);
-        match refreshing
-            .runtime
-            .block_on(refreshing.provider.provide_credentials())
-        {
-            Ok(fresh) => {
-                crate::redact::register(fresh.secret_access_key());
-                if let Some(token) = fresh.session_token() {
-                    crate::redact::register(token);
-                }
-                *cache = Some(fresh.clone());
-                Ok(fresh)
-            }
-            Err(error) => {
-                let error = web_identity::into_credentials_error(&error);
-                match cache.as_ref() {
-                    Some(cached) if valid_at(cached, now) => {
-                        refreshing.logger.host(
-                            LogLevel::Warn,
-                            &format!(
-                                "refreshing credentials failed ({error}); using the current ones \
-                                 until they expire"
-                            ),
-                        );
-                        Ok(cached.clone())
-                    }
-                    _ => Err(error),
-                }
-            }
-        }
-    }
-}
-
-/// Whether `credentials` are still valid at `at` (credentials without expiry always are).
-fn valid_at(credentials: &Credentials, at: SystemTime) -> bool {
-    credentials.expiry().is_none_or(|expiry| expiry > at)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::endpoint::PARTITIONS;
-    use crate::test_support::{SharedBuffer, CANARY_SECRET, CANARY_TOKEN};
-    use aws_credential_types::provider::{error::CredentialsError as AwsError, future};
+    use crate::test_support::{CANARY_SECRET, CANARY_TOKEN};
 
     fn env(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<OsString> {
         move |name| {
@@ -686,29 +456,6 @@ mod tests {
         ]))
         .unwrap();
         assert_eq!(creds.session_token(), None);
-    }
-
-    #[test]
-    fn debug_never_shows_secret_or_token() {
-        let creds = from_lookup(&env(&[
-            (ACCESS_KEY_ID_VAR, "AKIDEXAMPLE"),
-            (SECRET_ACCESS_KEY_VAR, CANARY_SECRET),
-            (SESSION_TOKEN_VAR, CANARY_TOKEN),
-        ]))
-        .unwrap();
-        let plan = Plan::AccessKeys {
-            credentials: creds.clone(),
-            origin: Origin::Environment,
-        };
-        let source = CredentialSource::fixed(creds.clone());
-        let debug = format!(
-            "{creds:?} {creds:#?} {plan:?} {source:?} {}",
-            plan.describe()
-        );
-        assert!(
-            !debug.contains(CANARY_SECRET) && !debug.contains("CANARY"),
-            "{debug}"
-        );
     }
 
     #[test]
@@ -848,101 +595,5 @@ mod tests {
                 "{bad}"
             );
         }
-    }
-
-    /// Hands out credentials expiring `lifetime` after each fetch; fails while `fail` is set.
-    #[derive(Debug)]
-    struct Expiring {
-        lifetime: Duration,
-        fail: Arc<std::sync::atomic::AtomicBool>,
-    }
-
-    impl ProvideCredentials for Expiring {
-        fn provide_credentials<'a>(&'a self) -> future::ProvideCredentials<'a>
-        where
-            Self: 'a,
-        {
-            future::ProvideCredentials::ready(if self.fail.load(Ordering::Relaxed) {
-                Err(AwsError::provider_error(
-                    web_identity::StsFailure::rejected("STS said no".into()),
-                ))
-            } else {
-                Ok(Credentials::new(
-                    "ASIAFAKE",
-                    "fake-secret-value",
-                    Some("fake-session-token".into()),
-                    Some(SystemTime::now() + self.lifetime),
-                    "test",
-                ))
-            })
-        }
-    }
-
-    fn refreshing_source(
-        lifetime: Duration,
-        log: SharedBuffer,
-    ) -> (CredentialSource, Arc<std::sync::atomic::AtomicBool>) {
-        let logger = Arc::new(Logger::with_sink(LogLevel::Debug, true, Box::new(log)));
-        let fail = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let source = CredentialSource::refreshing(
-            AuthMethod::WebIdentityRole,
-            Some("arn:aws:iam::123456789012:role/r".into()),
-            Expiring {
-                lifetime,
-                fail: fail.clone(),
-            },
-            Duration::from_secs(300),
-            logger,
-        )
-        .unwrap();
-        (source, fail)
-    }
-
-    #[test]
-    fn long_lived_credentials_are_fetched_once() {
-        let (source, _) = refreshing_source(Duration::from_secs(3600), SharedBuffer::default());
-        for _ in 0..5 {
-            assert_eq!(source.credentials().unwrap().access_key_id(), "ASIAFAKE");
-        }
-        assert_eq!(source.fetches(), 1);
-        assert_eq!(source.method(), AuthMethod::WebIdentityRole);
-        assert_eq!(source.role_arn(), Some("arn:aws:iam::123456789012:role/r"));
-    }
-
-    #[test]
-    fn credentials_expiring_within_the_buffer_are_refreshed_before_use() {
-        // Valid for 4 more minutes: inside the 5-minute buffer, so every call refreshes.
-        let (source, _) = refreshing_source(Duration::from_secs(240), SharedBuffer::default());
-        for _ in 0..3 {
-            source.credentials().unwrap();
-        }
-        assert_eq!(source.fetches(), 3);
-    }
-
-    #[test]
-    fn a_failed_refresh_keeps_unexpired_credentials_then_reports_the_error() {
-        let log = SharedBuffer::default();
-        let (source, fail) = refreshing_source(Duration::from_secs(240), log.clone());
-        source.credentials().unwrap();
-        fail.store(true, Ordering::Relaxed);
-        // The refresh fails; the cached credentials (4 min left) are still used.
-        assert_eq!(source.credentials().unwrap().access_key_id(), "ASIAFAKE");
-        assert_eq!(source.fetches(), 2);
-        assert!(
-            log.text().contains(
-                "warn host: refreshing credentials failed (STS said no); using the current ones \
-                 until they expire"
-            ),
-            "{}",
-            log.text()
-        );
-        // Once they have expired, the error itself.
-        let (expired, fail) = refreshing_source(Duration::ZERO, SharedBuffer::default());
-        expired.credentials().unwrap();
-        fail.store(true, Ordering::Relaxed);
-        assert_eq!(
-            expired.credentials().unwrap_err(),
-            CredentialsError::Rejected("STS said no".into())
-        );
     }
 }

@@ -9,6 +9,7 @@
 //! as AWS defines it. Its HTTP client is hyper + rustls (ring) with the harness's timeouts.
 
 use std::fmt;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
@@ -22,11 +23,10 @@ use aws_sdk_sts::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_sts::operation::assume_role_with_web_identity::AssumeRoleWithWebIdentityError;
 use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
 
-use crate::credentials::WebIdentitySettings;
 use crate::endpoint::Endpoint;
-use crate::error::CredentialsError;
+use crate::error::{CredentialsError, StsFailure};
+use crate::limits::TransportConfig;
 use crate::logging::{Logger, RequestRecord};
-use crate::transport::TransportConfig;
 
 /// The STS action this module calls.
 pub const ACTION: &str = "AssumeRoleWithWebIdentity";
@@ -34,74 +34,27 @@ pub const ACTION: &str = "AssumeRoleWithWebIdentity";
 /// Provider name recorded in the assumed-role credentials.
 const PROVIDER_NAME: &str = "web-identity";
 
-/// Why no credentials came out of STS. Carried through `aws-credential-types`' error as its
-/// source, then turned into a [`CredentialsError`] by [`into_credentials_error`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StsFailure {
-    kind: FailureKind,
-    message: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum FailureKind {
-    /// STS answered with an error (4xx): the token, the role or its trust policy.
-    Rejected,
-    /// STS was unreachable, timed out, answered 5xx or unreadably.
-    Unavailable,
-    /// The token file cannot be used.
-    TokenFile(std::path::PathBuf),
-}
-
-impl StsFailure {
-    /// STS refused (exit 3).
-    pub fn rejected(message: String) -> StsFailure {
-        StsFailure {
-            kind: FailureKind::Rejected,
-            message,
-        }
-    }
-
-    /// STS unreachable or failing (exit 5).
-    pub fn unavailable(message: String) -> StsFailure {
-        StsFailure {
-            kind: FailureKind::Unavailable,
-            message,
-        }
-    }
-}
-
-impl fmt::Display for StsFailure {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl std::error::Error for StsFailure {}
-
 /// The host's error for a provider error: a [`StsFailure`] keeps its kind; anything else
 /// (never produced by this module's provider) is `Unavailable` with its full context.
 pub fn into_credentials_error(error: &AwsCredentialsError) -> CredentialsError {
-    let failure = std::error::Error::source(error).and_then(|s| s.downcast_ref::<StsFailure>());
-    match failure {
-        Some(StsFailure {
-            kind: FailureKind::Rejected,
-            message,
-        }) => CredentialsError::Rejected(message.clone()),
-        Some(StsFailure {
-            kind: FailureKind::Unavailable,
-            message,
-        }) => CredentialsError::Unavailable(message.clone()),
-        Some(StsFailure {
-            kind: FailureKind::TokenFile(path),
-            message,
-        }) => CredentialsError::TokenFile {
-            path: path.clone(),
-            reason: message.clone(),
-        },
+    match std::error::Error::source(error).and_then(|s| s.downcast_ref::<StsFailure>()) {
+        Some(failure) => failure.to_credentials_error(),
         None => CredentialsError::Unavailable(
             crate::redact::scrub(&DisplayErrorContext(error).to_string()).into_owned(),
         ),
     }
+}
+
+/// What web identity needs: the role, the token file (read at every refresh: the issuer
+/// rotates it), and the session name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebIdentitySettings {
+    /// The role to assume.
+    pub role_arn: String,
+    /// The OIDC token file.
+    pub token_file: PathBuf,
+    /// The role session name (shows in the assumed-role ARN and CloudTrail).
+    pub session_name: String,
 }
 
 /// Assumes one role with the token in one file, at one STS endpoint.
@@ -226,10 +179,7 @@ impl WebIdentityProvider {
     /// The token, trimmed, registered for redaction.
     fn read_token(&self) -> Result<String, StsFailure> {
         let path = &self.settings.token_file;
-        let failure = |message: String| StsFailure {
-            kind: FailureKind::TokenFile(path.clone()),
-            message,
-        };
+        let failure = |message: String| StsFailure::token_file(path.clone(), message);
         let bytes = std::fs::read(path).map_err(|e| failure(format!("cannot read it: {e}")))?;
         let token = String::from_utf8(bytes).map_err(|_| failure("not UTF-8".into()))?;
         crate::redact::register(&token);

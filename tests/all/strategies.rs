@@ -9,20 +9,19 @@
 //! included. The root user's event is compared apart ([`assert_root_events`]): only the
 //! bulk strategy reads the report's `<root_account>` row.
 
-mod support;
-
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use support::fake_iam::{
+use test_support::fake_iam::{
     access_key_id, user_name, FakeAccount, FakeIam, ACCOUNT_ID, ADMINISTRATOR_ACCESS,
 };
-use support::harness::{self, Run};
-use support::moto_peer::MotoPeer;
-use support::ocsf_schema::assert_valid_event;
+use test_support::moto::{Auth, MotoPeer};
+use test_support::ocsf_schema::assert_valid_event;
+
+use crate::harness::{self, Run};
 
 const LIMIT: Duration = Duration::from_secs(300);
 
@@ -683,7 +682,7 @@ fn bulk_on_request_fails_clearly_when_denied() {
 
 fn moto() -> &'static MotoPeer {
     static PEER: OnceLock<MotoPeer> = OnceLock::new();
-    PEER.get_or_init(|| MotoPeer::start(true))
+    PEER.get_or_init(|| MotoPeer::start(Auth::On))
 }
 
 #[test]

@@ -10,8 +10,9 @@
 //!   and the network. The same work inside the component is the `bulk-zero-latency` line of
 //!   the scale benchmark (`host-harness/benches/scale.rs`).
 //!
-//! The XML is generated here, in the shape IAM answers (namespaces, `ResponseMetadata`,
-//! escaped characters, fractional and whole-second timestamps).
+//! The XML is the generated AWS-shaped account of the tests (`test_support::fake_iam`, 1,000
+//! users), answered in memory: namespaces, `ResponseMetadata`, escaped characters, fractional
+//! and whole-second timestamps, as IAM writes them.
 
 use std::hint::black_box;
 
@@ -30,13 +31,11 @@ use aws_iam_users::query::responses::{
 use aws_iam_users::query::ListResponse;
 use aws_iam_users::retry::RetryPolicy;
 use aws_iam_users::settings::{Settings, Strategy};
-use base64::Engine as _;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use test_support::fake_iam::FakeAccount;
+use test_support::iam_stub::Received;
 
 const USERS: usize = 1_000;
-const GROUPS: usize = 20;
-const ACCOUNT: &str = "123456789012";
-const NAMESPACE: &str = "https://iam.amazonaws.com/doc/2010-05-08/";
 const PROCESSED_MS: i64 = 1_795_953_600_000;
 const CONTEXT: Context<'static> = Context {
     processed_time: PROCESSED_MS,
@@ -44,150 +43,56 @@ const CONTEXT: Context<'static> = Context {
     credential_report_time: None,
 };
 
-fn user_name(i: usize) -> String {
-    format!("user-{i:05}")
-}
-
-/// Paths vary, some with an escaped `&`.
-fn user_path(i: usize) -> String {
-    match i % 4 {
-        0 => "/".to_owned(),
-        1 => "/engineering/".to_owned(),
-        2 => format!("/teams/team-{}/", i % 17),
-        _ => "/r&amp;d/".to_owned(),
+/// The generated account.
+fn account() -> FakeAccount {
+    FakeAccount {
+        users: USERS,
+        ..FakeAccount::default()
     }
 }
 
-fn create_date(i: usize) -> String {
-    if i.is_multiple_of(2) {
-        format!(
-            "2020-01-{:02}T10:{:02}:{:02}Z",
-            1 + i % 28,
-            i % 60,
-            (i * 7) % 60
-        )
-    } else {
-        format!("2021-06-{:02}T08:15:{:02}.123Z", 1 + i % 28, i % 60)
-    }
-}
-
-fn response_xml(action: &str, result: &str) -> String {
-    format!(
-        "<{action}Response xmlns=\"{NAMESPACE}\"><{action}Result>{result}</{action}Result>\
-         <ResponseMetadata><RequestId>7a62c49f-347e-4fc4-9331-6e8eEXAMPLE</RequestId>\
-         </ResponseMetadata></{action}Response>"
-    )
-}
-
-fn list_users_page() -> String {
-    let members: String = (0..USERS)
-        .map(|i| {
-            let last_used = if i % 3 == 1 {
-                format!(
-                    "<PasswordLastUsed>2024-03-{:02}T12:00:00Z</PasswordLastUsed>",
-                    1 + i % 28
-                )
-            } else {
-                String::new()
-            };
-            format!(
-                "<member><Path>{path}</Path><UserName>{name}</UserName>\
-                 <UserId>AIDA{i:017}</UserId><Arn>arn:aws:iam::{ACCOUNT}:user{path}{name}</Arn>\
-                 <CreateDate>{created}</CreateDate>{last_used}</member>",
-                path = user_path(i),
-                name = user_name(i),
-                created = create_date(i),
-            )
-        })
-        .collect();
-    response_xml(
-        "ListUsers",
-        &format!(
-            "<Users>{members}</Users><IsTruncated>true</IsTruncated>\
-             <Marker>AAEAAQEAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==</Marker>"
-        ),
-    )
-}
-
-fn group_name(k: usize) -> String {
-    format!("team-{k:02}")
-}
-
-fn user_detail(i: usize) -> String {
-    let groups: String = (0..i % 3)
-        .map(|g| format!("<member>{}</member>", group_name((i + g) % GROUPS)))
-        .collect();
-    let inline: String = (0..i % 2)
-        .map(|p| {
-            format!(
-                "<member><PolicyName>inline-{i}-{p}</PolicyName><PolicyDocument>\
-                 %7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%7B%22Effect%22%3A\
-                 %22Allow%22%2C%22Action%22%3A%22s3%3AGetObject%22%2C%22Resource%22%3A%22*%22%7D%5D%7D\
-                 </PolicyDocument></member>"
-            )
-        })
-        .collect();
-    let attached: String = (0..i % 3)
-        .map(|p| {
-            format!(
-                "<member><PolicyName>Managed-{p}</PolicyName>\
-                 <PolicyArn>arn:aws:iam::{ACCOUNT}:policy/Managed-{p}</PolicyArn></member>"
-            )
-        })
-        .collect();
-    format!(
-        "<member><Path>{path}</Path><UserName>{name}</UserName><UserId>AIDA{i:017}</UserId>\
-         <Arn>arn:aws:iam::{ACCOUNT}:user{path}{name}</Arn><CreateDate>{created}</CreateDate>\
-         <UserPolicyList>{inline}</UserPolicyList><GroupList>{groups}</GroupList>\
-         <AttachedManagedPolicies>{attached}</AttachedManagedPolicies>\
-         <Tags><member><Key>index</Key><Value>{i}</Value></member>\
-         <member><Key>cost-center</Key><Value>cc &amp; {}</Value></member></Tags></member>",
-        i % 11,
-        path = user_path(i),
-        name = user_name(i),
-        created = create_date(i),
-    )
-}
-
-fn group_detail(k: usize) -> String {
-    format!(
-        "<member><Path>/</Path><GroupName>{name}</GroupName><GroupId>AGPA{k:017}</GroupId>\
-         <Arn>arn:aws:iam::{ACCOUNT}:group/{name}</Arn><CreateDate>2020-01-01T00:00:00Z</CreateDate>\
-         <GroupPolicyList><member><PolicyName>inline-{name}</PolicyName>\
-         <PolicyDocument>%7B%7D</PolicyDocument></member></GroupPolicyList>\
-         <AttachedManagedPolicies><member><PolicyName>Managed-{name}</PolicyName>\
-         <PolicyArn>arn:aws:iam::{ACCOUNT}:policy/Managed-{name}</PolicyArn></member>\
-         </AttachedManagedPolicies></member>",
-        name = group_name(k)
-    )
-}
-
-fn details_page(users: &str, groups: &str, tail: &str) -> String {
-    response_xml(
-        "GetAccountAuthorizationDetails",
-        &format!(
-            "<UserDetailList>{users}</UserDetailList><GroupDetailList>{groups}</GroupDetailList>\
-             <RoleDetailList/><Policies/>{tail}"
-        ),
-    )
-}
-
-fn users_details_page() -> String {
-    let users: String = (0..USERS).map(user_detail).collect();
-    details_page(&users, "", "<IsTruncated>false</IsTruncated>")
-}
-
-fn groups_details_page() -> String {
-    let groups: String = (0..GROUPS).map(group_detail).collect();
-    details_page("", &groups, "<IsTruncated>false</IsTruncated>")
-}
-
-fn http(body: &str) -> HttpResponse {
+/// The account's answer to `params` (its status and body), as the host would hand it over.
+fn answer(account: &FakeAccount, params: &[(&str, &str)]) -> HttpResponse {
+    let reply = account.reply(&Received {
+        params: params
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect(),
+        authorization: None,
+        security_token: None,
+    });
     HttpResponse {
-        status: 200,
+        status: reply.status,
         headers: vec![("content-type".into(), "text/xml".into())],
-        body: body.as_bytes().to_vec(),
+        body: reply.body.into_bytes(),
     }
+}
+
+/// The one page of all users of ListUsers.
+fn list_users_page(account: &FakeAccount) -> HttpResponse {
+    let max_items = USERS.to_string();
+    answer(
+        account,
+        &[
+            ("Action", "ListUsers"),
+            ("Version", "2010-05-08"),
+            ("MaxItems", &max_items),
+        ],
+    )
+}
+
+/// The one page of GetAccountAuthorizationDetails for `filter` (`User`, `Group`).
+fn details_page(account: &FakeAccount, filter: &str) -> HttpResponse {
+    let max_items = USERS.to_string();
+    answer(
+        account,
+        &[
+            ("Action", "GetAccountAuthorizationDetails"),
+            ("Version", "2010-05-08"),
+            ("Filter.member.1", filter),
+            ("MaxItems", &max_items),
+        ],
+    )
 }
 
 /// ListUsers page → events, as the per-user strategy starts (before its lookups).
@@ -220,8 +125,8 @@ fn map_details(response: &HttpResponse, groups: &Groups) -> Vec<String> {
         .collect()
 }
 
-fn groups_by_name() -> Groups {
-    let page = parse::<GetAccountAuthorizationDetailsResponse>(&http(&groups_details_page()))
+fn groups_by_name(account: &FakeAccount) -> Groups {
+    let page = parse::<GetAccountAuthorizationDetailsResponse>(&details_page(account, "Group"))
         .expect("the generated groups page parses")
         .result;
     page.group_detail_list
@@ -256,138 +161,24 @@ fn groups_by_name() -> Groups {
         .collect()
 }
 
-fn credential_report() -> String {
-    let mut csv = String::from(
-        "user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,\
-         password_next_rotation,mfa_active,access_key_1_active,access_key_1_last_rotated,\
-         access_key_1_last_used_date,access_key_1_last_used_region,access_key_1_last_used_service,\
-         access_key_2_active,access_key_2_last_rotated,access_key_2_last_used_date,\
-         access_key_2_last_used_region,access_key_2_last_used_service,cert_1_active,\
-         cert_1_last_rotated,cert_2_active,cert_2_last_rotated\n",
-    );
-    csv.push_str(&format!(
-        "<root_account>,arn:aws:iam::{ACCOUNT}:root,2019-01-01T00:00:00+00:00,not_supported,N/A,\
-         not_supported,not_supported,true,false,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A\n"
-    ));
-    for i in 0..USERS {
-        let key = |n: usize| {
-            if i % 3 >= n {
-                "true,2022-01-01T00:00:00+00:00,N/A,N/A,N/A"
-            } else {
-                "false,N/A,N/A,N/A,N/A"
-            }
-        };
-        // The report has whole seconds: the user's CreateDate truncated.
-        let created = create_date(i);
-        let created = format!("{}+00:00", &created[..19]);
-        csv.push_str(&format!(
-            "{name},arn:aws:iam::{ACCOUNT}:user{path}{name},{created},{},N/A,N/A,N/A,{},{},{},false,N/A,false,N/A\n",
-            i % 4 == 1,
-            i % 2 == 0,
-            key(1),
-            key(2),
-            name = user_name(i),
-            path = user_path(i).replace("&amp;", "&"),
-        ));
-    }
-    csv
-}
-
-/// Answers every call of a bulk collection from pre-rendered bodies.
+/// Answers every call of a bulk collection from the generated account.
 struct MemoryHost {
-    summary: String,
-    groups: String,
-    users: String,
-    generate_report: String,
-    report: String,
-    service_credentials: String,
-}
-
-impl MemoryHost {
-    fn new() -> Self {
-        MemoryHost {
-            summary: response_xml(
-                "GetAccountSummary",
-                &format!("<SummaryMap><entry><key>Users</key><value>{USERS}</value></entry></SummaryMap>"),
-            ),
-            groups: groups_details_page(),
-            users: users_details_page(),
-            generate_report: response_xml("GenerateCredentialReport", "<State>COMPLETE</State>"),
-            report: response_xml(
-                "GetCredentialReport",
-                &format!(
-                    "<Content>{}</Content><ReportFormat>text/csv</ReportFormat>\
-                     <GeneratedTime>2030-01-01T00:00:00Z</GeneratedTime>",
-                    base64::engine::general_purpose::STANDARD.encode(credential_report())
-                ),
-            ),
-            service_credentials: response_xml(
-                "ListServiceSpecificCredentials",
-                "<ServiceSpecificCredentials/><IsTruncated>false</IsTruncated>",
-            ),
-        }
-    }
-
-    fn answer(&self, call: &QueryCall) -> HttpResponse {
-        match call.action() {
-            "GetAccountSummary" => http(&self.summary),
-            "GetAccountAuthorizationDetails" if call.param("Filter.member.1") == Some("Group") => {
-                http(&self.groups)
-            }
-            "GetAccountAuthorizationDetails" if call.param("Filter.member.1") == Some("User") => {
-                http(&self.users)
-            }
-            "GenerateCredentialReport" => http(&self.generate_report),
-            "GetCredentialReport" => http(&self.report),
-            "ListServiceSpecificCredentials" => http(&self.service_credentials),
-            "ListAccessKeys" => {
-                let name = call.param("UserName").unwrap_or_default();
-                let i: usize = name.trim_start_matches("user-").parse().unwrap_or(0);
-                let keys: String = (0..i % 3)
-                    .map(|k| {
-                        format!(
-                            "<member><UserName>{name}</UserName><AccessKeyId>AKIA{i:012}K{k}</AccessKeyId>\
-                             <Status>Active</Status><CreateDate>2022-01-01T00:00:00Z</CreateDate></member>"
-                        )
-                    })
-                    .collect();
-                http(&response_xml(
-                    "ListAccessKeys",
-                    &format!("<AccessKeyMetadata>{keys}</AccessKeyMetadata><IsTruncated>false</IsTruncated>"),
-                ))
-            }
-            "GetAccountAuthorizationDetails"
-                if call.param("Filter.member.1") == Some("LocalManagedPolicy") =>
-            {
-                http(&response_xml(
-                    "GetAccountAuthorizationDetails",
-                    "<Policies/><IsTruncated>false</IsTruncated>",
-                ))
-            }
-            "ListAccountAliases" => http(&response_xml(
-                "ListAccountAliases",
-                "<AccountAliases/><IsTruncated>false</IsTruncated>",
-            )),
-            "GetCallerIdentity" => http(&format!(
-                "<GetCallerIdentityResponse><GetCallerIdentityResult><Arn>arn:aws:iam::{ACCOUNT}:user/bench</Arn>\
-                 <Account>{ACCOUNT}</Account></GetCallerIdentityResult></GetCallerIdentityResponse>"
-            )),
-            action @ ("ListMFADevices" | "ListSigningCertificates") => {
-                let list = if action == "ListMFADevices" { "MFADevices" } else { "Certificates" };
-                http(&response_xml(action, &format!("<{list}/><IsTruncated>false</IsTruncated>")))
-            }
-            "GetAccessKeyLastUsed" => http(&response_xml(
-                "GetAccessKeyLastUsed",
-                "<AccessKeyLastUsed><ServiceName>N/A</ServiceName><Region>N/A</Region></AccessKeyLastUsed>",
-            )),
-            other => panic!("the bulk strategy does not call {other} here"),
-        }
-    }
+    account: FakeAccount,
 }
 
 impl Host for MemoryHost {
     fn send_all(&self, calls: &[QueryCall]) -> Vec<Result<HttpResponse, TransportError>> {
-        calls.iter().map(|call| Ok(self.answer(call))).collect()
+        calls
+            .iter()
+            .map(|call| {
+                let params: Vec<(&str, &str)> = call
+                    .params
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), v.as_str()))
+                    .collect();
+                Ok(answer(&self.account, &params))
+            })
+            .collect()
     }
     fn log(&self, _level: Level, _message: &str) {}
     fn identity(&self) -> Identity {
@@ -422,7 +213,8 @@ fn bulk_collect(host: &MemoryHost) -> usize {
 }
 
 fn benches(c: &mut Criterion) {
-    let list_users = http(&list_users_page());
+    let account = account();
+    let list_users = list_users_page(&account);
     assert_eq!(map_list_users(&list_users).len(), USERS);
     let mut group = c.benchmark_group("list_users_1000");
     group.throughput(Throughput::Elements(USERS as u64));
@@ -434,8 +226,8 @@ fn benches(c: &mut Criterion) {
     });
     group.finish();
 
-    let details = http(&users_details_page());
-    let groups = groups_by_name();
+    let details = details_page(&account, "User");
+    let groups = groups_by_name(&account);
     let events = map_details(&details, &groups);
     assert_eq!(events.len(), USERS);
     assert!(
@@ -455,7 +247,7 @@ fn benches(c: &mut Criterion) {
     });
     group.finish();
 
-    let host = MemoryHost::new();
+    let host = MemoryHost { account };
     assert_eq!(
         bulk_collect(&host),
         USERS + 1,

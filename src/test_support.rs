@@ -102,6 +102,5 @@ impl Host for ScriptedHost {
     }
 }
 
-/// OCSF schema and semantic checks shared with the end-to-end tests.
-#[path = "../tests/support/ocsf_schema.rs"]
-pub mod ocsf_schema;
+/// OCSF schema and semantic checks, shared with the end-to-end tests.
+pub use ::test_support::ocsf_schema;

@@ -1,5 +1,5 @@
 //! Scale benchmark (`make bench`): the release harness binary runs the release component
-//! against the loopback fake IAM of the tests (`tests/support/fake_iam.rs`) with N generated
+//! against the loopback fake IAM of the tests (`test_support::fake_iam`) with N generated
 //! users and a fixed latency per call, and each run prints one line
 //!
 //! ```text
@@ -10,7 +10,7 @@
 //! and the root user's (on by default), and the summary's `events=N+1`; anything else fails
 //! the benchmark (exit 1).
 //!
-//! The bulk strategy's calls on the fake account (its rules: `tests/support/fake_iam.rs`),
+//! The bulk strategy's calls on the fake account (its rules: `tests/support/src/fake_iam.rs`),
 //! N users, `--max-items 1000`: 3 for the account (GetAccountSummary, ListAccountAliases,
 //! GetCallerIdentity), 1 page of groups, 1 of customer-managed policies, 2 for the
 //! credential report, 1 page per 1,000 service-specific credentials (i % 6 == 4), 1 per
@@ -19,9 +19,10 @@
 //! for 10,000 users (3 + 1 + 1 + 2 + 2 + 10 + 6,666 + 5,000 + 1,429).
 //!
 //! It is a `harness = false` bench target of host-harness rather than a tool in the product's
-//! CLI: it needs the test suite's fake IAM (included below by path), and it runs the harness
-//! as a child process, exactly as shipped: its peak RSS is `VmHWM` of `/proc/<pid>/status`,
-//! sampled every 5 ms until `wait4` reaps it (which also gives its CPU time).
+//! CLI: it needs the test suite's fake IAM (from the `test-support` crate), and it runs the
+//! harness as a child process, exactly as shipped: its peak RSS is `VmHWM` of
+//! `/proc/<pid>/status`, sampled every 5 ms until `wait4` reaps it (which also gives its CPU
+//! time).
 //!
 //! Runs (`--max-items 1000`, 30 ms per call unless said otherwise):
 //! - `bulk-zero-latency`: 1,000 users, bulk, no latency, the median of 5 runs: the
@@ -40,14 +41,6 @@
 //! `BENCH_PER_USER_10K=1`. A non-flag argument runs only the runs whose name contains it,
 //! e.g. `cargo bench -p host-harness --bench scale -- bulk`.
 
-#[allow(dead_code)]
-#[path = "../../tests/support/iam_stub.rs"]
-mod iam_stub;
-
-#[allow(dead_code)]
-#[path = "../../tests/support/fake_iam.rs"]
-mod fake_iam;
-
 use std::collections::HashSet;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -56,7 +49,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use fake_iam::{FakeAccount, FakeIam};
+use test_support::fake_iam::{self, FakeAccount, FakeIam};
 
 /// The default `--max-concurrency` of the harness (not passed: the run measures the default).
 const DEFAULT_CONCURRENCY: u32 = 16;

@@ -54,11 +54,11 @@ pub const COMPONENT_PATH: &str = env!("AWS_IAM_USERS_COMPONENT");
 
 #[cfg(test)]
 pub(crate) mod test_support {
-    use std::io::{Read, Write};
-    use std::net::TcpListener;
-    use std::sync::{Arc, Mutex};
+    //! What the unit tests add to the `test-support` crate: canary credentials.
 
     use aws_credential_types::Credentials;
+
+    pub use ::test_support::capture::SharedBuffer;
 
     /// A recognisable secret that must never show up in any output.
     pub const CANARY_SECRET: &str = "CANARY/secret+Value=do-not-print-9f3b";
@@ -74,74 +74,5 @@ pub(crate) mod test_support {
             None,
             "test",
         )
-    }
-
-    /// A cloneable in-memory writer.
-    #[derive(Clone, Default)]
-    pub struct SharedBuffer(Arc<Mutex<Vec<u8>>>);
-
-    impl SharedBuffer {
-        pub fn text(&self) -> String {
-            String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
-        }
-    }
-
-    impl Write for SharedBuffer {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().write(buf)
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-
-    /// Serves `count` connections; each gets `reply(request_text)`; returns the requests.
-    pub fn serve(
-        count: usize,
-        reply: impl Fn(&str) -> Vec<u8> + Send + 'static,
-    ) -> (String, std::thread::JoinHandle<Vec<String>>) {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let url = format!("http://{}/", listener.local_addr().unwrap());
-        let handle = std::thread::spawn(move || {
-            let mut requests = Vec::new();
-            for _ in 0..count {
-                let (mut stream, _) = listener.accept().unwrap();
-                let mut data = Vec::new();
-                let mut buffer = [0u8; 4096];
-                // Read headers, then the body by content-length.
-                loop {
-                    let n = stream.read(&mut buffer).unwrap();
-                    data.extend_from_slice(&buffer[..n]);
-                    let text = String::from_utf8_lossy(&data).to_string();
-                    if let Some(end) = text.find("\r\n\r\n") {
-                        let length: usize = text
-                            .lines()
-                            .find_map(|line| {
-                                line.to_ascii_lowercase()
-                                    .strip_prefix("content-length: ")
-                                    .map(|v| v.trim().parse().unwrap())
-                            })
-                            .unwrap_or(0);
-                        if data.len() >= end + 4 + length {
-                            break;
-                        }
-                    }
-                    if n == 0 {
-                        break;
-                    }
-                }
-                let text = String::from_utf8_lossy(&data).to_string();
-                // The client may hang up early (e.g. body over its cap).
-                let _ = stream.write_all(&reply(&text));
-                requests.push(text);
-            }
-            requests
-        });
-        (url, handle)
-    }
-
-    pub fn http_reply(status: &str, body: &str) -> Vec<u8> {
-        format!("HTTP/1.1 {status}\r\nContent-Type: text/xml\r\nX-Amzn-RequestId: r-1\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len())
-            .into_bytes()
     }
 }

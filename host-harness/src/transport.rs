@@ -384,9 +384,8 @@ fn map_error(error: ureq::Error, max_body_bytes: u64) -> TransportError {
 mod tests {
     use super::*;
     use crate::logging::LogLevel;
-    use crate::test_support::{
-        canary_credentials, http_reply, serve, SharedBuffer, CANARY_SECRET, CANARY_TOKEN,
-    };
+    use crate::test_support::{canary_credentials, SharedBuffer, CANARY_SECRET, CANARY_TOKEN};
+    use ::test_support::http::{Reply, Server};
     use std::net::TcpListener;
 
     fn params(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
@@ -453,9 +452,11 @@ mod tests {
 
     #[test]
     fn sends_signed_form_post_and_returns_error_statuses_as_responses() {
-        let (url, server) = serve(1, |_| http_reply("403 Forbidden", "<ErrorResponse/>"));
+        let server = Server::start(|_| {
+            Reply::new(403, "<ErrorResponse/>").with_header("X-Amzn-RequestId", "r-1")
+        });
         let log = SharedBuffer::default();
-        let transport = transport(&url, TransportConfig::default(), log.clone());
+        let transport = transport(server.url(), TransportConfig::default(), log.clone());
         let call = QueryCall {
             service: "iam".into(),
             params: params(&[
@@ -472,7 +473,7 @@ mod tests {
             .contains(&("x-amzn-requestid".into(), "r-1".into())));
         assert_eq!(transport.calls(), 1);
 
-        let request = server.join().unwrap().remove(0);
+        let request = server.requests().remove(0).text();
         assert!(request.starts_with("POST / HTTP/1.1\r\n"), "{request}");
         let lower = request.to_ascii_lowercase();
         assert!(
@@ -508,12 +509,12 @@ mod tests {
 
     #[test]
     fn body_cap_is_enforced_while_reading() {
-        let (url, server) = serve(1, |_| http_reply("200 OK", &"x".repeat(2000)));
+        let server = Server::start(|_| Reply::new(200, "x".repeat(2000)));
         let config = TransportConfig {
             max_body_bytes: 1000,
             ..TransportConfig::default()
         };
-        let transport = transport(&url, config, SharedBuffer::default());
+        let transport = transport(server.url(), config, SharedBuffer::default());
         let call = QueryCall {
             service: "iam".into(),
             params: params(&[("Action", "ListUsers"), ("Version", "2010-05-08")]),
@@ -522,7 +523,6 @@ mod tests {
             transport.send(&call),
             Err(TransportError::BodyTooLarge(1000))
         );
-        server.join().unwrap();
     }
 
     #[test]
@@ -549,8 +549,9 @@ mod tests {
 
     #[test]
     fn send_all_keeps_input_order() {
-        let (url, server) = serve(6, |request| {
+        let server = Server::start(|request| {
             let action = request
+                .text()
                 .rsplit("Action=")
                 .next()
                 .unwrap()
@@ -558,13 +559,13 @@ mod tests {
                 .next()
                 .unwrap()
                 .to_owned();
-            http_reply("200 OK", &action)
+            Reply::new(200, action)
         });
         let config = TransportConfig {
             max_concurrency: 3,
             ..TransportConfig::default()
         };
-        let transport = transport(&url, config, SharedBuffer::default());
+        let transport = transport(server.url(), config, SharedBuffer::default());
         let actions = [
             "ListUsers",
             "GetUser",
@@ -611,19 +612,18 @@ mod tests {
             .collect();
         assert_eq!(bodies, actions);
         assert_eq!(transport.calls(), 6);
-        server.join().unwrap();
     }
 
     #[test]
     fn a_batch_holds_at_most_its_byte_budget() {
         let body = "x".repeat(40 * 1024);
-        let (url, server) = serve(4, move |_| http_reply("200 OK", &body));
+        let server = Server::start(move |_| Reply::new(200, body.clone()));
         let config = TransportConfig {
             max_batch_bytes: 100 * 1024,
             max_concurrency: 1,
             ..TransportConfig::default()
         };
-        let transport = transport(&url, config, SharedBuffer::default());
+        let transport = transport(server.url(), config, SharedBuffer::default());
         let call = QueryCall {
             service: "iam".into(),
             params: params(&[("Action", "ListUsers"), ("Version", "2010-05-08")]),
@@ -634,7 +634,6 @@ mod tests {
         assert_eq!(results[2], Err(TransportError::BodyTooLarge(100 * 1024)));
         // A single call is bounded by the body cap only.
         drop(results);
-        server.join().unwrap();
     }
 
     #[test]

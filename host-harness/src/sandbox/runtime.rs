@@ -365,8 +365,9 @@ mod tests {
     use crate::limits::TransportConfig;
     use crate::logging::Logger;
     use crate::signing::Signer;
-    use crate::test_support::{canary_credentials, http_reply, serve, SharedBuffer};
+    use crate::test_support::{canary_credentials, SharedBuffer};
     use crate::transport::Transport;
+    use ::test_support::http::{Reply, Server};
     use std::sync::OnceLock;
     use std::time::Duration;
 
@@ -444,13 +445,13 @@ mod tests {
             "<ListUsersResponse>{}</ListUsersResponse>",
             "x".repeat(6 * 1024 * 1024)
         );
-        let (url, _server) = serve(1, move |_| http_reply("200 OK", &body));
+        let server = Server::start(move |_| Reply::new(200, body.clone()));
         let limits = SandboxLimits {
             max_memory_bytes: 4 * 1024 * 1024,
             ..SandboxLimits::default()
         };
         let mut session = runtime()
-            .instantiate(imports(&url, SharedBuffer::default()), limits)
+            .instantiate(imports(server.url(), SharedBuffer::default()), limits)
             .unwrap();
         let error = session
             .collect(

@@ -1,6 +1,7 @@
-//! A `user-inventory` component built from `wit/world.wit` with the package version bumped to
-//! `0.3.0`: a contract a 0.2 host does not speak. The host must refuse it before instantiating
-//! (tests/release.rs); were it ever run, it would collect nothing.
+//! A `user-inventory` component built from `wit/world.wit` with the package's minor version
+//! bumped (`tests/components/build.rs` generates that WIT beside a copy of this crate): a
+//! contract the host does not speak. The host must refuse it before instantiating
+//! (`tests/all/release.rs`); were it ever run, it would collect nothing.
 
 mod bindings {
     wit_bindgen::generate!({ path: "wit", world: "user-inventory" });
@@ -26,12 +27,13 @@ impl Guest for FutureContract {
             account_users: None,
             strategy: Strategy::PerUser,
             fallback: None,
+            root_users: 0,
         };
         Ok(Page { events: vec![], cursor: None, stats })
     }
 
     fn version() -> String {
-        "0.3.0".into()
+        env!("CARGO_PKG_VERSION").into()
     }
 }
 

@@ -1,7 +1,7 @@
 //! A hostile `user-inventory` component for the host's sandbox tests, written against
 //! `wit/world.wit` as an attacker would. `settings.max-items` picks what it does, so one
-//! component covers every attack (the tests in `tests/sandbox.rs` and `tests/reliability.rs`
-//! name them by these numbers):
+//! component covers every attack (the tests in `tests/all/sandbox.rs` and
+//! `tests/all/reliability.rs` name them by these numbers):
 //!
 //! `collect`:
 //! - 1 loops forever; 2 allocates without bound; 3 traps; 4 returns the cursor it was given;

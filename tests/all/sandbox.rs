@@ -7,15 +7,14 @@
 //! deadline is timed by the harness itself (its `seconds=`), against the deadline plus one
 //! second; whole-process times only guard against a hang.
 
-mod support;
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use support::fake_iam::{user_name, FakeAccount, FakeIam, Fault, Faults, ACCOUNT_ID};
-use support::harness::{self, Run};
-use support::iam_stub::{IamStub, Received, Reply};
+use test_support::fake_iam::{user_name, FakeAccount, FakeIam, Fault, Faults, ACCOUNT_ID};
+use test_support::iam_stub::{IamStub, Received, Reply};
+
+use crate::harness::{self, Run};
 
 const LIMIT: Duration = Duration::from_secs(120);
 const KEYS: [(&str, &str); 2] = [
@@ -31,7 +30,7 @@ const MINTED_TOKEN: &str = "MINTED-session-token-9d2a";
 const RSS_BOUND_KIB: u64 = 320 * 1024;
 
 fn hostile_component() -> &'static str {
-    env!("AWS_IAM_USERS_MISBEHAVING_COMPONENT")
+    test_components::MISBEHAVING
 }
 
 /// Runs `command` with the hostile component, behaviour `behaviour`, against `endpoint`.
@@ -196,7 +195,7 @@ fn the_real_component_still_backs_off_and_retries_within_the_deadline() {
         {
             return Reply::new(
                 400,
-                support::iam_stub::error_response("Throttling", "Rate exceeded"),
+                test_support::iam_stub::error_response("Throttling", "Rate exceeded"),
             );
         }
         FakeAccount {
@@ -530,13 +529,7 @@ fn inspect_escapes_what_the_component_file_says() {
 // ---------------------------------------------------------------------------------------
 
 fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "aws-iam-users-sandbox-{}-{name}",
-        std::process::id()
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    test_support::scratch_dir(&format!("sandbox-{name}"))
 }
 
 /// `collect` of the IAM users alone (`--no-root`: these tests count files' lines, not the

@@ -2,13 +2,13 @@
 //! JSON Schema cannot express: `type_uid` arithmetic, captions agreeing with their ids,
 //! timestamps in milliseconds, and no `null` anywhere (including `unmapped`).
 //!
-//! Shared by the component's unit tests and the end-to-end tests (`#[path]`-included).
+//! Used by the component's unit tests and the end-to-end tests.
 
 use std::sync::OnceLock;
 
 use serde_json::Value;
 
-static SCHEMA: &str = include_str!("../fixtures/ocsf/ocsf-1.6.0-user_inventory.schema.json");
+static SCHEMA: &str = include_str!("../../fixtures/ocsf/ocsf-1.6.0-user_inventory.schema.json");
 
 fn validator() -> &'static jsonschema::Validator {
     static VALIDATOR: OnceLock<jsonschema::Validator> = OnceLock::new();

@@ -1,4 +1,5 @@
-//! Runs the `host-harness` binary with a time limit and captures what it wrote.
+//! Runs the `host-harness` binary (the one this test target was built with) with a time limit
+//! and captures what it wrote.
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -23,8 +24,6 @@ pub struct Run {
     pub stderr_bytes: u64,
     /// The harness's peak resident memory (`VmHWM`), KiB, as last read while it ran.
     pub peak_rss_kib: u64,
-    /// Wall-clock time from spawning to exit.
-    pub elapsed: Duration,
 }
 
 impl Run {
@@ -120,7 +119,6 @@ pub fn wait(
         }
         std::thread::sleep(Duration::from_millis(10));
     };
-    let elapsed = started.elapsed();
     let (stdout, stdout_bytes) = out_thread.join().unwrap();
     let (stderr, stderr_bytes) = err_thread.join().unwrap();
     Run {
@@ -130,7 +128,6 @@ pub fn wait(
         stdout_bytes,
         stderr_bytes,
         peak_rss_kib: peak,
-        elapsed,
     }
 }
 

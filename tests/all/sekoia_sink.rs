@@ -1,9 +1,7 @@
 //! The Sekoia sink end to end: the harness binary and the built component against the
-//! AWS-shaped loopback account (`tests/support/fake_iam.rs`), pushing to a loopback double of
+//! AWS-shaped loopback account (`test_support::fake_iam`), pushing to a loopback double of
 //! Sekoia's asset-connector API (`tests/peer/sekoia_api.py`) that validates every body with
 //! Sekoia's own models and answers 429, 500, dropped connections, 401 and slow tasks on cue.
-
-mod support;
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
@@ -14,10 +12,10 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use support::fake_iam::{user_name, FakeAccount, FakeIam, ACCOUNT_ID};
-use support::harness::{self, Run};
-use support::moto_peer::MotoPeer;
-use support::ocsf_schema::assert_valid_event;
+use crate::harness::{self, Run};
+use test_support::fake_iam::{user_name, FakeAccount, FakeIam, ACCOUNT_ID};
+use test_support::moto::{Auth, MotoPeer};
+use test_support::ocsf_schema::assert_valid_event;
 
 const LIMIT: Duration = Duration::from_secs(300);
 /// The API key the double accepts: a canary that must never be printed or written.
@@ -336,7 +334,7 @@ fn every_user_arrives_exactly_once_across_batches_as_sekoia_keeps_it() {
     // events the harness wrote.
     let events: Vec<Value> = run.events().into_iter().map(assert_valid_event).collect();
     assert_eq!(events.len(), 251);
-    let check = support::sekoia::check(&events);
+    let check = test_support::sekoia::check(&events);
     assert!(check.all_accepted(), "{:?}", check.rejected);
     let by_uid = |items: Vec<Value>| -> HashMap<String, Value> {
         items
@@ -520,7 +518,7 @@ fn a_refused_key_stops_the_run_with_exit_3_and_the_apis_message() {
 /// ones 0, each said in the table and the JSON; the check's request is an empty push.
 #[test]
 fn check_verifies_the_key_and_the_connector_with_an_empty_push() {
-    let peer = MotoPeer::start(true);
+    let peer = MotoPeer::start(Auth::On);
     let keys = peer.keys("admin");
     let sekoia = SekoiaDouble::start(json!({}));
     let check = |url: &str, key: &str, extra: &[&str]| {

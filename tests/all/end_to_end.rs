@@ -1,18 +1,17 @@
 //! End to end: the built component inside the host harness binary, against a loopback IAM
 //! stub (pagination, failures) and against moto in auth mode (real SigV4 verification).
 
-mod support;
-
 use std::collections::HashSet;
 use std::sync::OnceLock;
 use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use support::harness::{self, Run};
-use support::iam_stub::{error_response, escape, list_response, IamStub, Received};
-use support::moto_peer::MotoPeer;
-use support::ocsf_schema::assert_valid_event;
+use test_support::iam_stub::{error_response, escape, list_response, IamStub, Received};
+use test_support::moto::{Auth, MotoPeer};
+use test_support::ocsf_schema::assert_valid_event;
+
+use crate::harness::{self, Run};
 
 const LIMIT: Duration = Duration::from_secs(120);
 const STUB_KEY_ID: &str = "AKIASTUBEXAMPLE00001";
@@ -371,7 +370,7 @@ fn a_failing_listing_is_a_clear_error_naming_the_action() {
 /// One seeded moto for this test binary; it stops when the process exits (stdin closes).
 fn moto() -> &'static MotoPeer {
     static PEER: OnceLock<MotoPeer> = OnceLock::new();
-    PEER.get_or_init(|| MotoPeer::start(true))
+    PEER.get_or_init(|| MotoPeer::start(Auth::On))
 }
 
 fn by_name<'a>(events: &'a [Value], name: &str) -> &'a Value {
@@ -856,7 +855,7 @@ fn moto_events_survive_sekoia_models_in_both_strategies() {
     for strategy in ["per-user", "bulk"] {
         let run = moto_collect(strategy);
         let events = valid_events(&run);
-        let check = support::sekoia::check(&events);
+        let check = test_support::sekoia::check(&events);
         assert!(check.all_accepted(), "{strategy}: {:?}", check.rejected);
         assert_eq!(check.items.len(), events.len());
         for path in [

@@ -1,16 +1,15 @@
 //! Reliability end to end: throttling, server errors, dropped connections, garbage and
 //! oversized bodies from an AWS-shaped loopback IAM, through the harness binary.
 
-mod support;
-
 use std::time::Duration;
 
 use serde_json::Value;
 
-use support::fake_iam::{user_name, FakeAccount, FakeIam, Fault, Faults};
-use support::harness::{self, Run};
-use support::iam_stub::{IamStub, Received, Reply};
-use support::ocsf_schema::assert_valid_event;
+use test_support::fake_iam::{user_name, FakeAccount, FakeIam, Fault, Faults};
+use test_support::iam_stub::{IamStub, Received, Reply};
+use test_support::ocsf_schema::assert_valid_event;
+
+use crate::harness::{self, Run};
 
 const LIMIT: Duration = Duration::from_secs(300);
 
@@ -201,13 +200,7 @@ fn throttling_that_never_ends_is_reported_after_the_bounded_attempts() {
 }
 
 fn scratch(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "aws-iam-users-reliability-{}-{name}",
-        std::process::id()
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    test_support::scratch_dir(&format!("reliability-{name}"))
 }
 
 fn file_names(path: &std::path::Path) -> Vec<String> {
@@ -426,7 +419,7 @@ fn misbehave(behaviour: &str, extra: &[&str]) -> Run {
     let mut args = vec![
         "collect",
         "--component",
-        env!("AWS_IAM_USERS_MISBEHAVING_COMPONENT"),
+        test_components::MISBEHAVING,
         "--endpoint-url",
         iam.url(),
         "--max-items",

@@ -7,9 +7,6 @@
 //! a cleared environment plus `AWS_EC2_METADATA_DISABLED=true` (the harness never reads IMDS,
 //! profiles or container endpoints; this keeps it so should that change).
 
-mod auth_support;
-mod support;
-
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,17 +14,18 @@ use std::time::Duration;
 use clap::Parser;
 use serde_json::{json, Value};
 
-use auth_support::{
-    assume_role_response, sts_error, temp_dir, tiny_account, SharedBuffer, WebIdentityPeer,
-    TINY_USERS,
-};
 use host_harness::app::{self, HostEnv};
 use host_harness::cli::{Cli, Command};
 use host_harness::logging::{LogLevel, Logger};
 use host_harness::sandbox::ImportRecorder;
-use support::harness::{self, Run};
-use support::iam_stub::{IamStub, Received};
-use support::ocsf_schema::assert_valid_event;
+use test_support::capture::SharedBuffer;
+use test_support::iam_stub::{
+    assume_role_response, error_response, list_response, sts_error, IamStub, Received,
+};
+use test_support::moto::{Auth, MotoPeer};
+use test_support::ocsf_schema::assert_valid_event;
+
+use crate::harness::{self, Run};
 
 const LIMIT: Duration = Duration::from_secs(120);
 const ROLE_ARN: &str = "arn:aws:iam::123456789012:role/connectors/connector-reader-role";
@@ -72,7 +70,7 @@ fn lines_with<'a>(text: &'a str, needle: &str) -> Vec<&'a str> {
 
 #[test]
 fn web_identity_against_moto_collects_and_checks_as_the_assumed_role() {
-    let peer = WebIdentityPeer::start();
+    let peer = MotoPeer::start(Auth::WebIdentity);
     assert_eq!(peer.role_arn(), ROLE_ARN);
     let token = token_file("moto");
     let env = web_identity_env(&token, ROLE_ARN);
@@ -847,4 +845,80 @@ fn canary_secret_and_token_never_leave_the_signer() {
     for canary in [CANARY_SECRET, CANARY_TOKEN, "CANARY/", "CANARY-"] {
         assert!(!everything.contains(canary), "{canary} leaked");
     }
+}
+
+/// The users of the tiny stub account.
+pub const TINY_USERS: [&str; 2] = ["ana", "ben"];
+
+/// A two-user IAM account (and STS GetCallerIdentity), AWS-shaped, nothing paginated.
+pub fn tiny_account(request: &Received) -> (u16, String) {
+    let empty = |action: &str, list: &str| (200, list_response(action, list, &[], None));
+    match request.param("Action").unwrap_or("") {
+        "ListUsers" => {
+            let members: Vec<String> = TINY_USERS
+                .iter()
+                .enumerate()
+                .map(|(i, name)| {
+                    format!(
+                        "<member><Path>/</Path><UserName>{name}</UserName><UserId>AIDATINY{i:012}</UserId>\
+                         <Arn>arn:aws:iam::111122223333:user/{name}</Arn>\
+                         <CreateDate>2022-01-0{}T00:00:00Z</CreateDate></member>",
+                        i + 1
+                    )
+                })
+                .collect();
+            (200, list_response("ListUsers", "Users", &members, None))
+        }
+        "GetAccountSummary" => (
+            200,
+            format!(
+                "<GetAccountSummaryResponse><GetAccountSummaryResult><SummaryMap><entry>\
+                 <key>Users</key><value>{}</value></entry></SummaryMap></GetAccountSummaryResult>\
+                 </GetAccountSummaryResponse>",
+                TINY_USERS.len()
+            ),
+        ),
+        "GetLoginProfile" => (
+            404,
+            error_response("NoSuchEntity", "Login profile cannot be found."),
+        ),
+        "GetCallerIdentity" => (
+            200,
+            "<GetCallerIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">\
+             <GetCallerIdentityResult><Arn>arn:aws:iam::111122223333:user/connector</Arn>\
+             <UserId>AIDACONNECTOR</UserId><Account>111122223333</Account>\
+             </GetCallerIdentityResult></GetCallerIdentityResponse>"
+                .to_owned(),
+        ),
+        "GetUser" => {
+            let name = request.param("UserName").unwrap_or_default();
+            (
+                200,
+                format!(
+                    "<GetUserResponse><GetUserResult><User><Path>/</Path><UserName>{name}</UserName>\
+                     <UserId>AIDATINY</UserId><Arn>arn:aws:iam::111122223333:user/{name}</Arn>\
+                     <CreateDate>2022-01-01T00:00:00Z</CreateDate></User></GetUserResult></GetUserResponse>"
+                ),
+            )
+        }
+        "ListAccountAliases" => empty("ListAccountAliases", "AccountAliases"),
+        "ListGroupsForUser" => empty("ListGroupsForUser", "Groups"),
+        "ListMFADevices" => empty("ListMFADevices", "MFADevices"),
+        "ListAccessKeys" => empty("ListAccessKeys", "AccessKeyMetadata"),
+        "ListUserTags" => empty("ListUserTags", "Tags"),
+        "ListUserPolicies" => empty("ListUserPolicies", "PolicyNames"),
+        "ListAttachedUserPolicies" => empty("ListAttachedUserPolicies", "AttachedPolicies"),
+        "ListSSHPublicKeys" => empty("ListSSHPublicKeys", "SSHPublicKeys"),
+        "ListSigningCertificates" => empty("ListSigningCertificates", "Certificates"),
+        "ListServiceSpecificCredentials" => empty(
+            "ListServiceSpecificCredentials",
+            "ServiceSpecificCredentials",
+        ),
+        action => (400, error_response("InvalidAction", action)),
+    }
+}
+
+/// A private temporary directory for one test of this module.
+fn temp_dir(name: &str) -> std::path::PathBuf {
+    test_support::scratch_dir(&format!("auth-{name}"))
 }

@@ -89,7 +89,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::iam_stub::{error_response, list_response, IamStub, Received, Reply};
+use crate::iam_stub::{error_response, list_response, IamStub, Received, Reply};
 
 /// One injected fault.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -112,6 +112,7 @@ pub struct Faults {
     /// Every `every`-th call (1-based count over all calls) gets the next fault of `kinds`;
     /// 0 injects none.
     pub every: u64,
+    /// The faults injected in turn.
     pub kinds: Vec<Fault>,
     /// ListUsers pages starting at or after this user index always fail with this fault.
     pub list_users_from: Option<(usize, Fault)>,
@@ -120,9 +121,11 @@ pub struct Faults {
 /// The account and how the server behaves.
 #[derive(Debug, Clone, Default)]
 pub struct FakeAccount {
+    /// Users in the account (see the module documentation for each one's data).
     pub users: usize,
     /// Added to every answer.
     pub latency: Duration,
+    /// Which calls fail.
     pub faults: Faults,
     /// Actions answered with 403 `AccessDenied`.
     pub denied: Vec<&'static str>,
@@ -135,11 +138,13 @@ pub struct FakeAccount {
 
 /// The running server; stops when dropped.
 pub struct FakeIam {
+    /// The stub serving the account.
     pub stub: IamStub,
     calls: Arc<AtomicU64>,
 }
 
 impl FakeIam {
+    /// Serves `account` on a free loopback port.
     pub fn start(account: FakeAccount) -> Self {
         let calls = Arc::new(AtomicU64::new(0));
         let counter = calls.clone();
@@ -152,6 +157,7 @@ impl FakeIam {
         Self { stub, calls }
     }
 
+    /// `http://127.0.0.1:PORT`.
     pub fn url(&self) -> &str {
         &self.stub.url
     }
@@ -171,10 +177,12 @@ impl FakeIam {
     }
 }
 
+/// The name of user `index`: `user-{index:05}`.
 pub fn user_name(index: usize) -> String {
     format!("user-{index:05}")
 }
 
+/// The account's id (ARNs, STS GetCallerIdentity).
 pub const ACCOUNT_ID: &str = "210987654321";
 /// The account's one alias (ListAccountAliases).
 pub const ACCOUNT_ALIAS: &str = "generated-account";

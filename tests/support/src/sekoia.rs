@@ -3,11 +3,9 @@
 //! `tests/peer/requirements.txt`: `UserOCSFModel`, then `AssetList(version=1, …)` dumped with
 //! `exclude_none`) and compares the leaf paths going in with those kept.
 //!
-//! Runs with the peer's Python, found as `moto_peer.rs` finds it: `$AWS_IAM_USERS_PEER_PYTHON`,
-//! else the venv `make venv` creates (`.venv/bin/python`).
+//! Runs with the peer's Python ([`crate::peer_python`]).
 
 use std::io::{Read, Write};
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -59,32 +57,10 @@ impl SekoiaCheck {
     }
 }
 
-/// The directory holding `tests/peer/` (works from any crate of the workspace).
-fn repo_root() -> PathBuf {
-    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    manifest
-        .ancestors()
-        .find(|dir| dir.join("tests/peer/sekoia_models.py").is_file())
-        .unwrap_or_else(|| {
-            panic!(
-                "no tests/peer/sekoia_models.py above {}",
-                manifest.display()
-            )
-        })
-        .to_path_buf()
-}
-
-/// The peer's Python: `$AWS_IAM_USERS_PEER_PYTHON`, else the venv `make test` creates.
-fn python() -> PathBuf {
-    std::env::var_os("AWS_IAM_USERS_PEER_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo_root().join(".venv/bin/python"))
-}
-
 /// Checks `events` with Sekoia's models. Panics (with the tool's stderr) when the tool cannot
 /// run, fails, or takes longer than [`LIMIT`]; rejections are data, not panics.
 pub fn check(events: &[Value]) -> SekoiaCheck {
-    let python = python();
+    let python = crate::peer_python();
     assert!(
         python.exists(),
         "{} is missing: `make venv` creates it (tests/peer/requirements.txt pins sekoia-automation-models)",
@@ -96,7 +72,7 @@ pub fn check(events: &[Value]) -> SekoiaCheck {
         input.push('\n');
     }
     let mut child = Command::new(&python)
-        .arg(repo_root().join("tests/peer/sekoia_models.py"))
+        .arg(crate::repo_root().join("tests/peer/sekoia_models.py"))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

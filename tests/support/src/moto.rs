@@ -1,9 +1,8 @@
 //! moto (an independent IAM implementation) on loopback, seeded with the project's sample
-//! account and in auth mode, through `tests/peer/iam_peer.py serve`. The peer stops when
-//! its stdin closes, so a test that fails or panics never leaves a server behind.
+//! account, through `tests/peer/iam_peer.py serve --auth MODE`. The peer stops when its stdin
+//! closes, so a test that fails or panics never leaves a server behind.
 
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
@@ -13,13 +12,40 @@ use serde_json::Value;
 /// How long the peer may take to start and seed (measured: a few seconds).
 const START_LIMIT: Duration = Duration::from_secs(90);
 
+/// How the peer checks requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Auth {
+    /// Signatures are not checked (`--auth off`).
+    Off,
+    /// Auth mode: every request's SigV4 signature and the principal's policies are checked
+    /// (`--auth on`).
+    On,
+    /// Auth mode, the unsigned STS AssumeRoleWithWebIdentity alone exempt, with a role seeded
+    /// for it (`--auth web-identity`).
+    WebIdentity,
+}
+
+impl Auth {
+    /// The `--auth` value.
+    fn flag(self) -> &'static str {
+        match self {
+            Auth::Off => "off",
+            Auth::On => "on",
+            Auth::WebIdentity => "web-identity",
+        }
+    }
+}
+
 /// Access keys of a principal seeded by the peer.
 #[derive(Debug, Clone)]
 pub struct Keys {
+    /// `AKIA…`.
     pub access_key_id: String,
+    /// The secret.
     pub secret_access_key: String,
 }
 
+/// A running peer.
 pub struct MotoPeer {
     /// `http://127.0.0.1:PORT`.
     pub endpoint: String,
@@ -29,38 +55,18 @@ pub struct MotoPeer {
     stdin: Option<ChildStdin>,
 }
 
-fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
-
-/// The peer's Python: `$AWS_IAM_USERS_PEER_PYTHON`, else the venv `make test` creates.
-fn python() -> PathBuf {
-    std::env::var_os("AWS_IAM_USERS_PEER_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo_root().join(".venv/bin/python"))
-}
-
 impl MotoPeer {
-    /// Starts a seeded moto in auth mode (`auth` false: signatures not checked).
-    pub fn start(auth: bool) -> Self {
-        let python = python();
+    /// Starts a seeded moto checking requests as `auth` says.
+    pub fn start(auth: Auth) -> Self {
+        let python = crate::peer_python();
         assert!(
             python.exists(),
             "{} is missing: `make test` creates the venv with moto (tests/peer/requirements.txt)",
             python.display()
         );
         let mut child = Command::new(&python)
-            .arg(repo_root().join("tests/peer/iam_peer.py"))
-            .args([
-                "serve",
-                "--port",
-                "0",
-                "--auth",
-                if auth { "on" } else { "off" },
-            ])
+            .arg(crate::repo_root().join("tests/peer/iam_peer.py"))
+            .args(["serve", "--port", "0", "--auth", auth.flag()])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -110,6 +116,13 @@ impl MotoPeer {
     /// Number of IAM users in the seeded account.
     pub fn users(&self) -> usize {
         self.info["users"].as_u64().expect("users") as usize
+    }
+
+    /// The role seeded for web identity ([`Auth::WebIdentity`]).
+    pub fn role_arn(&self) -> &str {
+        self.info["web_identity"]["role_arn"]
+            .as_str()
+            .expect("a peer started with Auth::WebIdentity names its role")
     }
 }
 

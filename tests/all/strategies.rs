@@ -9,20 +9,19 @@
 //! included. The root user's event is compared apart ([`assert_root_events`]): only the
 //! bulk strategy reads the report's `<root_account>` row.
 
-mod support;
-
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use support::fake_iam::{
+use test_support::fake_iam::{
     access_key_id, user_name, FakeAccount, FakeIam, ACCOUNT_ID, ADMINISTRATOR_ACCESS,
 };
-use support::harness::{self, Run};
-use support::moto_peer::MotoPeer;
-use support::ocsf_schema::assert_valid_event;
+use test_support::moto::{Auth, MotoPeer};
+use test_support::ocsf_schema::assert_valid_event;
+
+use crate::harness::{self, Run};
 
 const LIMIT: Duration = Duration::from_secs(300);
 
@@ -316,7 +315,7 @@ fn bulk_and_per_user_give_the_same_events_with_a_fraction_of_the_calls() {
     // and keep each user's type, MFA, groups and risk as emitted.
     for run in [&per_user, &bulk] {
         let emitted: Vec<Value> = events(run).into_values().collect();
-        let check = support::sekoia::check(&emitted);
+        let check = test_support::sekoia::check(&emitted);
         assert!(check.all_accepted(), "{:?}", check.rejected);
         assert_eq!(check.items.len(), 251);
         for (event, kept) in emitted.iter().zip(&check.items) {
@@ -704,7 +703,7 @@ fn bulk_on_request_fails_clearly_when_denied() {
 
 fn moto() -> &'static MotoPeer {
     static PEER: OnceLock<MotoPeer> = OnceLock::new();
-    PEER.get_or_init(|| MotoPeer::start(true))
+    PEER.get_or_init(|| MotoPeer::start(Auth::On))
 }
 
 #[test]

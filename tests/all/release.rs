@@ -1,19 +1,20 @@
 //! The shipped artifact describes itself and the host refuses a contract it does not speak:
 //! `host-harness inspect` on the built component, and a component built from the contract
-//! bumped to `0.3.0` (tests/components/future-contract) refused before it is compiled.
-
-mod support;
+//! bumped (tests/components/future-contract, `0.3.0` for this `0.2.0` host) refused before it
+//! is compiled.
 
 use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 
-use support::harness::{self, Run};
+use crate::harness::{self, Run};
 
 const LIMIT: Duration = Duration::from_secs(120);
 
 /// Built by host-harness's build script from tests/components/future-contract.
-const FUTURE_COMPONENT: &str = env!("AWS_IAM_USERS_FUTURE_COMPONENT");
+const FUTURE_COMPONENT: &str = test_components::FUTURE_CONTRACT;
+/// Its contract version.
+const FUTURE_VERSION: &str = test_components::FUTURE_CONTRACT_VERSION;
 
 /// Static keys and an endpoint that is never reached: the refusal comes first.
 const ENV: &[(&str, &str)] = &[
@@ -125,12 +126,19 @@ fn inspect_says_why_this_host_would_not_run_a_future_contract() {
     let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(json["name"], serde_json::Value::Null, "no custom sections");
     assert_eq!(json["version"], serde_json::Value::Null);
-    assert_eq!(json["wit_package"], "aws-iam-users:connector@0.3.0");
+    assert_eq!(FUTURE_VERSION, "0.3.0");
+    assert_eq!(
+        json["wit_package"],
+        format!("aws-iam-users:connector@{FUTURE_VERSION}")
+    );
     assert_eq!(json["world"], "user-inventory");
     assert_eq!(json["compatible"], false);
     assert_eq!(
         json["incompatibility"],
-        "built for aws-iam-users:connector@0.3.0, this host speaks aws-iam-users:connector@0.2.0 and runs 0.2.x components only"
+        format!(
+            "built for aws-iam-users:connector@{FUTURE_VERSION}, this host speaks \
+             aws-iam-users:connector@0.2.0 and runs 0.2.x components only"
+        )
     );
 }
 
@@ -153,7 +161,7 @@ fn the_host_refuses_a_component_of_another_contract_version() {
             run.stderr,
             format!(
                 "error: incompatible component {FUTURE_COMPONENT}: built for \
-                 aws-iam-users:connector@0.3.0, this host speaks aws-iam-users:connector@0.2.0 \
+                 aws-iam-users:connector@{FUTURE_VERSION}, this host speaks aws-iam-users:connector@0.2.0 \
                  and runs 0.2.x components only\n"
             ),
             "{command}"

@@ -1,0 +1,15 @@
+//! The integration tests of the host harness, one binary (linking wasmtime once): each
+//! module runs the built component through the `host-harness` binary, or the harness in
+//! process, against loopback peers from `test-support` (an IAM stub, a generated account,
+//! moto) and the test components of `test-components`.
+//!
+//! `cargo test --workspace --test all <filter>` runs some of them (e.g. `sandbox::`).
+
+mod auth;
+mod end_to_end;
+mod harness;
+mod release;
+mod reliability;
+mod sandbox;
+mod sekoia_sink;
+mod strategies;

@@ -167,7 +167,11 @@ struct MemoryHost {
 }
 
 impl Host for MemoryHost {
-    fn send_all(&self, calls: &[QueryCall]) -> Vec<Result<HttpResponse, TransportError>> {
+    fn send_all_in_flight(
+        &self,
+        calls: &[QueryCall],
+        _max_in_flight: usize,
+    ) -> Vec<Result<HttpResponse, TransportError>> {
         calls
             .iter()
             .map(|call| {
@@ -204,6 +208,8 @@ fn bulk_collect(host: &MemoryHost) -> usize {
         retry: RetryPolicy::default(),
         strategy: Strategy::Bulk,
         max_concurrency: 16,
+        max_in_flight: 64,
+        time_budget_ms: 0,
         include_root: true,
     };
     let page = collect::collect(host, settings, None, &mut CollectionState::default())

@@ -14,11 +14,13 @@
 //!
 //! Per-user calls remain only where these cannot answer: ListAccessKeys for users the report
 //! shows holding a key (the only source of key ids; their last use comes from the report's
-//! key slots), ListMFADevices for users with MFA active, ListSigningCertificates for
-//! certificate holders, and the report's facts for users not in it (created after it was
-//! generated). SSH public keys have no account-wide source, and the report does not say
-//! whether a password reset is required: the bulk strategy leaves `unmapped.ssh_public_keys`
-//! and `unmapped.password_reset_required` out.
+//! key slots), ListSigningCertificates for certificate holders, and the report's facts for
+//! users not in it (created after it was generated). SSH public keys have no account-wide
+//! source, the report does not say whether a password reset is required, and it says
+//! whether MFA is active but not which devices (one call per MFA user would cost what the
+//! strategy saves): the bulk strategy leaves `unmapped.ssh_public_keys`,
+//! `unmapped.password_reset_required` and `unmapped.mfa_devices` out, except for users
+//! newer than the report, whose facts come from per-user calls.
 
 use std::collections::HashMap;
 
@@ -282,26 +284,40 @@ fn fetch_service_credentials(host: &dyn Host, max_items: u32) -> ServiceCredenti
     }
 }
 
-/// Reads the users page at `pager` and completes each record; returns the records and
-/// whether another page follows.
+/// Reads the users page at `pager`: one record per `UserDetail`, with what the account-wide
+/// data says of it; returns the records and whether another page follows. [`complete`]
+/// makes the per-user calls that remain.
+///
+/// Errors: GetAccountAuthorizationDetails failing (the page cannot be listed).
 pub fn users_page(
     host: &dyn Host,
     state: &BulkState,
-    managed: &ManagedDocuments,
     pager: &mut Pager,
-    max_items: u32,
 ) -> Result<(Vec<UserRecord>, bool), ConnectorError> {
     let page =
         query::parse_result::<GetAccountAuthorizationDetailsResponse>(&host.send(&pager.call()))?
             .result;
     let more = pager.advance(page.is_truncated, page.marker)?;
-    let mut records: Vec<UserRecord> = page
+    let records = page
         .user_detail_list
         .member
         .into_iter()
         .map(|detail| record(host, state, detail))
         .collect();
-    enrich::look_up(host, &mut records, max_items, |record| {
+    Ok((records, more))
+}
+
+/// Completes `records` of a users page: the per-user calls the account-wide data cannot
+/// answer, each access key's last use (from the report's key slots, else
+/// GetAccessKeyLastUsed), and the administrator rule.
+pub fn complete(
+    host: &dyn Host,
+    state: &BulkState,
+    managed: &ManagedDocuments,
+    records: &mut [UserRecord],
+    max_items: u32,
+) {
+    enrich::look_up(host, records, max_items, |record| {
         missing_lookups(state, record)
     });
     for record in records.iter_mut() {
@@ -310,7 +326,7 @@ pub fn users_page(
         }
     }
     // Keys the report could not vouch for (users newer than it, keys rotated since).
-    enrich::look_up_details(host, &mut records, max_items);
+    enrich::look_up_details(host, records, max_items);
     let groups = state.groups.as_ref();
     for record in records.iter_mut().filter(|r| !r.deleted) {
         record.admin = Some(admin::assess(
@@ -319,7 +335,6 @@ pub fn users_page(
             managed,
         ));
     }
-    Ok((records, more))
 }
 
 /// The last use of each access key of `record`, from the report's key slot of the same
@@ -341,8 +356,8 @@ fn keys_last_used(record: &mut UserRecord, row: &ReportRow) {
 
 /// The lookups a record still needs after the account-wide data: the report's facts for
 /// users newer than the report; otherwise the lists the report only says are not empty
-/// (access keys, MFA devices, signing certificates), and the groups of a user whose group
-/// list named a group the listing lacked.
+/// (access keys, signing certificates), and the groups of a user whose group list named a
+/// group the listing lacked.
 fn missing_lookups(state: &BulkState, record: &UserRecord) -> Vec<Lookup> {
     let mut lookups = if report_row(state, &record.user).is_none() {
         vec![
@@ -355,7 +370,6 @@ fn missing_lookups(state: &BulkState, record: &UserRecord) -> Vec<Lookup> {
     } else {
         [
             (record.access_keys.is_none(), Lookup::AccessKeys),
-            (record.mfa_devices.is_none(), Lookup::MfaDevices),
             (
                 record.signing_certificates.is_none(),
                 Lookup::SigningCertificates,
@@ -459,9 +473,6 @@ fn record(host: &dyn Host, state: &BulkState, detail: UserDetailXml) -> UserReco
             });
         }
         record.has_mfa = row.mfa_active;
-        if row.mfa_active == Some(false) {
-            record.mfa_devices = Some(Vec::new());
-        }
         record.user.password_last_used_ms = row.password_last_used_ms;
         if row.signing_certificates == 0 {
             record.signing_certificates = Some(Vec::new());

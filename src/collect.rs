@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use crate::admin::ManagedDocuments;
 use crate::bulk::{self, BulkState};
-use crate::cursor::Cursor;
+use crate::cursor::{Cursor, Within};
 use crate::enrich::{self, GroupCache};
 use crate::error::{is_credentials_error, ConnectorError};
 use crate::facts;
@@ -22,6 +22,15 @@ use crate::settings::{Settings, Strategy};
 
 /// Most ListUsers pages one collection may take: 1,000,000 users at one per page.
 pub const MAX_USER_PAGES: u64 = 1_000_000;
+
+/// Most users enriched together; a time budget ends a page between two chunks.
+const CHUNK_USERS: usize = 250;
+/// Users of the first chunk of a page with a time budget (it measures how long one takes):
+/// a page ended early carries at least these (the contract says so; hosts bound a run's
+/// pages by it).
+const FIRST_CHUNK_USERS: usize = 50;
+/// Fewest users worth another chunk: when not even these fit, the page ends early.
+const MIN_CHUNK_USERS: usize = 10;
 
 /// What one collection keeps between its pages: the groups' and customer-managed
 /// policies, the bulk strategy's account-wide data and the retry budget.
@@ -97,6 +106,7 @@ pub fn collect(
         settings.retry,
         &mut state.retry_budget,
         settings.max_concurrency as usize,
+        settings.max_in_flight as usize,
     );
     let (run, mut strategy, mut fallback) = match &position {
         Some(position) => (
@@ -141,40 +151,90 @@ pub fn collect(
     let mut listing = Pager::resume(
         action,
         settings.max_items,
-        position.as_ref().map(|p| p.marker.clone()),
+        position.as_ref().and_then(|p| p.marker.clone()),
         position.as_ref().map_or(0, |p| p.pages),
         max_pages,
     );
+    if strategy == Strategy::Bulk {
+        listing.set_params(vec![("Filter.member.1", "User".to_owned())]);
+    }
+    // Where this page starts, should it end early.
+    let (page_marker, pages_before) = (listing.marker().map(str::to_owned), listing.pages());
     let (mut records, more) = match strategy {
-        Strategy::Bulk => {
-            listing.set_params(vec![("Filter.member.1", "User".to_owned())]);
-            bulk::users_page(
-                &client,
-                &state.bulk,
-                &state.managed,
-                &mut listing,
-                settings.max_items,
-            )?
-        }
+        Strategy::Bulk => bulk::users_page(&client, &state.bulk, &mut listing)?,
         _ => {
             let result = client.send(&listing.call());
             let page = query::parse_result::<ListUsersResponse>(&result)?.into_page();
             let more = listing.advance(page.is_truncated, page.marker)?;
-            let mut records: Vec<UserRecord> = page
+            let records = page
                 .items
                 .into_iter()
                 .map(|xml| listed(host, xml))
                 .collect();
-            enrich::enrich(
-                &client,
-                &mut records,
-                settings.max_items,
-                &mut state.groups,
-                &mut state.managed,
-            );
             (records, more)
         }
     };
+    let skipped = position
+        .as_ref()
+        .and_then(|p| p.within.as_ref())
+        .map_or(0, |within| {
+            within.skip(records.iter().map(|r: &UserRecord| r.user.name.as_str()))
+        });
+    records.drain(..skipped);
+    // The users in chunks sized to what is left of the time budget: a first small one
+    // measures the time a user takes, the next fill the rest, and the page ends early when
+    // not even a few more would fit.
+    let started = host.now_ms();
+    let budget = i64::from(settings.time_budget_ms);
+    let mut per_user_ms = 0.0_f64;
+    let mut done = 0;
+    while done < records.len() {
+        let size = if budget == 0 {
+            CHUNK_USERS
+        } else if done == 0 {
+            FIRST_CHUNK_USERS
+        } else {
+            let left = (budget - host.now_ms().saturating_sub(started)).max(0) as f64;
+            // Four fifths of what is left, for the slowest user seen so far.
+            ((left * 0.8 / per_user_ms.max(1e-3)) as usize).min(CHUNK_USERS)
+        };
+        if size < MIN_CHUNK_USERS.min(records.len() - done) {
+            host.log(
+                Level::Info,
+                &format!(
+                    "the page's time budget of {budget} ms is spent after {done} of its {} users; \
+                     the next call resumes after {:?}",
+                    records.len(),
+                    records[done - 1].user.name
+                ),
+            );
+            break;
+        }
+        let chunk = done..(done + size).min(records.len());
+        let chunk_started = host.now_ms();
+        done = chunk.end;
+        let users = chunk.len();
+        match strategy {
+            Strategy::Bulk => bulk::complete(
+                &client,
+                &state.bulk,
+                &state.managed,
+                &mut records[chunk],
+                settings.max_items,
+            ),
+            _ => enrich::enrich(
+                &client,
+                &mut records[chunk],
+                settings.max_items,
+                &mut state.groups,
+                &mut state.managed,
+            ),
+        }
+        let took = host.now_ms().saturating_sub(chunk_started).max(0) as f64;
+        per_user_ms = per_user_ms.max(took / users as f64);
+    }
+    let ended_early = done < records.len();
+    records.truncate(done);
     for record in records.iter_mut().filter(|r| !r.deleted) {
         record.risk = Some(risk::assess(&facts::user_facts(
             record,
@@ -193,15 +253,34 @@ pub fn collect(
         }
         _ => None,
     };
-    let next = more.then(|| {
-        Cursor::new(
+    let next = if ended_early {
+        let last_user = records
+            .last()
+            .map(|r| r.user.name.clone())
+            .unwrap_or_default();
+        Some(Cursor::new(
             strategy,
-            listing.marker().unwrap_or_default().to_owned(),
-            listing.pages(),
+            page_marker,
+            pages_before,
+            Some(Within {
+                done: skipped + done,
+                last_user,
+            }),
             run.clone(),
             fallback.clone(),
-        )
-    });
+        ))
+    } else {
+        more.then(|| {
+            Cursor::new(
+                strategy,
+                listing.marker().map(str::to_owned),
+                listing.pages(),
+                None,
+                run.clone(),
+                fallback.clone(),
+            )
+        })
+    };
 
     let context = ocsf::Context {
         processed_time: host.now_ms(),

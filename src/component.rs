@@ -23,9 +23,13 @@ use bindings::exports::aws_iam_users::connector::inventory as exp;
 struct WitHost;
 
 impl Host for WitHost {
-    fn send_all(&self, calls: &[QueryCall]) -> Vec<Result<HttpResponse, TransportError>> {
+    fn send_all_in_flight(
+        &self,
+        calls: &[QueryCall],
+        max_in_flight: usize,
+    ) -> Vec<Result<HttpResponse, TransportError>> {
         let calls: Vec<wit::QueryCall> = calls.iter().map(to_wit_call).collect();
-        wit::send_all(&calls)
+        wit::send_all(&calls, u32::try_from(max_in_flight).unwrap_or(u32::MAX))
             .into_iter()
             .map(from_wit_result)
             .collect()
@@ -156,6 +160,8 @@ fn settings(s: exp::Settings) -> settings::Settings {
             exp::Strategy::PerUser => Strategy::PerUser,
         },
         max_concurrency: s.max_concurrency,
+        max_in_flight: s.max_in_flight,
+        time_budget_ms: s.time_budget_ms,
         include_root: s.include_root,
     }
 }
@@ -185,6 +191,7 @@ impl exp::Guest for Component {
             settings.retry,
             &mut budget,
             settings.max_concurrency as usize,
+            settings.max_in_flight as usize,
         );
         let report = check::check(&client).map_err(to_wit_error)?;
         let identity = report.identity;

@@ -1,8 +1,11 @@
 //! The collection cursor: where the next `collect` call resumes.
 //!
 //! Opaque to the host (it only stores and returns it), JSON inside:
-//! `{"v":2,"strategy":"per-user","marker":"<Marker>","pages":<pages returned>,
-//! "run":{"collection_time":<ms>,"account_users":<n>,"account_alias":"<alias>"}}`.
+//! `{"v":3,"strategy":"per-user","marker":"<Marker>","pages":<pages read>,
+//! "run":{"collection_time":<ms>,"account_users":<n>,"account_alias":"<alias>"}}`, and
+//! `"within":{"done":<n>,"last_user":"<UserName>"}` when a page ended early on its time
+//! budget: the next call lists the same page again (`marker` absent for the first page) and
+//! skips the users already done.
 
 use serde::{Deserialize, Serialize};
 
@@ -11,7 +14,7 @@ use crate::run_facts::RunFacts;
 use crate::settings::Strategy;
 
 /// Cursor format version; a cursor of another version is refused.
-const VERSION: u32 = 2;
+const VERSION: u32 = 3;
 
 /// The position after a returned page.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -20,11 +23,15 @@ pub struct Cursor {
     /// The strategy the collection resolved to (never `auto`).
     #[serde(default)]
     pub strategy: Strategy,
-    /// The `Marker` of the next page of the user listing (ListUsers or
-    /// GetAccountAuthorizationDetails).
-    pub marker: String,
-    /// Pages already returned.
+    /// The `Marker` of the page to list next (ListUsers or GetAccountAuthorizationDetails);
+    /// `None` for the first page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub marker: Option<String>,
+    /// Pages read before that one.
     pub pages: u64,
+    /// Users of that page already done, when it ended early.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub within: Option<Within>,
     /// What the first page read for the whole run (collection time, user count, alias).
     pub run: RunFacts,
     /// Why `auto` fell back to per-user calls, reported with every page.
@@ -32,12 +39,35 @@ pub struct Cursor {
     pub fallback: Option<String>,
 }
 
+/// How far into a page a collection got before its time budget was spent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Within {
+    /// Users of the page done (their events returned), deleted ones included.
+    pub done: usize,
+    /// `UserName` of the last of them: the page, listed again, resumes after it (or after
+    /// `done` users when it is gone).
+    pub last_user: String,
+}
+
+impl Within {
+    /// How many users of `names` (the page listed again) to skip.
+    pub fn skip<'a>(&self, names: impl Iterator<Item = &'a str>) -> usize {
+        let names: Vec<&str> = names.collect();
+        names
+            .iter()
+            .position(|name| *name == self.last_user)
+            .map_or(self.done.min(names.len()), |i| i + 1)
+    }
+}
+
 impl Cursor {
-    /// The position before the page that starts at `marker`, after `pages` pages.
+    /// The position before the page that starts at `marker` (`None`: the first), after
+    /// `pages` pages, `within` it when it ended early.
     pub fn new(
         strategy: Strategy,
-        marker: String,
+        marker: Option<String>,
         pages: u64,
+        within: Option<Within>,
         run: RunFacts,
         fallback: Option<String>,
     ) -> Self {
@@ -46,6 +76,7 @@ impl Cursor {
             strategy,
             marker,
             pages,
+            within,
             run,
             fallback,
         }
@@ -91,28 +122,47 @@ mod tests {
     fn round_trip_keeps_an_opaque_marker() {
         let cursor = Cursor::new(
             Strategy::PerUser,
-            "AAMA+/=\"&<".into(),
+            Some("AAMA+/=\"&<".into()),
             3,
+            None,
             run(Some(14), Some("demo")),
             None,
         );
         assert_eq!(
             cursor.encode(),
-            r#"{"v":2,"strategy":"per-user","marker":"AAMA+/=\"&<","pages":3,"run":{"collection_time":1795953600000,"account_users":14,"account_alias":"demo"}}"#
+            r#"{"v":3,"strategy":"per-user","marker":"AAMA+/=\"&<","pages":3,"run":{"collection_time":1795953600000,"account_users":14,"account_alias":"demo"}}"#
         );
         assert_eq!(Cursor::decode(&cursor.encode()).unwrap(), cursor);
-        let bulk = Cursor::new(
+        let within = Cursor::new(
             Strategy::Bulk,
-            "m".into(),
-            1,
+            None,
+            0,
+            Some(Within {
+                done: 250,
+                last_user: "u&<".into(),
+            }),
             run(None, None),
             Some("x".into()),
         );
         assert_eq!(
-            bulk.encode(),
-            r#"{"v":2,"strategy":"bulk","marker":"m","pages":1,"run":{"collection_time":1795953600000},"fallback":"x"}"#
+            within.encode(),
+            r#"{"v":3,"strategy":"bulk","pages":0,"within":{"done":250,"last_user":"u&<"},"run":{"collection_time":1795953600000},"fallback":"x"}"#
         );
-        assert_eq!(Cursor::decode(&bulk.encode()).unwrap(), bulk);
+        assert_eq!(Cursor::decode(&within.encode()).unwrap(), within);
+    }
+
+    #[test]
+    fn a_page_resumes_after_its_last_user_done_or_its_count() {
+        let within = Within {
+            done: 2,
+            last_user: "b".into(),
+        };
+        assert_eq!(within.skip(["a", "b", "c"].into_iter()), 2);
+        // A user created before `b` since: still after `b`.
+        assert_eq!(within.skip(["a", "a2", "b", "c"].into_iter()), 3);
+        // `b` deleted since: by count.
+        assert_eq!(within.skip(["a", "c", "d"].into_iter()), 2);
+        assert_eq!(within.skip(["a"].into_iter()), 1);
     }
 
     #[test]
@@ -122,10 +172,10 @@ mod tests {
             Err(ConnectorError::InvalidCursor(_))
         ));
         assert_eq!(
-            Cursor::decode(r#"{"v":1,"marker":"m","pages":1,"run":{"collection_time":1}}"#)
+            Cursor::decode(r#"{"v":2,"marker":"m","pages":1,"run":{"collection_time":1}}"#)
                 .unwrap_err()
                 .to_string(),
-            "invalid cursor: cursor version 1 is not supported (expected 2)"
+            "invalid cursor: cursor version 2 is not supported (expected 3)"
         );
     }
 }

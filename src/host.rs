@@ -91,8 +91,18 @@ pub struct Identity {
 
 /// The host capabilities the component uses.
 pub trait Host {
-    /// Sends calls concurrently; results in the order of `calls`.
-    fn send_all(&self, calls: &[QueryCall]) -> Vec<Result<HttpResponse, TransportError>>;
+    /// Sends calls concurrently, at most `max_in_flight` at once (each starts as soon as one
+    /// before it completes); results in the order of `calls`.
+    fn send_all_in_flight(
+        &self,
+        calls: &[QueryCall],
+        max_in_flight: usize,
+    ) -> Vec<Result<HttpResponse, TransportError>>;
+    /// Sends calls concurrently, as many at once as this host allows; results in the order
+    /// of `calls`.
+    fn send_all(&self, calls: &[QueryCall]) -> Vec<Result<HttpResponse, TransportError>> {
+        self.send_all_in_flight(calls, usize::MAX)
+    }
     /// Sends one call.
     fn send(&self, call: &QueryCall) -> Result<HttpResponse, TransportError> {
         self.send_all(std::slice::from_ref(call))
@@ -113,7 +123,7 @@ pub trait Host {
     fn sleep_ms(&self, ms: u64);
     /// A random number (retry jitter; not for secrets).
     fn random_u64(&self) -> u64;
-    /// Most calls worth handing to one `send_all` (the in-flight window).
+    /// Most calls worth handing to one `send_all` (the host's limit per batch).
     fn max_batch(&self) -> usize {
         usize::MAX
     }

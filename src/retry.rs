@@ -170,11 +170,15 @@ fn retry_after_ms(response: &HttpResponse) -> Option<u64> {
         })
 }
 
-/// A [`Host`] whose `send_all` retries, counts every call sent, and keeps the budget.
+/// Most calls handed to the host in one `send_all` (the aws-iam-users host's limit).
+pub const MAX_BATCH_CALLS: usize = 256;
+
+/// A [`Host`] whose `send_all` retries, counts every call sent, keeps the budget, and bounds
+/// the calls in flight by an adaptive window.
 pub struct Retrying<'a> {
     inner: &'a dyn Host,
-    /// Calls in flight per batch: halved after a throttled batch, grown by one after a
-    /// clean one, between 1 and `max_window`.
+    /// Calls in flight: halved after a throttled batch, doubled after a clean one, between 1
+    /// and `max_window`.
     window: Cell<usize>,
     max_window: usize,
     policy: RetryPolicy,
@@ -184,17 +188,19 @@ pub struct Retrying<'a> {
 }
 
 impl<'a> Retrying<'a> {
-    /// Wraps `inner`; `max_concurrency` bounds the in-flight window (at least 1).
+    /// Wraps `inner`; the in-flight window starts at `start_window` and grows up to
+    /// `max_window` (both at least 1).
     pub fn new(
         inner: &'a dyn Host,
         policy: RetryPolicy,
         budget: &'a mut RetryBudget,
-        max_concurrency: usize,
+        start_window: usize,
+        max_window: usize,
     ) -> Self {
-        let max_window = max_concurrency.max(1);
+        let max_window = max_window.max(1);
         Self {
             inner,
-            window: Cell::new(max_window),
+            window: Cell::new(start_window.clamp(1, max_window)),
             max_window,
             policy,
             budget: RefCell::new(budget),
@@ -208,7 +214,8 @@ impl<'a> Retrying<'a> {
         self.window.get()
     }
 
-    /// Adapts the window to a batch's first answers: halve when any was throttled.
+    /// Adapts the window to a batch's first answers: halve when any was throttled, else
+    /// double (up to the ceiling).
     fn adapt(&self, results: &[Result<HttpResponse, TransportError>]) {
         let throttled = results.iter().any(|r| {
             r.as_ref().is_ok_and(|response| {
@@ -221,7 +228,7 @@ impl<'a> Retrying<'a> {
         self.window.set(if throttled {
             (window / 2).max(1)
         } else {
-            (window + 1).min(self.max_window)
+            window.saturating_mul(2).min(self.max_window)
         });
     }
 
@@ -252,8 +259,13 @@ impl<'a> Retrying<'a> {
 }
 
 impl Host for Retrying<'_> {
-    fn send_all(&self, calls: &[QueryCall]) -> Vec<Result<HttpResponse, TransportError>> {
-        let mut results = self.inner.send_all(calls);
+    fn send_all_in_flight(
+        &self,
+        calls: &[QueryCall],
+        max_in_flight: usize,
+    ) -> Vec<Result<HttpResponse, TransportError>> {
+        let in_flight = || self.window.get().min(max_in_flight).max(1);
+        let mut results = self.inner.send_all_in_flight(calls, in_flight());
         self.calls
             .set(self.calls.get().saturating_add(calls.len() as u32));
         self.adapt(&results);
@@ -289,7 +301,10 @@ impl Host for Retrying<'_> {
             );
             self.inner.sleep_ms(wait_ms);
             let again: Vec<QueryCall> = retry.iter().map(|&i| calls[i].clone()).collect();
-            for (&index, result) in retry.iter().zip(self.inner.send_all(&again)) {
+            for (&index, result) in retry
+                .iter()
+                .zip(self.inner.send_all_in_flight(&again, in_flight()))
+            {
                 results[index] = result;
             }
             self.calls
@@ -329,7 +344,7 @@ impl Host for Retrying<'_> {
     }
 
     fn max_batch(&self) -> usize {
-        self.window.get()
+        MAX_BATCH_CALLS.min(self.inner.max_batch())
     }
 }
 
@@ -366,7 +381,7 @@ mod tests {
         policy: RetryPolicy,
         budget: &mut RetryBudget,
     ) -> (Result<HttpResponse, TransportError>, u32) {
-        let client = Retrying::new(host, policy, budget, 8);
+        let client = Retrying::new(host, policy, budget, 8, 8);
         let result = client.send(&requests::iam("ListUsers", &[]));
         (result, client.calls())
     }
@@ -520,7 +535,7 @@ mod tests {
             host.send(call)
         });
         let mut budget = RetryBudget::default();
-        let client = Retrying::new(&flaky, policy(), &mut budget, 8);
+        let client = Retrying::new(&flaky, policy(), &mut budget, 8, 8);
         let calls: Vec<_> = ["a", "b", "c"]
             .iter()
             .map(|u| requests::iam("ListMFADevices", &[("UserName", u)]))
@@ -533,5 +548,36 @@ mod tests {
         assert_eq!(bodies, ["<ok>a</ok>", "<ok>b</ok>", "<ok>c</ok>"]);
         assert_eq!(*flaky.batches.borrow(), [3, 1]);
         assert_eq!((client.calls(), client.retries()), (4, 1));
+    }
+
+    #[test]
+    fn the_window_starts_low_doubles_when_clean_and_halves_when_throttled() {
+        let host = ScriptedHost::new(|_| Ok(response(200, "<ok/>")));
+        let mut budget = RetryBudget::default();
+        let one_attempt = RetryPolicy {
+            max_attempts: 1,
+            ..policy()
+        };
+        let client = Retrying::new(&host, one_attempt, &mut budget, 16, 64);
+        let calls = vec![requests::iam("ListUsers", &[]); 10];
+        for _ in 0..4 {
+            client.send_all(&calls);
+        }
+        // The batch is handed whole; the window bounds how many are in flight.
+        assert_eq!(*host.in_flight.borrow(), [16, 32, 64, 64]);
+        assert_eq!(client.window(), 64);
+        assert_eq!(client.max_batch(), MAX_BATCH_CALLS);
+        // A throttled answer halves it.
+        let throttled = ScriptedHost::new(|_| Ok(error(400, "Throttling")));
+        let mut budget = RetryBudget::default();
+        let client = Retrying::new(&throttled, one_attempt, &mut budget, 16, 64);
+        client.send_all(&calls);
+        client.send_all(&calls);
+        assert_eq!(*throttled.in_flight.borrow(), [16, 8]);
+        assert_eq!(client.window(), 4);
+        // Never above the ceiling, never below one.
+        let mut budget = RetryBudget::default();
+        let client = Retrying::new(&host, one_attempt, &mut budget, 100, 1);
+        assert_eq!(client.window(), 1);
     }
 }

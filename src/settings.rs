@@ -28,15 +28,25 @@ pub struct Settings {
     pub retry: RetryPolicy,
     /// How users are enriched.
     pub strategy: Strategy,
-    /// Most calls in flight, 1 to 64 (halved after a throttled batch).
+    /// Calls in flight at the start, 1 to `max_in_flight` (doubled after a clean batch,
+    /// halved after a throttled one).
     pub max_concurrency: u32,
+    /// The most calls in flight the window may grow to, 1 to [`MAX_IN_FLIGHT`].
+    pub max_in_flight: u32,
+    /// How long one `collect` call may work, ms; 0: no bound. The page ends early, with a
+    /// cursor inside it, once it is spent.
+    pub time_budget_ms: u32,
     /// Add one event for the account's root user, with the first page.
     pub include_root: bool,
 }
 
+/// The most calls in flight a connector asks of its host.
+pub const MAX_IN_FLIGHT: u32 = 64;
+
 impl Settings {
     /// Errors: `InvalidSettings` when `max_items` is outside 1..=1000, `max_attempts` outside
-    /// 1..=10, or the backoff base above the 20 s cap.
+    /// 1..=10, `max_in_flight` outside 1..=64, `max_concurrency` outside 1..=`max_in_flight`,
+    /// or the backoff base above the 20 s cap.
     pub fn validate(&self) -> Result<(), ConnectorError> {
         let invalid = |message: String| Err(ConnectorError::InvalidSettings(message));
         if !(1..=1000).contains(&self.max_items) {
@@ -51,10 +61,16 @@ impl Settings {
                 self.retry.max_attempts
             ));
         }
-        if !(1..=64).contains(&self.max_concurrency) {
+        if !(1..=MAX_IN_FLIGHT).contains(&self.max_in_flight) {
             return invalid(format!(
-                "max-concurrency must be between 1 and 64, got {}",
-                self.max_concurrency
+                "max-in-flight must be between 1 and {MAX_IN_FLIGHT}, got {}",
+                self.max_in_flight
+            ));
+        }
+        if !(1..=self.max_in_flight).contains(&self.max_concurrency) {
+            return invalid(format!(
+                "max-concurrency must be between 1 and max-in-flight ({}), got {}",
+                self.max_in_flight, self.max_concurrency
             ));
         }
         if self.retry.base_ms > self.retry.cap_ms {

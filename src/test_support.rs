@@ -31,10 +31,16 @@ pub struct ScriptedHost {
     pub calls: RefCell<Vec<QueryCall>>,
     pub logs: RefCell<Vec<(Level, String)>>,
     pub batches: RefCell<VecDeque<usize>>,
+    /// The `max_in_flight` of every batch.
+    pub in_flight: RefCell<Vec<usize>>,
     /// Every backoff the code under test asked for, ms.
     pub sleeps: RefCell<Vec<u64>>,
     /// What `random_u64` returns.
     pub random: Cell<u64>,
+    /// What `now_ms` returns: [`NOW_MS`], advanced by `ms_per_batch` at every `send_all`.
+    pub clock: Cell<i64>,
+    /// How long each `send_all` takes on the clock, ms (0: time stands still).
+    pub ms_per_batch: Cell<i64>,
 }
 
 impl ScriptedHost {
@@ -46,8 +52,11 @@ impl ScriptedHost {
             calls: RefCell::default(),
             logs: RefCell::default(),
             batches: RefCell::default(),
+            in_flight: RefCell::default(),
             sleeps: RefCell::default(),
             random: Cell::new(0),
+            clock: Cell::new(NOW_MS),
+            ms_per_batch: Cell::new(0),
         }
     }
 
@@ -65,8 +74,14 @@ impl ScriptedHost {
 pub const NOW_MS: i64 = 1_795_953_600_000;
 
 impl Host for ScriptedHost {
-    fn send_all(&self, calls: &[QueryCall]) -> Vec<Result<HttpResponse, TransportError>> {
+    fn send_all_in_flight(
+        &self,
+        calls: &[QueryCall],
+        max_in_flight: usize,
+    ) -> Vec<Result<HttpResponse, TransportError>> {
         self.batches.borrow_mut().push_back(calls.len());
+        self.in_flight.borrow_mut().push(max_in_flight);
+        self.clock.set(self.clock.get() + self.ms_per_batch.get());
         calls
             .iter()
             .map(|call| {
@@ -90,7 +105,7 @@ impl Host for ScriptedHost {
     }
 
     fn now_ms(&self) -> i64 {
-        NOW_MS
+        self.clock.get()
     }
 
     fn sleep_ms(&self, ms: u64) {

@@ -211,12 +211,17 @@ pub struct CommonArgs {
     #[arg(long, value_name = "MS", default_value_t = 1000, value_parser = clap::value_parser!(u32).range(0..=20_000))]
     pub retry_base_ms: u32,
 
-    /// Most HTTP calls in flight at once (1 to 64). The component halves its window after a
-    /// throttled batch and grows it by one after a clean one, never above this. 16 keeps a
-    /// per-user run of 1,000 users (10,000 calls) under half a minute at 30 ms per call; lower
-    /// it if IAM throttles often, 1 sends one call at a time.
+    /// HTTP calls in flight at the start (1 to 64, at most --max-in-flight). The component
+    /// doubles its window after a batch without throttling, up to --max-in-flight, and halves
+    /// it after a throttled one.
     #[arg(long, value_name = "N", default_value_t = 16, value_parser = clap::value_parser!(u64).range(1..=64))]
     pub max_concurrency: u64,
+
+    /// Most HTTP calls in flight at once (1 to 64): the ceiling the window grows to. IAM
+    /// throttles per account; lower it if it throttles often. `--max-concurrency 1
+    /// --max-in-flight 1` sends one call at a time.
+    #[arg(long, value_name = "N", default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..=64))]
+    pub max_in_flight: u64,
 
     /// Leave out the event of the account's root user (`arn:<partition>:iam::<id>:root`,
     /// from GetAccountSummary and the credential report), which is written by default.
@@ -248,7 +253,8 @@ pub struct LimitArgs {
 
     /// Wall-clock deadline of each component call (one collect page, or the check), in
     /// seconds (1 to 86400), held while the component waits in the host too (a sleep, a
-    /// call). Exceeding it exits with 6.
+    /// call). Exceeding it exits with 6. A page works for four fifths of it at most, then
+    /// ends early and the next call resumes inside it.
     #[arg(long, value_name = "SECS", default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..=86400))]
     pub deadline_secs: u64,
 
@@ -296,9 +302,18 @@ impl CommonArgs {
             max_attempts: self.max_attempts,
             retry_base_ms: self.retry_base_ms,
             strategy: self.strategy,
-            max_concurrency: u32::try_from(self.max_concurrency).unwrap_or(1),
+            max_concurrency: u32::try_from(self.max_concurrency.min(self.max_in_flight))
+                .unwrap_or(1),
+            max_in_flight: u32::try_from(self.max_in_flight).unwrap_or(1),
+            time_budget_ms: self.time_budget_ms(),
             include_root: !self.no_root,
         }
+    }
+
+    /// How long one `collect` call may work: four fifths of `--deadline-secs`, so a page
+    /// ends early (and the next resumes inside it) well before the deadline stops it.
+    pub fn time_budget_ms(&self) -> u32 {
+        u32::try_from(self.limits.deadline_secs.saturating_mul(800)).unwrap_or(u32::MAX)
     }
 
     /// The transport limits these flags select.
@@ -309,7 +324,7 @@ impl CommonArgs {
             max_body_bytes: self.limits.max_body_mib * MIB,
             // Room for the largest body and a second one, at least the 64 MiB default.
             max_batch_bytes: (2 * self.limits.max_body_mib * MIB).max(64 * MIB),
-            max_concurrency: usize::try_from(self.max_concurrency).unwrap_or(1),
+            max_concurrency: usize::try_from(self.max_in_flight).unwrap_or(1),
         }
     }
 
@@ -356,6 +371,9 @@ mod tests {
         assert_eq!(args.common.max_items, 1000);
         assert_eq!(args.common.max_concurrency, 16);
         assert_eq!(args.common.settings().max_concurrency, 16);
+        assert_eq!(args.common.settings().max_in_flight, 64);
+        // Four fifths of the 300 s deadline.
+        assert_eq!(args.common.settings().time_budget_ms, 240_000);
         assert_eq!(args.common.log_level, LogLevel::Info);
         assert_eq!(args.common.transport_config(), TransportConfig::default());
         assert_eq!(args.common.sandbox_limits(), SandboxLimits::default());
@@ -363,6 +381,7 @@ mod tests {
             ["--max-items", "0"],
             ["--max-items", "1001"],
             ["--max-concurrency", "0"],
+            ["--max-in-flight", "65"],
             ["--max-memory-mib", "1"],
         ] {
             let mut argv = vec!["host-harness", "collect", "--component", "x.wasm"];

@@ -49,8 +49,12 @@ pub struct Settings {
     pub retry_base_ms: u32,
     /// How users are enriched.
     pub strategy: Strategy,
-    /// Most calls in flight at once, 1 to 64.
+    /// Calls in flight at the start, 1 to `max_in_flight`.
     pub max_concurrency: u32,
+    /// The most calls in flight the window grows to, 1 to 64.
+    pub max_in_flight: u32,
+    /// How long one `collect` call may work, ms (0: no bound).
+    pub time_budget_ms: u32,
     /// Whether the first page carries the root user's event.
     pub include_root: bool,
 }

@@ -151,14 +151,19 @@ pub const IAM_USER_QUOTA: u64 = 5_000;
 /// Fewest pages a run is allowed, however small the account.
 pub const MIN_PAGE_LIMIT: u64 = 16;
 
+/// Fewest users a page that ended early on its time budget carries (the component enriches
+/// at least this many before it measures the budget).
+pub const MIN_USERS_PER_PARTIAL_PAGE: u64 = 50;
+
 /// Pages a collection may return before it is stopped: twice the pages the account's users
-/// fill at `max_items` per page, plus two (users created during the run, skipped users), and
+/// fill at `max_items` per page, plus two (users created during the run, skipped users), plus
+/// one per [`MIN_USERS_PER_PARTIAL_PAGE`] users (pages ended early on their time budget), and
 /// at least [`MIN_PAGE_LIMIT`]. `account_users` is what the component last reported (none:
 /// [`IAM_USER_QUOTA`]), capped at the quota.
 pub fn page_limit(account_users: Option<u64>, max_items: u32) -> u64 {
     let users = account_users.unwrap_or(IAM_USER_QUOTA).min(IAM_USER_QUOTA);
     let pages = users.div_ceil(u64::from(max_items.max(1)));
-    (2 * pages + 2).max(MIN_PAGE_LIMIT)
+    (2 * pages + 2 + users.div_ceil(MIN_USERS_PER_PARTIAL_PAGE)).max(MIN_PAGE_LIMIT)
 }
 
 /// A collection that stopped on an error, with what it had written until then.
@@ -637,12 +642,13 @@ mod tests {
     fn the_page_limit_follows_the_account_and_has_a_floor() {
         assert_eq!(page_limit(Some(14), 1000), MIN_PAGE_LIMIT);
         assert_eq!(page_limit(Some(1), 12), MIN_PAGE_LIMIT);
-        assert_eq!(page_limit(Some(1000), 10), 202);
-        assert_eq!(page_limit(None, 1000), MIN_PAGE_LIMIT);
-        assert_eq!(page_limit(None, 1), 10_002);
+        assert_eq!(page_limit(Some(1000), 10), 202 + 20);
+        assert_eq!(page_limit(Some(5000), 1000), 12 + 100);
+        assert_eq!(page_limit(None, 1000), 12 + 100);
+        assert_eq!(page_limit(None, 1), 10_002 + 100);
         assert_eq!(
             page_limit(Some(u64::from(u32::MAX)), 1),
-            10_002,
+            10_102,
             "capped at the quota"
         );
     }

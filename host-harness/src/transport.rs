@@ -219,20 +219,26 @@ impl Transport {
 
     /// Sends `calls` with at most `max_concurrency` in flight; results in the order of `calls`.
     pub fn send_all(&self, calls: &[QueryCall]) -> Vec<Result<HttpResponse, TransportError>> {
-        self.send_all_until(calls, None)
+        self.send_all_until(calls, None, usize::MAX)
     }
 
-    /// Like [`Transport::send_all`], with [`Transport::send_until`]'s deadline for every call.
-    /// The bodies of the whole batch together are held up to
-    /// [`TransportConfig::max_batch_bytes`].
+    /// Like [`Transport::send_all`], with [`Transport::send_until`]'s deadline for every call
+    /// and at most `max_in_flight` in flight (capped by `max_concurrency`): a pool of that
+    /// many workers, each taking the next call as soon as its last one completed. The bodies
+    /// of the whole batch together are held up to [`TransportConfig::max_batch_bytes`].
     pub fn send_all_until(
         &self,
         calls: &[QueryCall],
         deadline: Option<Instant>,
+        max_in_flight: usize,
     ) -> Vec<Result<HttpResponse, TransportError>> {
         let budget = BatchBudget::new(self.config.max_batch_bytes);
         let budget = &budget;
-        let workers = self.config.max_concurrency.clamp(1, calls.len().max(1));
+        let workers = self
+            .config
+            .max_concurrency
+            .min(max_in_flight)
+            .clamp(1, calls.len().max(1));
         if workers == 1 {
             return calls
                 .iter()

@@ -1,6 +1,7 @@
 use serde_json::{json, Value};
 
 use super::*;
+use crate::cursor::{Cursor, Within};
 use crate::host::{HttpResponse, QueryCall, TransportError};
 use crate::retry::RetryPolicy;
 use crate::test_support::{fixture, ocsf_schema, response, ScriptedHost, NOW_MS};
@@ -14,6 +15,8 @@ const SETTINGS: Settings = Settings {
     },
     strategy: Strategy::PerUser,
     max_concurrency: 64,
+    max_in_flight: 64,
+    time_budget_ms: 0,
     include_root: false,
 };
 
@@ -630,4 +633,99 @@ fn settings_and_cursor_are_validated_before_any_call() {
         Err(ConnectorError::InvalidCursor(_))
     ));
     assert!(host.calls.borrow().is_empty());
+}
+
+/// A ListUsers page of `n` users `u0000`…, one page.
+fn many_users(n: usize) -> String {
+    let members: String = (0..n)
+        .map(|i| {
+            format!(
+                "<member><Path>/</Path><UserName>u{i:04}</UserName><UserId>AIDA{i:04}</UserId>\
+                 <Arn>arn:aws:iam::111122223333:user/u{i:04}</Arn>\
+                 <CreateDate>2020-01-01T00:00:00Z</CreateDate></member>"
+            )
+        })
+        .collect();
+    format!(
+        "<ListUsersResponse><ListUsersResult><Users>{members}</Users>\
+         <IsTruncated>false</IsTruncated></ListUsersResult></ListUsersResponse>"
+    )
+}
+
+#[test]
+fn a_page_cut_short_by_its_time_budget_resumes_exactly() {
+    let page = many_users(600);
+    let host = ScriptedHost::new(move |call| match call.action() {
+        "ListUsers" => xml(&page),
+        _ => account(call),
+    });
+    // Every batch of calls takes 1 s on the host's clock; a page may work 20 s.
+    host.ms_per_batch.set(1_000);
+    let settings = Settings {
+        time_budget_ms: 20_000,
+        max_items: 1000,
+        ..SETTINGS
+    };
+    let mut state = CollectionState::default();
+    let mut cursor: Option<String> = None;
+    let mut names = Vec::new();
+    let mut pages = Vec::new();
+    loop {
+        let page = collect(&host, settings, cursor.as_deref(), &mut state).unwrap();
+        names.extend(page.events.iter().map(|e| {
+            ocsf_schema::assert_valid_event(e)["user"]["name"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        }));
+        pages.push(page.stats.users);
+        match page.cursor {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+    }
+    // Each call: 50 users to measure, then as many as four fifths of the rest of the budget
+    // holds; the first call also looks the groups and managed policies up, so fewer fit.
+    assert_eq!(pages, [124, 218, 218, 40]);
+    let expected: Vec<String> = (0..600).map(|i| format!("u{i:04}")).collect();
+    assert_eq!(names, expected, "each user once, in order");
+    // The same page was listed four times, from the start (no Marker).
+    let list_users = calls_of(&host, "ListUsers");
+    assert_eq!(list_users.len(), 4);
+    assert!(list_users.iter().all(|c| c.param("Marker").is_none()));
+    // A fresh instance resumes from the cursor alone.
+    let first = collect(&host, settings, None, &mut CollectionState::default()).unwrap();
+    let cursor = Cursor::decode(first.cursor.as_deref().unwrap()).unwrap();
+    assert_eq!(
+        cursor.within,
+        Some(Within {
+            done: 124,
+            last_user: "u0123".into()
+        })
+    );
+    let second = collect(
+        &host,
+        settings,
+        Some(&cursor.encode()),
+        &mut CollectionState::default(),
+    )
+    .unwrap();
+    let first_of_second = ocsf_schema::assert_valid_event(&second.events[0]);
+    assert_eq!(first_of_second["user"]["name"], json!("u0124"));
+}
+
+#[test]
+fn without_a_budget_a_page_is_never_cut() {
+    let page = many_users(600);
+    let host = ScriptedHost::new(move |call| match call.action() {
+        "ListUsers" => xml(&page),
+        _ => account(call),
+    });
+    host.ms_per_batch.set(1_000);
+    let settings = Settings {
+        max_items: 1000,
+        ..SETTINGS
+    };
+    let page = collect(&host, settings, None, &mut CollectionState::default()).unwrap();
+    assert_eq!((page.stats.users, page.cursor), (600, None));
 }

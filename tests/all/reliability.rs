@@ -492,3 +492,38 @@ fn a_component_that_repeats_its_cursor_or_emits_invalid_events_is_stopped() {
     );
     assert_eq!(run.stdout, "");
 }
+
+/// A slow IAM: one 600-user page takes longer than `--deadline-secs` allows. Each call works
+/// within its time budget (four fifths of the deadline), ends the page early and the next
+/// resumes inside it: the run completes, every user once, never stopped by the deadline.
+#[test]
+fn a_page_longer_than_the_deadline_ends_early_and_resumes_inside_the_page() {
+    let iam = FakeIam::start(FakeAccount {
+        users: 600,
+        latency: Duration::from_millis(50),
+        ..FakeAccount::default()
+    });
+    let run = collect(iam.url(), &["--max-items", "1000", "--deadline-secs", "5"]);
+    assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
+    assert_eq!(
+        names(&run),
+        expected_names(600),
+        "every user once, in order"
+    );
+    let summary = run.summary();
+    let pages: u64 = summary
+        .split_whitespace()
+        .find_map(|field| field.strip_prefix("pages="))
+        .and_then(|n| n.parse().ok())
+        .unwrap();
+    // One listing page, returned in parts: at 50 ms a call and 64 in flight, 600 users take
+    // more than the 4 s budget.
+    assert!(pages >= 2, "{summary}");
+    assert!(
+        run.stderr
+            .contains("the page's time budget of 4000 ms is spent after"),
+        "{}",
+        run.stderr
+    );
+    assert!(summary.contains("users=600 root=1 events=601"), "{summary}");
+}

@@ -115,6 +115,8 @@ impl From<Settings> for inventory::Settings {
             retry_base_ms,
             strategy,
             max_concurrency,
+            max_in_flight,
+            time_budget_ms,
             include_root,
         } = settings;
         inventory::Settings {
@@ -123,6 +125,8 @@ impl From<Settings> for inventory::Settings {
             retry_base_ms,
             strategy: strategy.into(),
             max_concurrency,
+            max_in_flight,
+            time_budget_ms,
             include_root,
         }
     }

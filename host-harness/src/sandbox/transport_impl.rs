@@ -54,7 +54,8 @@ pub(super) fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<
     )?;
     transport.func_wrap_async(
         "send-all",
-        |mut store: StoreContextMut<'_, HostState>, (calls,): (WasmList<GuestQueryCall>,)| {
+        |mut store: StoreContextMut<'_, HostState>,
+         (calls, max_in_flight): (WasmList<GuestQueryCall>, u32)| {
             let read = read_batch(&mut store, &calls);
             Box::new(async move {
                 let calls = read?;
@@ -64,9 +65,12 @@ pub(super) fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<
                     .iter()
                     .filter_map(|call| call.as_ref().ok().cloned())
                     .collect();
-                let mut sent = off_thread(move || transport.send_all_until(&sendable, deadline))
-                    .await?
-                    .into_iter();
+                let max_in_flight = usize::try_from(max_in_flight).unwrap_or(usize::MAX);
+                let mut sent = off_thread(move || {
+                    transport.send_all_until(&sendable, deadline, max_in_flight)
+                })
+                .await?
+                .into_iter();
                 let results: Vec<Result<wit::Response, wit::TransportError>> = calls
                     .iter()
                     .map(|call| match call {

@@ -149,7 +149,7 @@ fn ask_for_credentials() -> Page {
                 ("Name", "x"),
             ],
         ),
-    ]);
+    ], 4);
     outcomes.extend(batch.iter().map(outcome));
     for text in &outcomes {
         log::log(log::Level::Error, &format!("attempt: {text}"));
@@ -293,7 +293,7 @@ impl Guest for Misbehaving {
                         ],
                     ),
                     call("iam", &[("Action", "ListUsers"), ("Version", "2010-05-08")]),
-                ]);
+                ], 4);
                 log::log(
                     log::Level::Error,
                     &format!("after a huge call: {}", outcome(&pair[1])),
@@ -301,7 +301,7 @@ impl Guest for Misbehaving {
                 let calls: Vec<_> = (0..300)
                     .map(|_| call("iam", &[("Action", "ListUsers"), ("Version", "2010-05-08")]))
                     .collect();
-                let results = transport::send_all(&calls);
+                let results = transport::send_all(&calls, 4);
                 log::log(log::Level::Error, &format!("{} results", results.len()));
                 Ok(page(vec![], None, None))
             }

@@ -212,7 +212,7 @@ fn bulk_collect(host: &MemoryHost) -> usize {
         time_budget_ms: 0,
         include_root: true,
     };
-    let page = collect::collect(host, settings, None, &mut CollectionState::default())
+    let page = collect::collect(host, settings, None, None, &mut CollectionState::default())
         .expect("the bulk collection succeeds");
     assert!(page.cursor.is_none());
     page.events.len()

@@ -14,7 +14,8 @@
 //!
 //! Per-user calls remain only where these cannot answer: ListAccessKeys for users the report
 //! shows holding a key (the only source of key ids; their last use comes from the report's
-//! key slots), ListSigningCertificates for certificate holders, and the report's facts for
+//! key slots), ListSigningCertificates for certificate holders — both unless the previous
+//! run's state vouches for the ids ([`crate::run_state`]) —, and the report's facts for
 //! users not in it (created after it was generated). SSH public keys have no account-wide
 //! source, the report does not say whether a password reset is required, and it says
 //! whether MFA is active but not which devices (one call per MFA user would cost what the
@@ -41,6 +42,7 @@ use crate::query::responses::{
     GetCredentialReportResponse, ListServiceSpecificCredentialsResponse, UserDetailXml,
 };
 use crate::query::{self, requests, ListResponse, Operation};
+use crate::run_state::RunState;
 
 /// GetAccountAuthorizationDetails.
 const AUTHORIZATION_DETAILS: &str = GetAccountAuthorizationDetailsResponse::ACTION;
@@ -216,9 +218,15 @@ fn fetch_report(host: &dyn Host) -> Result<CredentialReport, ConnectorError> {
             Err(ConnectorError::Api(e)) if e.code == "LimitExceeded" => {}
             Err(error) => return Err(error),
         }
-        match query::parse_result::<GetCredentialReportResponse>(
-            &host.send(&requests::call::<GetCredentialReportResponse>(&[])),
-        ) {
+        let read = host.send(&requests::call::<GetCredentialReportResponse>(&[]));
+        let parsed = match &read {
+            Ok(response) => query::parse_borrowed::<GetCredentialReportResponse>(response),
+            Err(error) => Err(ConnectorError::Transport {
+                action: GetCredentialReportResponse::ACTION.to_owned(),
+                error: error.clone(),
+            }),
+        };
+        match parsed {
             Ok(response) => {
                 let result = response.result;
                 return credential_report::parse(&result.content, result.generated_time.as_deref())
@@ -285,24 +293,30 @@ fn fetch_service_credentials(host: &dyn Host, max_items: u32) -> ServiceCredenti
 }
 
 /// Reads the users page at `pager`: one record per `UserDetail`, with what the account-wide
-/// data says of it; returns the records and whether another page follows. [`complete`]
+/// data and the previous run's `run_state` say of it; returns the records and whether another page follows. [`complete`]
 /// makes the per-user calls that remain.
 ///
 /// Errors: GetAccountAuthorizationDetails failing (the page cannot be listed).
 pub fn users_page(
     host: &dyn Host,
     state: &BulkState,
+    run_state: &mut RunState,
     pager: &mut Pager,
 ) -> Result<(Vec<UserRecord>, bool), ConnectorError> {
     let page =
         query::parse_result::<GetAccountAuthorizationDetailsResponse>(&host.send(&pager.call()))?
             .result;
     let more = pager.advance(page.is_truncated, page.marker)?;
+    if let Some(first) = page.user_detail_list.member.first() {
+        if let Some(warning) = run_state.check_account(&first.arn) {
+            host.log(Level::Warn, &warning);
+        }
+    }
     let records = page
         .user_detail_list
         .member
         .into_iter()
-        .map(|detail| record(host, state, detail))
+        .map(|detail| record(host, state, run_state, detail))
         .collect();
     Ok((records, more))
 }
@@ -345,8 +359,8 @@ fn keys_last_used(record: &mut UserRecord, row: &ReportRow) {
             key.last_used = Some(match slot.last_used_ms {
                 Some(ms) => LastUsed::At {
                     ms,
-                    service: slot.last_used_service.clone(),
-                    region: slot.last_used_region.clone(),
+                    service: slot.last_used_service.as_deref().map(str::to_owned),
+                    region: slot.last_used_region.as_deref().map(str::to_owned),
                 },
                 None => LastUsed::Never,
             });
@@ -443,8 +457,13 @@ pub fn detail_record(detail: UserDetailXml, groups: Option<&Groups>) -> (UserRec
     (record, problems)
 }
 
-/// A record from a `UserDetail` and the account-wide data.
-fn record(host: &dyn Host, state: &BulkState, detail: UserDetailXml) -> UserRecord {
+/// A record from a `UserDetail`, the account-wide data and the previous run's state.
+fn record(
+    host: &dyn Host,
+    state: &BulkState,
+    run_state: &mut RunState,
+    detail: UserDetailXml,
+) -> UserRecord {
     let (mut record, problems) = detail_record(detail, state.groups.as_ref());
     for problem in problems {
         host.log(
@@ -474,12 +493,16 @@ fn record(host: &dyn Host, state: &BulkState, detail: UserDetailXml) -> UserReco
         }
         record.has_mfa = row.mfa_active;
         record.user.password_last_used_ms = row.password_last_used_ms;
-        if row.signing_certificates == 0 {
-            record.signing_certificates = Some(Vec::new());
-        }
-        if !row.has_access_keys() {
-            record.access_keys = Some(Vec::new());
-        }
+        record.signing_certificates = if row.signing_certificates() == 0 {
+            Some(Vec::new())
+        } else {
+            run_state.signing_certificates(&record.user, row)
+        };
+        record.access_keys = if row.has_access_keys() {
+            run_state.access_keys(&record.user, row)
+        } else {
+            Some(Vec::new())
+        };
     }
     record
 }

@@ -18,6 +18,7 @@ use crate::query::{self, ListResponse, Operation};
 use crate::retry::{RetryBudget, Retrying};
 use crate::risk;
 use crate::run_facts::RunFacts;
+use crate::run_state::RunState;
 use crate::settings::{Settings, Strategy};
 
 /// Most ListUsers pages one collection may take: 1,000,000 users at one per page.
@@ -33,13 +34,15 @@ const FIRST_CHUNK_USERS: usize = 50;
 const MIN_CHUNK_USERS: usize = 10;
 
 /// What one collection keeps between its pages: the groups' and customer-managed
-/// policies, the bulk strategy's account-wide data and the retry budget.
+/// policies, the bulk strategy's account-wide data, the retry budget, and the run-state
+/// read and built.
 #[derive(Debug, Default)]
 pub struct CollectionState {
     pub groups: GroupCache,
     pub managed: ManagedDocuments,
     pub retry_budget: RetryBudget,
     pub bulk: BulkState,
+    pub run_state: RunState,
 }
 
 /// Failed calls of one kind (mirrors WIT `inventory.action-errors`).
@@ -80,11 +83,14 @@ pub struct Page {
     /// Where the next call resumes; `None` when the collection is complete.
     pub cursor: Option<String>,
     pub stats: PageStats,
+    /// For the next collection ([`crate::run_state`]): with the last page only.
+    pub run_state: Option<String>,
 }
 
 /// Collects the page at `cursor` (`None`: the first page). `state` carries the groups'
 /// and managed policies, the bulk data and the retry budget between the pages of one
-/// collection.
+/// collection; `prior_state` is the run-state the previous collection returned (read once
+/// per collection, ignored with a warning when it is not this component's or account's).
 ///
 /// The first page also reads what the whole run shares (GetAccountSummary,
 /// ListAccountAliases, and STS GetCallerIdentity for the root user's account), fixes the
@@ -97,10 +103,14 @@ pub fn collect(
     host: &dyn Host,
     settings: Settings,
     cursor: Option<&str>,
+    prior_state: Option<&str>,
     state: &mut CollectionState,
 ) -> Result<Page, ConnectorError> {
     settings.validate()?;
     let position = cursor.map(Cursor::decode).transpose()?;
+    if let Some(warning) = state.run_state.load(prior_state, cursor.is_some()) {
+        host.log(Level::Warn, &warning);
+    }
     let client = Retrying::new(
         host,
         settings.retry,
@@ -161,7 +171,9 @@ pub fn collect(
     // Where this page starts, should it end early.
     let (page_marker, pages_before) = (listing.marker().map(str::to_owned), listing.pages());
     let (mut records, more) = match strategy {
-        Strategy::Bulk => bulk::users_page(&client, &state.bulk, &mut listing)?,
+        Strategy::Bulk => {
+            bulk::users_page(&client, &state.bulk, &mut state.run_state, &mut listing)?
+        }
         _ => {
             let result = client.send(&listing.call());
             let page = query::parse_result::<ListUsersResponse>(&result)?.into_page();
@@ -235,6 +247,9 @@ pub fn collect(
     }
     let ended_early = done < records.len();
     records.truncate(done);
+    for record in &records {
+        state.run_state.keep(record);
+    }
     for record in records.iter_mut().filter(|r| !r.deleted) {
         record.risk = Some(risk::assess(&facts::user_facts(
             record,
@@ -297,8 +312,23 @@ pub fn collect(
                 .map(|record| ocsf::to_json(&ocsf::user_inventory_info(record, &context))),
         )
         .collect();
+    let run_state = next.is_none().then(|| {
+        let reused = &state.run_state;
+        if reused.reused_keys + reused.reused_certificates > 0 {
+            host.log(
+                Level::Info,
+                &format!(
+                    "the run-state vouched for the access keys of {} users and the signing \
+                     certificates of {}: not listed again",
+                    reused.reused_keys, reused.reused_certificates
+                ),
+            );
+        }
+        state.run_state.encode()
+    });
     Ok(Page {
         events,
+        run_state,
         cursor: next.map(|c| c.encode()),
         stats: PageStats {
             users: records.len() as u32,

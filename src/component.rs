@@ -229,6 +229,7 @@ impl exp::Guest for Component {
     fn collect(
         settings_in: exp::Settings,
         cursor: Option<String>,
+        run_state: Option<String>,
     ) -> Result<exp::Page, exp::ConnectorError> {
         let page = COLLECTION
             .with_borrow_mut(|state| {
@@ -236,13 +237,20 @@ impl exp::Guest for Component {
                     // A new collection: group policies may have changed, the budget is whole.
                     *state = CollectionState::default();
                 }
-                collect::collect(&WitHost, settings(settings_in), cursor.as_deref(), state)
+                collect::collect(
+                    &WitHost,
+                    settings(settings_in),
+                    cursor.as_deref(),
+                    run_state.as_deref(),
+                    state,
+                )
             })
             .map_err(to_wit_error)?;
         let stats = page.stats;
         Ok(exp::Page {
             events: page.events,
             cursor: page.cursor,
+            run_state: page.run_state,
             stats: exp::PageStats {
                 users: stats.users,
                 skipped_users: stats.skipped_users,

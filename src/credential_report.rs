@@ -3,12 +3,17 @@
 //!
 //! Columns are found by header name. Sentinels: `N/A` (not applicable), `no_information`
 //! (never used since tracking began), `not_supported` (the root account) are read as
-//! unknown; timestamps carry `+00:00` offsets. The `<root_account>` row is skipped.
+//! unknown; timestamps carry `+00:00` offsets. The `<root_account>` row is kept apart.
 //! Source: IAM User Guide, "Getting credential reports for your AWS account".
+//!
+//! The report is read as a stream: the base64 text is decoded and split into CSV records
+//! as it is read, one record buffer reused, and each row kept as a few integers and flags
+//! (the last-used services and regions interned), so memory grows with the users, not with
+//! five copies of the text.
 
 use std::collections::HashMap;
-
-use base64::Engine;
+use std::io::Read;
+use std::rc::Rc;
 
 use crate::model::timestamp_ms;
 
@@ -22,14 +27,30 @@ pub struct KeySlot {
     /// `access_key_N_last_used_date`, ms; `None` when never used (`N/A`).
     pub last_used_ms: Option<i64>,
     /// `access_key_N_last_used_service`, unless `N/A`.
-    pub last_used_service: Option<String>,
+    pub last_used_service: Option<Rc<str>>,
     /// `access_key_N_last_used_region`, unless `N/A`.
-    pub last_used_region: Option<String>,
+    pub last_used_region: Option<Rc<str>>,
 }
 
 impl KeySlot {
     /// Whether the slot holds a key (active or not).
     pub fn holds_a_key(&self) -> bool {
+        self.active == Some(true) || self.rotated_ms.is_some()
+    }
+}
+
+/// One of a user's two signing certificate slots (`cert_1_*`, `cert_2_*`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CertSlot {
+    /// `cert_N_active`.
+    pub active: Option<bool>,
+    /// `cert_N_last_rotated`: the certificate's `UploadDate`, whole seconds, in ms.
+    pub rotated_ms: Option<i64>,
+}
+
+impl CertSlot {
+    /// Whether the slot holds a certificate (active or not).
+    pub fn holds_a_certificate(&self) -> bool {
         self.active == Some(true) || self.rotated_ms.is_some()
     }
 }
@@ -49,8 +70,8 @@ pub struct ReportRow {
     pub mfa_active: Option<bool>,
     /// `access_key_1_*` and `access_key_2_*`.
     pub keys: [KeySlot; 2],
-    /// `cert_1/2`: signing certificates the user holds.
-    pub signing_certificates: u32,
+    /// `cert_1_*` and `cert_2_*`.
+    pub certificates: [CertSlot; 2],
 }
 
 impl ReportRow {
@@ -59,11 +80,19 @@ impl ReportRow {
         self.keys.iter().any(KeySlot::holds_a_key)
     }
 
+    /// Signing certificates the user holds (0 to 2).
+    pub fn signing_certificates(&self) -> u32 {
+        self.certificates
+            .iter()
+            .filter(|slot| slot.holds_a_certificate())
+            .count() as u32
+    }
+
     /// The slot of the key created at `created_ms` (ListAccessKeys `CreateDate`, compared
     /// in whole seconds as the report writes it); `index` is the key's position among the
     /// user's keys in creation order, which decides between slots of the same second.
     pub fn key_slot(&self, created_ms: Option<i64>, index: usize) -> Option<&KeySlot> {
-        let second = created_ms?.div_euclid(1000) * 1000;
+        let second = whole_second(created_ms?);
         let matching: Vec<&KeySlot> = self
             .keys
             .iter()
@@ -77,13 +106,18 @@ impl ReportRow {
     }
 }
 
+/// `ms` rounded down to its whole second, as the report writes times.
+pub fn whole_second(ms: i64) -> i64 {
+    ms.div_euclid(1000) * 1000
+}
+
 /// A parsed report.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CredentialReport {
     /// `GeneratedTime`, ms; users created after it are not in the report.
     pub generated_ms: Option<i64>,
     /// Rows by user ARN.
-    pub rows: HashMap<String, ReportRow>,
+    pub rows: HashMap<Box<str>, ReportRow>,
     /// The `<root_account>` row.
     pub root: Option<ReportRow>,
 }
@@ -95,25 +129,20 @@ impl CredentialReport {
     }
 }
 
-/// Decodes and parses a report's base64 `Content`; `generated` is its `GeneratedTime`.
+/// Decodes and parses a report's base64 `Content` as a stream; `generated` is its
+/// `GeneratedTime`.
 ///
 /// Errors: not base64, not CSV, or a header without the `user`/`arn` columns.
 pub fn parse(content: &str, generated: Option<&str>) -> Result<CredentialReport, String> {
-    let compact: String = content
-        .chars()
-        .filter(|c| !c.is_ascii_whitespace())
-        .collect();
-    let csv = base64::engine::general_purpose::STANDARD
-        .decode(compact)
-        .map_err(|e| format!("report content is not base64: {e}"))?;
+    let decoded = base64::read::DecoderReader::new(
+        SkipWhitespace(content.as_bytes()),
+        &base64::engine::general_purpose::STANDARD,
+    );
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
-        .from_reader(csv.as_slice());
-    let headers = reader
-        .headers()
-        .map_err(|e| format!("report is not CSV: {e}"))?
-        .clone();
-    let column = |name: &str| headers.iter().position(|h| h == name);
+        .from_reader(decoded);
+    let headers = reader.byte_headers().map_err(csv_error)?.clone();
+    let column = |name: &str| headers.iter().position(|h| h == name.as_bytes());
     let (user, arn) = match (column("user"), column("arn")) {
         (Some(user), Some(arn)) => (user, arn),
         _ => return Err("report header lacks the user and arn columns".into()),
@@ -124,10 +153,6 @@ pub fn parse(content: &str, generated: Option<&str>) -> Result<CredentialReport,
         "password_last_used",
         "password_last_changed",
         "mfa_active",
-        "cert_1_active",
-        "cert_1_last_rotated",
-        "cert_2_active",
-        "cert_2_last_rotated",
     ]
     .map(column);
     let key_columns = [1, 2].map(|n| {
@@ -140,42 +165,94 @@ pub fn parse(content: &str, generated: Option<&str>) -> Result<CredentialReport,
         ]
         .map(|suffix| column(&format!("access_key_{n}_{suffix}")))
     });
+    let cert_columns =
+        [1, 2].map(|n| ["active", "last_rotated"].map(|s| column(&format!("cert_{n}_{s}"))));
     let mut report = CredentialReport {
         generated_ms: generated.and_then(timestamp_ms),
         ..CredentialReport::default()
     };
-    for record in reader.records() {
-        let record = record.map_err(|e| format!("report is not CSV: {e}"))?;
-        let value = |c: Option<usize>| c.and_then(|c| record.get(c)).filter(|v| !is_sentinel(v));
-        let field = |i: usize| value(columns[i]);
+    let mut names = Interned::default();
+    let mut record = csv::ByteRecord::new();
+    while reader.read_byte_record(&mut record).map_err(csv_error)? {
+        let value = |c: Option<usize>| {
+            c.and_then(|c| record.get(c))
+                .and_then(|v| std::str::from_utf8(v).ok())
+                .filter(|v| !is_sentinel(v))
+        };
         let flag = |c: Option<usize>| value(c).and_then(|v| v.parse::<bool>().ok());
         let time = |c: Option<usize>| value(c).and_then(timestamp_ms);
-        let held = |active: usize, rotated: usize| {
-            flag(columns[active]) == Some(true) || time(columns[rotated]).is_some()
-        };
         let row = ReportRow {
-            created_ms: field(0).and_then(timestamp_ms),
+            created_ms: time(columns[0]),
             password_enabled: flag(columns[1]),
-            password_last_used_ms: field(2).and_then(timestamp_ms),
-            password_last_changed_ms: field(3).and_then(timestamp_ms),
+            password_last_used_ms: time(columns[2]),
+            password_last_changed_ms: time(columns[3]),
             mfa_active: flag(columns[4]),
             keys: key_columns.map(|[active, rotated, used, service, region]| KeySlot {
                 active: flag(active),
                 rotated_ms: time(rotated),
                 last_used_ms: time(used),
-                last_used_service: value(service).map(str::to_owned),
-                last_used_region: value(region).map(str::to_owned),
+                last_used_service: value(service).map(|v| names.get(v)),
+                last_used_region: value(region).map(|v| names.get(v)),
             }),
-            signing_certificates: u32::from(held(5, 6)) + u32::from(held(7, 8)),
+            certificates: cert_columns.map(|[active, rotated]| CertSlot {
+                active: flag(active),
+                rotated_ms: time(rotated),
+            }),
         };
-        if record.get(user) == Some("<root_account>") {
+        if record.get(user) == Some(b"<root_account>".as_slice()) {
             report.root = Some(row);
             continue;
         }
-        let Some(arn) = record.get(arn) else { continue };
-        report.rows.insert(arn.to_owned(), row);
+        let Some(arn) = record.get(arn).and_then(|v| std::str::from_utf8(v).ok()) else {
+            continue;
+        };
+        report.rows.insert(arn.into(), row);
     }
+    report.rows.shrink_to_fit();
     Ok(report)
+}
+
+/// A CSV error, or the base64 error under it (the decoder reports through `io::Error`).
+fn csv_error(error: csv::Error) -> String {
+    match error.kind() {
+        csv::ErrorKind::Io(io) => format!("report content is not base64: {io}"),
+        _ => format!("report is not CSV: {error}"),
+    }
+}
+
+/// The base64 text with the line breaks and spaces IAM may wrap it with left out.
+struct SkipWhitespace<'a>(&'a [u8]);
+
+impl Read for SkipWhitespace<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let mut written = 0;
+        while written < buf.len() {
+            let Some((&byte, rest)) = self.0.split_first() else {
+                break;
+            };
+            self.0 = rest;
+            if !byte.is_ascii_whitespace() {
+                buf[written] = byte;
+                written += 1;
+            }
+        }
+        Ok(written)
+    }
+}
+
+/// One shared copy of each distinct last-used service and region.
+#[derive(Default)]
+struct Interned(HashMap<Box<str>, Rc<str>>);
+
+impl Interned {
+    fn get(&mut self, value: &str) -> Rc<str> {
+        if let Some(shared) = self.0.get(value) {
+            return shared.clone();
+        }
+        let shared: Rc<str> = value.into();
+        self.0.insert(value.into(), shared.clone());
+        shared
+    }
 }
 
 fn is_sentinel(value: &str) -> bool {
@@ -188,6 +265,7 @@ mod tests {
     use crate::test_support::fixture;
 
     fn encode(csv: &str) -> String {
+        use base64::Engine;
         base64::engine::general_purpose::STANDARD.encode(csv)
     }
 
@@ -231,7 +309,10 @@ mod tests {
                         last_used_region: None,
                     },
                 ],
-                signing_certificates: 0,
+                certificates: [CertSlot {
+                    active: Some(false),
+                    rotated_ms: None,
+                }; 2],
             })
         );
         let bob = report
@@ -274,7 +355,7 @@ mod tests {
         let report = parse(&encode(csv), None).unwrap();
         let row = report.row("arn:aws:iam::1:user/u").unwrap();
         assert!(row.has_access_keys());
-        assert_eq!(row.signing_certificates, 2);
+        assert_eq!(row.signing_certificates(), 2);
         assert_eq!(row.mfa_active, None, "a missing column is unknown");
     }
 
@@ -306,6 +387,101 @@ mod tests {
             "no slot for another key"
         );
         assert_eq!(v.key_slot(None, 0), None);
+    }
+
+    /// The report read in memory, as a reference for the streaming reader: the whole
+    /// content decoded at once, then every record as strings.
+    fn parse_in_memory(content: &str, generated: Option<&str>) -> CredentialReport {
+        use base64::Engine;
+        let compact: String = content.split_ascii_whitespace().collect();
+        let csv = base64::engine::general_purpose::STANDARD
+            .decode(compact)
+            .unwrap();
+        let mut reader = csv::ReaderBuilder::new()
+            .flexible(true)
+            .from_reader(csv.as_slice());
+        let headers = reader.headers().unwrap().clone();
+        let mut report = CredentialReport {
+            generated_ms: generated.and_then(timestamp_ms),
+            ..CredentialReport::default()
+        };
+        for record in reader.records() {
+            let record = record.unwrap();
+            let get = |name: &str| {
+                let at = headers.iter().position(|h| h == name)?;
+                record.get(at).filter(|v| !is_sentinel(v))
+            };
+            let flag = |name: &str| get(name).and_then(|v| v.parse::<bool>().ok());
+            let time = |name: &str| get(name).and_then(timestamp_ms);
+            let key = |n: u8| KeySlot {
+                active: flag(&format!("access_key_{n}_active")),
+                rotated_ms: time(&format!("access_key_{n}_last_rotated")),
+                last_used_ms: time(&format!("access_key_{n}_last_used_date")),
+                last_used_service: get(&format!("access_key_{n}_last_used_service")).map(Rc::from),
+                last_used_region: get(&format!("access_key_{n}_last_used_region")).map(Rc::from),
+            };
+            let cert = |n: u8| CertSlot {
+                active: flag(&format!("cert_{n}_active")),
+                rotated_ms: time(&format!("cert_{n}_last_rotated")),
+            };
+            let row = ReportRow {
+                created_ms: time("user_creation_time"),
+                password_enabled: flag("password_enabled"),
+                password_last_used_ms: time("password_last_used"),
+                password_last_changed_ms: time("password_last_changed"),
+                mfa_active: flag("mfa_active"),
+                keys: [key(1), key(2)],
+                certificates: [cert(1), cert(2)],
+            };
+            if get("user") == Some("<root_account>") {
+                report.root = Some(row);
+            } else {
+                report.rows.insert(get("arn").unwrap().into(), row);
+            }
+        }
+        report
+    }
+
+    #[test]
+    fn the_stream_reads_the_same_rows_as_the_whole_text() {
+        let moto = fixture("moto/GetCredentialReport.xml");
+        let start = moto.find("<Content>").unwrap() + "<Content>".len();
+        let moto = moto[start..moto.find("</Content>").unwrap()].to_owned();
+        // IAM may wrap the base64 text; the stream skips the line breaks.
+        let synthetic = encode(&fixture("synthetic/credential_report.csv"));
+        let wrapped: Vec<String> = synthetic
+            .as_bytes()
+            .chunks(76)
+            .map(|line| String::from_utf8(line.to_vec()).unwrap())
+            .collect();
+        let generated = encode(&test_support::fake_iam::credential_report(10_000));
+        for (name, content) in [
+            ("moto", moto),
+            ("synthetic", synthetic.clone()),
+            ("wrapped", wrapped.join("\r\n")),
+            ("10,000 users", generated),
+        ] {
+            let streamed = parse(&content, Some("2026-01-01T00:00:00Z")).unwrap();
+            assert_eq!(
+                streamed,
+                parse_in_memory(&content, Some("2026-01-01T00:00:00Z")),
+                "{name}"
+            );
+            assert!(!streamed.rows.is_empty(), "{name}");
+        }
+        let big = parse(
+            &encode(&test_support::fake_iam::credential_report(10_000)),
+            None,
+        )
+        .unwrap();
+        assert_eq!(big.rows.len(), 10_000);
+        // User 10: one key, one certificate (tests/support/src/fake_iam.rs).
+        let user_10 = big
+            .row("arn:aws:iam::210987654321:user/generated/user-00010")
+            .unwrap();
+        assert_eq!(user_10.signing_certificates(), 1);
+        assert_eq!(user_10.keys[0].rotated_ms, Some(1_640_995_200_000));
+        assert_eq!(user_10.keys[1].active, Some(false));
     }
 
     #[test]

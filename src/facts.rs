@@ -118,8 +118,8 @@ pub fn root_from_report(root: &mut RootRecord, row: &ReportRow) {
                 last_used: Some(match slot.last_used_ms {
                     Some(ms) => LastUsed::At {
                         ms,
-                        service: slot.last_used_service.clone(),
-                        region: slot.last_used_region.clone(),
+                        service: slot.last_used_service.as_deref().map(str::to_owned),
+                        region: slot.last_used_region.as_deref().map(str::to_owned),
                     },
                     None => LastUsed::Never,
                 }),

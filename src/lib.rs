@@ -24,6 +24,7 @@ pub mod query;
 pub mod retry;
 pub mod risk;
 pub mod run_facts;
+pub mod run_state;
 pub mod settings;
 pub mod xml;
 

@@ -6,7 +6,7 @@
 
 use quick_xml::events::Event;
 use quick_xml::Reader;
-use serde::de::DeserializeOwned;
+use serde::de::Deserialize;
 
 /// Deepest element nesting accepted; IAM responses nest at most about 8 levels.
 const MAX_DEPTH: usize = 64;
@@ -67,7 +67,7 @@ pub fn root_element(text: &str) -> Result<String, String> {
 ///
 /// Errors: a missing required element, a duplicated one, a value of the wrong type,
 /// an unknown entity; the message names what quick-xml found.
-pub fn from_str<T: DeserializeOwned>(text: &str) -> Result<T, String> {
+pub fn from_str<'a, T: Deserialize<'a>>(text: &'a str) -> Result<T, String> {
     quick_xml::de::from_str(text).map_err(|e| e.to_string())
 }
 

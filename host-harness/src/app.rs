@@ -20,6 +20,7 @@ use crate::run;
 use crate::sandbox::{ImportRecorder, Imports, Runtime, Session};
 use crate::sekoia::{SekoiaSettings, Sink};
 use crate::signing::Signer;
+use crate::state_file::{StateBinding, StateFile};
 use crate::transport::{QueryCall, Transport};
 
 /// Region used when neither `--region`, `AWS_REGION` nor the config file names one.
@@ -111,21 +112,49 @@ pub fn collect(
         sekoia,
     } = prepared;
     let settings = args.common.settings();
-    let checkpoint = match &args.checkpoint {
-        None => None,
-        Some(path) => match caller_account(&transport) {
-            Ok(account) => Some((
-                path.as_path(),
+    // The account the checkpoint and the state are bound to (one STS call, only if needed).
+    let account = match (&args.checkpoint, &args.state) {
+        (None, None) => None,
+        _ => match caller_account(&transport) {
+            Ok(account) => Some(account),
+            Err(error) => return report_error(&logger, &error),
+        },
+    };
+    let checkpoint = args
+        .checkpoint
+        .as_deref()
+        .zip(account.clone())
+        .map(|(path, account)| {
+            (
+                path,
                 Binding {
                     account,
                     region: transport.endpoints().region().to_owned(),
                     component_sha256: runtime.component_sha256().to_owned(),
                     sekoia: sekoia.as_ref().map(SekoiaSettings::push_url),
                 },
+            )
+        });
+    let state = match (&args.state, account) {
+        (Some(path), Some(account)) => match session.version() {
+            Ok(component_version) => Some((
+                StateFile::new(path),
+                StateBinding {
+                    account,
+                    component_version,
+                },
             )),
-            Err(error) => return report_error(&logger, &error),
+            Err(error) => return report_error(&logger, &error.into()),
         },
+        _ => None,
     };
+    let prior_state = state.as_ref().and_then(|(file, binding)| {
+        let (prior, warning) = file.load(binding);
+        if let Some(warning) = warning {
+            logger.raw(&format!("warning: {warning}"));
+        }
+        prior
+    });
     let (mut output, start) = match Output::open(stdout, args.output.as_deref(), checkpoint) {
         Ok(opened) => opened,
         Err(error) => return report_error(&logger, &error.into()),
@@ -152,14 +181,21 @@ pub fn collect(
         &transport,
         settings,
         &mut output,
-        start,
+        (start, prior_state.as_deref()),
         max_run,
         sink.as_mut(),
     ) {
-        Ok(summary) => {
+        Ok(mut summary) => {
             logger.raw(&summary.to_string());
             if let Err(error) = output.finish() {
                 return report_error(&logger, &RunError::from(error));
+            }
+            // Only a complete collection replaces the state; failing to keep it costs the
+            // next run its reuse, not this run its events.
+            if let (Some((file, binding)), Some(run_state)) = (&state, summary.run_state.take()) {
+                if let Err(error) = file.save(binding, run_state) {
+                    logger.raw(&format!("warning: {error}"));
+                }
             }
             if let Some(warning) = summary.count_mismatch() {
                 logger.raw(&warning);

@@ -164,7 +164,7 @@ impl Checkpoint {
 
 /// A new temporary file in `path`'s directory: `.<name>.<random>.tmp`, created exclusively
 /// with mode 0600.
-fn temporary_beside(path: &Path) -> std::io::Result<NamedTempFile> {
+pub(crate) fn temporary_beside(path: &Path) -> std::io::Result<NamedTempFile> {
     let name = path.file_name().unwrap_or_default().to_string_lossy();
     tempfile::Builder::new()
         .prefix(&format!(".{name}."))
@@ -179,13 +179,13 @@ fn directory_of(path: &Path) -> &Path {
     }
 }
 
-fn sync_directory(path: &Path) -> std::io::Result<()> {
+pub(crate) fn sync_directory(path: &Path) -> std::io::Result<()> {
     File::open(directory_of(path))?.sync_all()
 }
 
 /// Gives `replacement` the mode of the regular file at `path`, when there is one (a new file
 /// keeps the 0600 of its creation).
-fn keep_mode(path: &Path, replacement: &File) -> std::io::Result<()> {
+pub(crate) fn keep_mode(path: &Path, replacement: &File) -> std::io::Result<()> {
     match std::fs::symlink_metadata(path) {
         Ok(existing) if existing.is_file() => replacement.set_permissions(existing.permissions()),
         _ => Ok(()),

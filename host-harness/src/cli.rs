@@ -81,6 +81,14 @@ pub struct CollectArgs {
     #[arg(long, value_name = "CP", requires = "output")]
     pub checkpoint: Option<PathBuf>,
 
+    /// Keep what this run listed in FILE for the next run of the same account and component
+    /// version (read at the start, replaced atomically when the collection completes): the
+    /// bulk strategy then lists access keys and signing certificates again only for users
+    /// whose credential-report slots changed. A FILE of another account or component version
+    /// is ignored with a warning.
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
+
     /// Component, connection, logging and limits.
     #[command(flatten)]
     pub common: CommonArgs,

@@ -100,6 +100,8 @@ pub struct Page {
     pub cursor: Option<String>,
     /// What the page did.
     pub stats: PageStats,
+    /// With the last page only: the run-state for the next collection (opaque).
+    pub run_state: Option<String>,
 }
 
 /// The signing identity as the component reports it back (WIT `identity.info`).

@@ -16,7 +16,8 @@
 //!   the conversions between the generated types and the host's (which alone leave it).
 //! - [`inspect`]: a component's name, version, WIT world, size and sha256 read without
 //!   compiling it, and the contract-version check done before compiling.
-//! - [`run`]: the collect loop and summary, the check report; [`output`]: the NDJSON writer.
+//! - [`run`]: the collect loop and summary, the check report; [`output`]: the NDJSON writer;
+//!   [`checkpoint`]: the resumable output; [`state_file`]: the run-state kept between runs.
 //! - [`sekoia`]: the Sekoia sink (`--sekoia-url`): batches pushed to the asset-connector API,
 //!   retries, task polling, the `check` probe.
 //! - [`logging`]: stderr lines; [`escape`]: escaping of text the harness did not write;
@@ -46,6 +47,7 @@ pub mod run;
 pub mod sandbox;
 pub mod sekoia;
 pub mod signing;
+pub mod state_file;
 pub mod transport;
 
 /// Absolute path of the guest component that `build.rs` built

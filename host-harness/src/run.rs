@@ -47,6 +47,8 @@ pub struct CollectSummary {
     pub guest_peak_bytes: u64,
     /// What was pushed to Sekoia, when the run pushes (`--sekoia-url`).
     pub sekoia: Option<PushTotals>,
+    /// The run-state the last page returned, for the next run (`--state`).
+    pub run_state: Option<String>,
 }
 
 impl CollectSummary {
@@ -183,6 +185,10 @@ pub struct CollectError {
 /// With `sink`, each page's events are pushed to Sekoia before the page is marked done, the
 /// first page skipping the events `start.pushed` names.
 ///
+/// `start` is where the run begins (a checkpoint's position, or the first page) and
+/// `prior_state` the previous run's run-state, handed to every `collect` call; the last
+/// page's comes back in [`CollectSummary::run_state`].
+///
 /// `transport` is the one the session's imports use (for the call count). The run ends: after
 /// [`page_limit`] pages, or when `max_run` has passed (also during a page), it stops with
 /// [`RunError::RunLimit`].
@@ -193,7 +199,7 @@ pub fn collect(
     transport: &Transport,
     settings: Settings,
     output: &mut Output<'_>,
-    start: Start,
+    (start, prior_state): (Start, Option<&str>),
     max_run: Option<Duration>,
     mut sink: Option<&mut Sink>,
 ) -> Result<CollectSummary, Box<CollectError>> {
@@ -209,7 +215,7 @@ pub fn collect(
         session,
         settings,
         output,
-        (start.cursor, start.pushed),
+        (start.cursor, start.pushed, prior_state),
         &mut summary,
         RunBound {
             deadline: run_deadline,
@@ -251,7 +257,7 @@ fn collect_pages(
     session: &mut Session,
     settings: Settings,
     output: &mut Output<'_>,
-    (mut cursor, mut pushed): (Option<String>, Vec<String>),
+    (mut cursor, mut pushed, prior_state): (Option<String>, Vec<String>, Option<&str>),
     summary: &mut CollectSummary,
     bound: RunBound,
     mut sink: Option<&mut Sink>,
@@ -263,7 +269,7 @@ fn collect_pages(
         {
             return Err(bound.passed(summary.pages));
         }
-        let page = match session.collect(settings, cursor.as_deref()) {
+        let page = match session.collect(settings, cursor.as_deref(), prior_state) {
             Err(SandboxError::RunTimeLimit { .. }) => return Err(bound.passed(summary.pages)),
             other => other??,
         };
@@ -323,7 +329,10 @@ fn collect_pages(
             )));
         }
         match page.cursor {
-            None => return Ok(()),
+            None => {
+                summary.run_state = page.run_state;
+                return Ok(());
+            }
             Some(next) => cursor = Some(next),
         }
     }

@@ -103,7 +103,7 @@ fn collect_all(host: &ScriptedHost) -> (Vec<Value>, Vec<PageStats>) {
     let mut events = Vec::new();
     let mut stats = Vec::new();
     loop {
-        let page = collect(host, SETTINGS, cursor.as_deref(), &mut groups).unwrap();
+        let page = collect(host, SETTINGS, cursor.as_deref(), None, &mut groups).unwrap();
         events.extend(
             page.events
                 .iter()
@@ -118,7 +118,7 @@ fn collect_all(host: &ScriptedHost) -> (Vec<Value>, Vec<PageStats>) {
 }
 
 fn first_page(host: &ScriptedHost) -> Page {
-    collect(host, SETTINGS, None, &mut CollectionState::default()).unwrap()
+    collect(host, SETTINGS, None, None, &mut CollectionState::default()).unwrap()
 }
 
 fn calls_of(host: &ScriptedHost, action: &str) -> Vec<QueryCall> {
@@ -566,7 +566,7 @@ fn a_failing_list_users_fails_the_page() {
             &fixture("moto/Error.SignatureDoesNotMatch.authmode.xml"),
         )),
     });
-    let err = collect(&host, SETTINGS, None, &mut CollectionState::default()).unwrap_err();
+    let err = collect(&host, SETTINGS, None, None, &mut CollectionState::default()).unwrap_err();
     assert!(
         matches!(&err, ConnectorError::Api(e) if e.code == "SignatureDoesNotMatch" && e.status == 403)
     );
@@ -594,16 +594,16 @@ fn list_users_loop_guards() {
         _ => account(call),
     });
     assert_eq!(
-        collect(&host, SETTINGS, None, &mut groups).unwrap_err().to_string(),
+        collect(&host, SETTINGS, None, None, &mut groups).unwrap_err().to_string(),
         "ListUsers returned an unreadable response (HTTP 200): IsTruncated is true but no Marker was returned"
     );
     let host = ScriptedHost::new(|call| match call.action() {
         "ListUsers" => xml(&list_users_page(true, Some("same"))),
         _ => account(call),
     });
-    let first = collect(&host, SETTINGS, None, &mut groups).unwrap();
+    let first = collect(&host, SETTINGS, None, None, &mut groups).unwrap();
     assert_eq!(first.events.len(), 0);
-    let err = collect(&host, SETTINGS, first.cursor.as_deref(), &mut groups).unwrap_err();
+    let err = collect(&host, SETTINGS, first.cursor.as_deref(), None, &mut groups).unwrap_err();
     assert_eq!(
         err.to_string(),
         "ListUsers returned an unreadable response (HTTP 200): Marker \"same\" was returned twice"
@@ -621,6 +621,7 @@ fn settings_and_cursor_are_validated_before_any_call() {
             ..SETTINGS
         },
         None,
+        None,
         &mut groups,
     )
     .unwrap_err();
@@ -629,7 +630,7 @@ fn settings_and_cursor_are_validated_before_any_call() {
         "invalid settings: max-items must be between 1 and 1000 (IAM's MaxItems range), got 1001"
     );
     assert!(matches!(
-        collect(&host, SETTINGS, Some("garbage"), &mut groups),
+        collect(&host, SETTINGS, Some("garbage"), None, &mut groups),
         Err(ConnectorError::InvalidCursor(_))
     ));
     assert!(host.calls.borrow().is_empty());
@@ -671,7 +672,7 @@ fn a_page_cut_short_by_its_time_budget_resumes_exactly() {
     let mut names = Vec::new();
     let mut pages = Vec::new();
     loop {
-        let page = collect(&host, settings, cursor.as_deref(), &mut state).unwrap();
+        let page = collect(&host, settings, cursor.as_deref(), None, &mut state).unwrap();
         names.extend(page.events.iter().map(|e| {
             ocsf_schema::assert_valid_event(e)["user"]["name"]
                 .as_str()
@@ -694,7 +695,7 @@ fn a_page_cut_short_by_its_time_budget_resumes_exactly() {
     assert_eq!(list_users.len(), 4);
     assert!(list_users.iter().all(|c| c.param("Marker").is_none()));
     // A fresh instance resumes from the cursor alone.
-    let first = collect(&host, settings, None, &mut CollectionState::default()).unwrap();
+    let first = collect(&host, settings, None, None, &mut CollectionState::default()).unwrap();
     let cursor = Cursor::decode(first.cursor.as_deref().unwrap()).unwrap();
     assert_eq!(
         cursor.within,
@@ -707,6 +708,7 @@ fn a_page_cut_short_by_its_time_budget_resumes_exactly() {
         &host,
         settings,
         Some(&cursor.encode()),
+        None,
         &mut CollectionState::default(),
     )
     .unwrap();
@@ -726,6 +728,6 @@ fn without_a_budget_a_page_is_never_cut() {
         max_items: 1000,
         ..SETTINGS
     };
-    let page = collect(&host, settings, None, &mut CollectionState::default()).unwrap();
+    let page = collect(&host, settings, None, None, &mut CollectionState::default()).unwrap();
     assert_eq!((page.stats.users, page.cursor), (600, None));
 }

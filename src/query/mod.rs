@@ -9,7 +9,7 @@ pub mod operation;
 pub mod requests;
 pub mod responses;
 
-use serde::de::{DeserializeOwned, IgnoredAny};
+use serde::de::{Deserialize, DeserializeOwned, IgnoredAny};
 
 use crate::error::ConnectorError;
 use crate::host::{HttpResponse, TransportError};
@@ -26,6 +26,16 @@ pub use responses::{ListPage, ListResponse};
 /// [`ConnectorError::MalformedResponse`]; then typed deserialization.
 pub fn parse<T: Operation + DeserializeOwned>(
     response: &HttpResponse,
+) -> Result<T, ConnectorError> {
+    read(T::ACTION, response)
+}
+
+/// [`parse`] for a response type that borrows from the body (e.g. the credential report's
+/// text, read without a copy).
+///
+/// Errors: as [`parse`].
+pub fn parse_borrowed<'a, T: Operation + Deserialize<'a>>(
+    response: &'a HttpResponse,
 ) -> Result<T, ConnectorError> {
     read(T::ACTION, response)
 }
@@ -53,7 +63,10 @@ pub fn parse_outcome(action: &str, response: &HttpResponse) -> Result<(), Connec
 }
 
 /// [`parse`] for `action`, into any `T`.
-fn read<T: DeserializeOwned>(action: &str, response: &HttpResponse) -> Result<T, ConnectorError> {
+fn read<'a, T: Deserialize<'a>>(
+    action: &str,
+    response: &'a HttpResponse,
+) -> Result<T, ConnectorError> {
     let status = response.status;
     let malformed = |detail: String| ConnectorError::malformed(action, status, detail);
     let text = std::str::from_utf8(&response.body)
@@ -114,7 +127,7 @@ pub fn parse_with_every_reader(status: u16, body: &[u8]) -> Vec<Result<(), Conne
         each::<GetUserResponse>(&response),
         each::<GetAccountAuthorizationDetailsResponse>(&response),
         each::<GenerateCredentialReportResponse>(&response),
-        each::<GetCredentialReportResponse>(&response),
+        parse_borrowed::<GetCredentialReportResponse>(&response).map(drop),
         each::<GetUserPolicyResponse>(&response),
         each::<GetGroupPolicyResponse>(&response),
         each::<GetPolicyResponse>(&response),

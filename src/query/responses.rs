@@ -513,20 +513,27 @@ pub struct GenerateCredentialReportResult {
 
 /// GetCredentialReport. Errors: `ReportNotPresent`, `ReportExpired` (410),
 /// `ReportInProgress` (404). Source: IAM API Reference, GetCredentialReport.
+///
+/// Borrows the report's text from the response body (read with [`crate::query::parse_borrowed`]),
+/// so the report is never copied before it is decoded.
 #[derive(Debug, Deserialize)]
-pub struct GetCredentialReportResponse {
-    #[serde(rename = "GetCredentialReportResult")]
-    pub result: GetCredentialReportResult,
+pub struct GetCredentialReportResponse<'a> {
+    #[serde(rename = "GetCredentialReportResult", borrow)]
+    pub result: GetCredentialReportResult<'a>,
 }
 
-operation!(GetCredentialReportResponse, Iam, "GetCredentialReport");
+impl Operation for GetCredentialReportResponse<'_> {
+    const SERVICE: Service = Service::Iam;
+    const ACTION: &'static str = "GetCredentialReport";
+}
 
 /// The `GetCredentialReportResult` element.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct GetCredentialReportResult {
-    /// The CSV, base64-encoded.
-    pub content: String,
+pub struct GetCredentialReportResult<'a> {
+    /// The CSV, base64-encoded (borrowed unless the XML escapes something in it).
+    #[serde(borrow)]
+    pub content: std::borrow::Cow<'a, str>,
     /// ISO 8601.
     pub generated_time: Option<String>,
 }

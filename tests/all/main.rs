@@ -10,6 +10,7 @@ mod end_to_end;
 mod harness;
 mod release;
 mod reliability;
+mod run_state;
 mod sandbox;
 mod sekoia_sink;
 mod strategies;

@@ -267,6 +267,20 @@ fn too_many_events_in_a_page_are_refused() {
 }
 
 #[test]
+fn an_oversized_run_state_is_refused() {
+    let run = hostile("collect", "15", "http://127.0.0.1:9", &[]);
+    assert_eq!(run.code, Some(6), "stderr: {}", run.stderr);
+    assert!(
+        run.stderr.contains(
+            "error: component call collect exceeded a host limit: bytes in the run-state: \
+             34603008, more than 33554432"
+        ),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
 fn a_huge_log_message_is_cut_and_a_flood_is_rate_limited() {
     let run = hostile(
         "collect",

@@ -82,7 +82,7 @@ fn without_day_counts(text: &str) -> String {
 /// The IAM users' events of a run by ARN, without what differs by design: the processing
 /// time, the documented per-strategy fields (module documentation), and the day counts in
 /// risk texts.
-fn comparable(run: &Run) -> BTreeMap<String, Value> {
+pub(crate) fn comparable(run: &Run) -> BTreeMap<String, Value> {
     comparable_but(run, None)
 }
 

@@ -195,6 +195,7 @@ impl From<inventory::Page> for Page {
             events: page.events,
             cursor: page.cursor,
             stats: page.stats.into(),
+            run_state: page.run_state,
         }
     }
 }

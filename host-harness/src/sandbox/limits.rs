@@ -9,7 +9,7 @@
 //!   `transport` and `log` imports lift lazily ([`wasmtime::component::WasmStr`],
 //!   [`wasmtime::component::WasmList`]) and copy only what passes the limits below.
 //! - **Results** ([`check_page`], [`check_report`], [`bound_error`]): events per page, bytes per
-//!   event and per page, cursor, probes and their names, and the names in page statistics are
+//!   event and per page, cursor, run-state, probes and their names, and the names in page statistics are
 //!   checked, and a result over a limit is a [`SandboxError::OverLimit`]; free text (AWS
 //!   error messages, details, reasons) is cut to [`MAX_TEXT_BYTES`].
 //! - **Imports**: calls per `send-all` batch ([`MAX_BATCH_CALLS`], a trap beyond), parameters
@@ -25,8 +25,12 @@ use wasmtime::ResourceLimiter;
 use super::bindings::inventory::{ApiError, CheckReport, Page, ProbeOutcome};
 use crate::error::{GuestError, SandboxError};
 
-/// Lifting budget beyond `max_page_bytes`: room for the page's statistics and list headers.
-pub const LIFT_SLACK_BYTES: usize = 1024 * 1024;
+/// Largest run-state a last page may carry, in bytes (about 150 bytes per key holder: 32 MiB
+/// is room for the IAM quota of 5,000 users many times over).
+pub const MAX_RUN_STATE_BYTES: usize = 32 * 1024 * 1024;
+/// Lifting budget beyond `max_page_bytes`: room for the page's statistics and list headers,
+/// and the last page's run-state.
+pub const LIFT_SLACK_BYTES: usize = 1024 * 1024 + MAX_RUN_STATE_BYTES;
 /// Most events one page may hold (`max-items` is at most 1,000).
 pub const MAX_PAGE_EVENTS: usize = 1024;
 /// Largest event, in bytes of JSON.
@@ -112,6 +116,15 @@ pub(super) fn check_page(page: &Page, max_page_bytes: usize) -> Result<(), Sandb
     if let Some(cursor) = &page.cursor {
         if cursor.len() > MAX_CURSOR_BYTES {
             return too_large("bytes in the cursor".into(), cursor.len(), MAX_CURSOR_BYTES);
+        }
+    }
+    if let Some(state) = &page.run_state {
+        if state.len() > MAX_RUN_STATE_BYTES {
+            return too_large(
+                "bytes in the run-state".into(),
+                state.len(),
+                MAX_RUN_STATE_BYTES,
+            );
         }
     }
     let stats = &page.stats;

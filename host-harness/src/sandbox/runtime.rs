@@ -192,8 +192,8 @@ impl Session {
         }
     }
 
-    /// Calls the `collect` export with `settings` and the previous page's `cursor` (none for
-    /// the first page).
+    /// Calls the `collect` export with `settings`, the previous page's `cursor` (none for
+    /// the first page) and the previous collection's `run_state` (see [`crate::state_file`]).
     ///
     /// Returns the page or the component's [`GuestError`]; errors: [`SandboxError`],
     /// [`SandboxError::OverLimit`] for a page over the limits of [`limits::check_page`].
@@ -201,14 +201,16 @@ impl Session {
         &mut self,
         settings: Settings,
         cursor: Option<&str>,
+        run_state: Option<&str>,
     ) -> Result<Result<Page, GuestError>, SandboxError> {
         let settings = settings.into();
         let cursor = cursor.map(str::to_owned);
+        let run_state = run_state.map(str::to_owned);
         let result = self.call("collect", move |bindings, store| {
             Box::pin(async move {
                 bindings
                     .aws_iam_users_connector_inventory()
-                    .call_collect(store, settings, cursor.as_deref())
+                    .call_collect(store, settings, cursor.as_deref(), run_state.as_deref())
                     .await
             })
         })?;
@@ -466,6 +468,7 @@ mod tests {
                     include_root: true,
                 },
                 None,
+                None,
             )
             .err()
             .unwrap();
@@ -512,6 +515,7 @@ mod tests {
                     time_budget_ms: 0,
                     include_root: true,
                 },
+                None,
                 None,
             )
             .err()
@@ -563,6 +567,7 @@ mod tests {
                     time_budget_ms: 0,
                     include_root: true,
                 },
+                None,
                 None,
             )
             .unwrap()

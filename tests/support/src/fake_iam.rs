@@ -1047,7 +1047,7 @@ fn report_time(xml_time: &str) -> String {
 
 /// The credential report CSV of the first `users` users: the same facts the per-user
 /// answers give.
-fn credential_report(users: usize) -> String {
+pub fn credential_report(users: usize) -> String {
     let mut csv = String::from(
         "user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,\
          password_next_rotation,mfa_active,access_key_1_active,access_key_1_last_rotated,\

@@ -18,7 +18,7 @@ impl Guest for FutureContract {
         Err(ConnectorError::InvalidSettings("check is not implemented by this test component".into()))
     }
 
-    fn collect(_: Settings, _: Option<String>) -> Result<Page, ConnectorError> {
+    fn collect(_: Settings, _: Option<String>, _: Option<String>) -> Result<Page, ConnectorError> {
         let stats = PageStats {
             users: 0,
             skipped_users: 0,
@@ -29,7 +29,7 @@ impl Guest for FutureContract {
             fallback: None,
             root_users: 0,
         };
-        Ok(Page { events: vec![], cursor: None, stats })
+        Ok(Page { events: vec![], cursor: None, stats, run_state: None })
     }
 
     fn version() -> String {

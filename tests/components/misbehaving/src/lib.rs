@@ -20,6 +20,7 @@
 //! - 13 sends a call of 1 MiB (then logs the outcome), a `send-all` of that call and a small
 //!   one (logs the second's outcome), then a `send-all` of 300 calls;
 //! - 14 returns 2,000 tiny events;
+//! - 15 returns a last page with a run-state of 33 MiB;
 //! - anything else returns one empty, final page.
 //!
 //! `check`: 20 names a permission of 1 MiB; 21 reports 200 probes of 128-byte names and
@@ -60,6 +61,7 @@ fn page(events: Vec<String>, cursor: Option<String>, account_users: Option<u32>)
             fallback: None,
             root_users: 0,
         },
+        run_state: None,
     }
 }
 
@@ -219,7 +221,11 @@ impl Guest for Misbehaving {
         }
     }
 
-    fn collect(settings: Settings, cursor: Option<String>) -> Result<Page, ConnectorError> {
+    fn collect(
+        settings: Settings,
+        cursor: Option<String>,
+        _run_state: Option<String>,
+    ) -> Result<Page, ConnectorError> {
         match settings.max_items {
             1 => loop {
                 std::hint::black_box(());
@@ -310,6 +316,10 @@ impl Guest for Misbehaving {
                 None,
                 None,
             )),
+            15 => Ok(Page {
+                run_state: Some("s".repeat(33 * 1024 * 1024)),
+                ..page(vec![], None, None)
+            }),
             _ => Ok(page(vec![], None, None)),
         }
     }

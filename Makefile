@@ -122,12 +122,13 @@ fuzz: fuzz-tools
 ## parsing and mapping (criterion). About 10 minutes; not part of make test.
 bench: build
 	$(CARGO) bench -p host-harness --bench scale
-	$(CARGO) bench -p aws-iam-users --bench parse_map
+	$(CARGO) bench -p aws-iam-users --features hooks --bench parse_map
 
 ## lint: formatting and clippy on the host and on the wasm target
 lint: toolchain
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	$(CARGO) clippy -p aws-iam-users --all-targets --features hooks -- -D warnings
 	$(CARGO) clippy -p aws-iam-users --target wasm32-wasip2 -- -D warnings
 
 fmt:

@@ -38,18 +38,29 @@ const MIN_CHUNK_USERS: usize = 10;
 /// read and built.
 #[derive(Debug, Default)]
 pub struct CollectionState {
+    /// Groups' privileges, read once per collection (per-user strategy).
     pub groups: GroupCache,
+    /// Customer-managed policy documents by ARN, read once per collection.
     pub managed: ManagedDocuments,
+    /// Retries left to the whole collection.
     pub retry_budget: RetryBudget,
+    /// The bulk strategy's account-wide data.
     pub bulk: BulkState,
+    /// The in-flight window the last page ended with; the next page starts from it (the
+    /// first from `max-concurrency`).
+    pub window: Option<usize>,
+    /// The previous run's state, and the one this collection builds.
     pub run_state: RunState,
 }
 
 /// Failed calls of one kind (mirrors WIT `inventory.action-errors`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ActionErrors {
+    /// IAM action, e.g. `ListMFADevices`.
     pub action: String,
+    /// AWS error code, or `MalformedResponse` / `TransportError`.
     pub code: String,
+    /// How many calls failed this way.
     pub count: u32,
 }
 
@@ -82,6 +93,7 @@ pub struct Page {
     pub events: Vec<String>,
     /// Where the next call resumes; `None` when the collection is complete.
     pub cursor: Option<String>,
+    /// What the page did.
     pub stats: PageStats,
     /// For the next collection ([`crate::run_state`]): with the last page only.
     pub run_state: Option<String>,
@@ -115,7 +127,9 @@ pub fn collect(
         host,
         settings.retry,
         &mut state.retry_budget,
-        settings.max_concurrency as usize,
+        state
+            .window
+            .unwrap_or(settings.max_concurrency as usize),
         settings.max_in_flight as usize,
     );
     let (run, mut strategy, mut fallback) = match &position {
@@ -312,6 +326,7 @@ pub fn collect(
                 .map(|record| ocsf::to_json(&ocsf::user_inventory_info(record, &context))),
         )
         .collect();
+    state.window = Some(client.window());
     let run_state = next.is_none().then(|| {
         let reused = &state.run_state;
         if reused.reused_keys + reused.reused_certificates > 0 {

@@ -117,7 +117,7 @@ pub struct CredentialReport {
     /// `GeneratedTime`, ms; users created after it are not in the report.
     pub generated_ms: Option<i64>,
     /// Rows by user ARN.
-    pub rows: HashMap<Box<str>, ReportRow>,
+    pub rows: HashMap<String, ReportRow>,
     /// The `<root_account>` row.
     pub root: Option<ReportRow>,
 }
@@ -240,17 +240,18 @@ impl Read for SkipWhitespace<'_> {
     }
 }
 
-/// One shared copy of each distinct last-used service and region.
+/// One shared copy of each distinct last-used service and region (a few dozen at most: a
+/// list searched in order is enough).
 #[derive(Default)]
-struct Interned(HashMap<Box<str>, Rc<str>>);
+struct Interned(Vec<Rc<str>>);
 
 impl Interned {
     fn get(&mut self, value: &str) -> Rc<str> {
-        if let Some(shared) = self.0.get(value) {
+        if let Some(shared) = self.0.iter().find(|shared| ***shared == *value) {
             return shared.clone();
         }
         let shared: Rc<str> = value.into();
-        self.0.insert(value.into(), shared.clone());
+        self.0.push(shared.clone());
         shared
     }
 }

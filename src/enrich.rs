@@ -474,11 +474,13 @@ pub struct GroupCache {
 
 impl GroupCache {
     /// Number of groups looked up so far.
+    #[cfg(test)]
     pub fn len(&self) -> usize {
         self.by_name.len()
     }
 
     /// Whether no group was looked up yet.
+    #[cfg(test)]
     pub fn is_empty(&self) -> bool {
         self.by_name.is_empty()
     }

@@ -15,6 +15,7 @@ pub struct QueryCall {
 
 impl QueryCall {
     /// The value of the `Action` parameter, e.g. `ListUsers`.
+    #[cfg(test)]
     pub fn action(&self) -> &str {
         self.params
             .iter()
@@ -23,6 +24,7 @@ impl QueryCall {
     }
 
     /// The value of a parameter, if present.
+    #[cfg(test)]
     pub fn param(&self, name: &str) -> Option<&str> {
         self.params
             .iter()
@@ -65,27 +67,37 @@ pub enum TransportError {
 /// Log levels (mirrors WIT `log.level`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Level {
+    /// Detail for `--debug`.
     Debug,
+    /// Progress.
     Info,
+    /// A field or a user left incomplete.
     Warn,
+    /// A failure. The contract's level; the component logs none today (what fails is
+    /// returned as an error or counted).
+    #[allow(dead_code)]
     Error,
 }
 
 /// How the host obtained its credentials (mirrors WIT `identity.auth-method`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AuthMethod {
+    /// Static access keys (optionally with a session token).
     AccessKeys,
+    /// A role assumed with an OIDC token (STS AssumeRoleWithWebIdentity).
     WebIdentityRole,
 }
 
 /// The host's signing identity (mirrors WIT `identity.info`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Identity {
+    /// How the host obtained its credentials.
     pub auth_method: AuthMethod,
     /// `aws`, `aws-cn` or `aws-us-gov`.
     pub partition: String,
     /// e.g. `us-east-1`.
     pub region: String,
+    /// The role assumed with web identity; `None` for access keys.
     pub role_arn: Option<String>,
 }
 

@@ -47,8 +47,11 @@ pub enum LastUsed {
     /// Last used at `ms` (ms since the Unix epoch), with the service and region when IAM
     /// names them (`N/A` is read as absent).
     At {
+        /// When, ms since the Unix epoch.
         ms: i64,
+        /// The service it called, e.g. `s3`.
         service: Option<String>,
+        /// The region it called, e.g. `us-east-1`.
         region: Option<String>,
     },
 }
@@ -90,8 +93,11 @@ impl AccessKey {
 /// manufacturer serial (e.g. `GAHT12345678`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MfaKind {
+    /// A virtual (TOTP) device: an `arn:…:mfa/…` serial number.
     Virtual,
+    /// A FIDO security key.
     SecurityKey,
+    /// A hardware TOTP token (a serial number that is not an ARN).
     Hardware,
 }
 
@@ -123,6 +129,7 @@ impl MfaKind {
 pub struct MfaDevice {
     /// `SerialNumber`: an ARN for virtual devices and security keys.
     pub serial: String,
+    /// What kind of device it is.
     pub kind: MfaKind,
     /// `EnableDate`, ms since the Unix epoch.
     pub enabled_ms: Option<i64>,
@@ -171,7 +178,9 @@ pub struct ServiceCredential {
 /// A tag on the user.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tag {
+    /// `Key`.
     pub key: String,
+    /// `Value`.
     pub value: String,
 }
 
@@ -242,6 +251,7 @@ pub struct InlinePolicy {
 /// Everything collected about one user; one record yields one OCSF event.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserRecord {
+    /// The listed user.
     pub user: User,
     /// ListGroupsForUser.
     pub groups: Option<Vec<Group>>,

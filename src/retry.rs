@@ -81,6 +81,7 @@ impl RetryBudget {
     pub const TIMEOUT_COST: u32 = 10;
 
     /// Tokens left.
+    #[cfg(test)]
     pub fn tokens(&self) -> u32 {
         self.tokens
     }
@@ -209,7 +210,7 @@ impl<'a> Retrying<'a> {
         }
     }
 
-    /// The current in-flight window.
+    /// The current in-flight window (a collection carries it from page to page).
     pub fn window(&self) -> usize {
         self.window.get()
     }
@@ -238,6 +239,7 @@ impl<'a> Retrying<'a> {
     }
 
     /// Retries sent so far.
+    #[cfg(test)]
     pub fn retries(&self) -> u32 {
         self.retries.get()
     }

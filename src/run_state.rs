@@ -19,7 +19,7 @@
 //! {"id":UserId,"keys":[[id,active,created_ms]],"certificates":[[id,active,uploaded_ms]]}}}`.
 //! A state of another format, component version or account is ignored with a warning.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
@@ -54,14 +54,14 @@ struct Wire {
     component: String,
     /// The 12-digit account of the users (from their ARNs); empty when none was stored.
     account: String,
-    users: BTreeMap<String, Entry>,
+    users: HashMap<String, Entry>,
 }
 
 /// The run-state one collection reads (the previous run's) and the one it builds.
 #[derive(Debug, Default)]
 pub struct RunState {
     /// The previous run's users by ARN, once read and accepted.
-    prior: BTreeMap<String, Entry>,
+    prior: HashMap<String, Entry>,
     /// The previous run's account, to check against the first user listed.
     prior_account: Option<String>,
     /// Whether the previous run's state has been read (or found unusable).
@@ -70,7 +70,7 @@ pub struct RunState {
     /// seen by this instance, so their prior entries are carried over.
     resumed: bool,
     /// This run's users by ARN.
-    next: BTreeMap<String, Entry>,
+    next: HashMap<String, Entry>,
     /// Users whose access keys, and whose certificates, were taken from the state.
     pub reused_keys: u32,
     /// See `reused_keys`.

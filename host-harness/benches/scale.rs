@@ -3,20 +3,23 @@
 //! users and a fixed latency per call, and each run prints one line
 //!
 //! ```text
-//! BENCH {"strategy":"bulk","users":10000,"max_concurrency":16,"latency_ms":30,"api_calls":13114,…}
+//! BENCH {"strategy":"bulk","users":10000,"max_concurrency":16,"latency_ms":30,"api_calls":8114,…}
 //! ```
 //!
-//! then a table of every run. Every run must exit 0 with exactly N + 1 events, one per user
-//! and the root user's (on by default), and the summary's `events=N+1`; anything else fails
-//! the benchmark (exit 1).
+//! then a table of every run, each run's wall time against the Sekoia-pattern baseline's
+//! at the same size, and the targets. Every harness run must exit 0 with exactly N + 1
+//! events, one per user and the root user's (on by default), and the summary's
+//! `events=N+1`; anything else fails the benchmark (exit 1). The targets are reported, not
+//! enforced.
 //!
 //! The bulk strategy's calls on the fake account (its rules: `tests/support/src/fake_iam.rs`),
 //! N users, `--max-items 1000`: 3 for the account (GetAccountSummary, ListAccountAliases,
 //! GetCallerIdentity), 1 page of groups, 1 of customer-managed policies, 2 for the
 //! credential report, 1 page per 1,000 service-specific credentials (i % 6 == 4), 1 per
-//! 1,000 users, then ListAccessKeys per key holder (i % 3 != 0), ListMFADevices per MFA
-//! user (even i) and ListSigningCertificates per certificate holder (i % 7 == 3): 13,114
-//! for 10,000 users (3 + 1 + 1 + 2 + 2 + 10 + 6,666 + 5,000 + 1,429).
+//! 1,000 users, then ListAccessKeys per key holder (i % 3 != 0) and ListSigningCertificates
+//! per certificate holder (i % 7 == 3): 8,114 for 10,000 users (3 + 1 + 1 + 2 + 2 + 10 +
+//! 6,666 + 1,429). A repeat run with the first run's `--state` lists neither keys nor certificates: 20 calls at 10,000 users, 14 at
+//! 5,000 (the host's GetCallerIdentity included).
 //!
 //! It is a `harness = false` bench target of host-harness rather than a tool in the product's
 //! CLI: it needs the test suite's fake IAM (from the `test-support` crate), and it runs the
@@ -24,14 +27,18 @@
 //! `/proc/<pid>/status`, sampled every 5 ms until `wait4` reaps it (which also gives its CPU
 //! time).
 //!
-//! Runs (`--max-items 1000`, 30 ms per call unless said otherwise):
+//! Runs (`--max-items 1000`, 30 ms per call unless said otherwise, default settings):
 //! - `bulk-zero-latency`: 1,000 users, bulk, no latency, the median of 5 runs: the
 //!   component's CPU work for one page, sandbox, signing and HTTP included;
-//! - 1,000 users: `bulk`, `per-user` (default concurrency);
-//! - 10,000 users: `bulk`, `bulk --max-concurrency 32`; `per-user` only with
-//!   `BENCH_PER_USER_10K=1` (4 minutes);
-//! - last, 1,000 users `per-user --max-concurrency 1 --deadline-secs 900`, the sequential
-//!   baseline (6 minutes: more than the default deadline of one `collect` call, 300 s).
+//! - `bulk` first runs at 1,000, 5,000 and 10,000 users; `bulk-repeat` at 5,000 and 10,000:
+//!   a second run given the first's `--state`, the account unchanged;
+//! - `per-user` at 1,000 users; at 10,000 only with `BENCH_PER_USER_10K=1` (4 minutes);
+//! - baselines, last: `sekoia-pattern` at 1,000 users, the call pattern of Sekoia's own AWS
+//!   users connector (ListUsers, then per user ListGroupsForUser, ListMFADevices and
+//!   ListAttachedGroupPolicies per group, one call at a time, a new connection per call), made
+//!   by this process (no sandbox, no signing: a lower bound of that connector's time, which
+//!   also builds a boto3 client per call); and `per-user-sequential`, 1,000 users
+//!   `per-user --max-concurrency 1 --max-in-flight 1 --deadline-secs 900` (6 minutes).
 //!
 //! Each run's stderr is left in `target/bench/<run>.log` (`BENCH_EXTRA_ARGS=--debug` adds a
 //! line per HTTP call with its duration).
@@ -71,6 +78,17 @@ struct Plan {
     repeat: usize,
     /// More harness arguments.
     extra: &'static [&'static str],
+    /// What runs: the harness, the harness a second time with the first run's `--state`, or
+    /// the Sekoia-pattern client of this process.
+    kind: Kind,
+}
+
+/// What a plan runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Harness,
+    RepeatWithState,
+    SekoiaPattern,
 }
 
 impl Plan {
@@ -104,8 +122,10 @@ struct Measured {
     /// CPU time (user + system) of the harness process: host and component.
     host_cpu_s: f64,
     events_per_s: f64,
-    guest_peak_bytes: u64,
-    host_peak_rss_bytes: u64,
+    /// None for the Sekoia-pattern baseline (no component).
+    guest_peak_bytes: Option<u64>,
+    /// None for the Sekoia-pattern baseline (it runs in this process).
+    host_peak_rss_bytes: Option<u64>,
 }
 
 fn workspace() -> PathBuf {
@@ -141,6 +161,11 @@ fn plans() -> Vec<Plan> {
         timeout: Duration::from_secs(timeout_s),
         repeat: 1,
         extra: &[],
+        kind: Kind::Harness,
+    };
+    let repeat = |users| Plan {
+        kind: Kind::RepeatWithState,
+        ..plan("bulk-repeat", "bulk", users, None, 300)
     };
     let mut plans = vec![
         Plan {
@@ -149,22 +174,26 @@ fn plans() -> Vec<Plan> {
             ..plan("bulk-zero-latency", "bulk", 1_000, None, 60)
         },
         plan("bulk", "bulk", 1_000, None, 120),
-        plan("per-user", "per-user", 1_000, None, 300),
+        plan("bulk", "bulk", 5_000, None, 300),
+        repeat(5_000),
         plan("bulk", "bulk", 10_000, None, 300),
-        // How far more calls in flight take the bulk strategy (its per-user calls are
-        // ListAccessKeys, ListMFADevices and ListSigningCertificates, one per holder).
-        plan("bulk", "bulk", 10_000, Some(32), 300),
+        repeat(10_000),
+        plan("per-user", "per-user", 1_000, None, 300),
     ];
     if std::env::var_os("BENCH_PER_USER_10K").is_some_and(|v| v == "1") {
         plans.push(plan("per-user", "per-user", 10_000, None, 900));
     }
+    plans.push(Plan {
+        kind: Kind::SekoiaPattern,
+        ..plan("sekoia-pattern", "-", 1_000, Some(1), 900)
+    });
     // Last: the sequential baseline takes 12,130 × the latency (the per-user calls of 1,000
     // users, fake_iam.rs: 3 + 1 + 11 × 1,000 + 999 keys + 100 inline policies + 15 for the
     // groups + 12 for the managed policies), more than the default deadline of one collect
-    // call (300 s).
+    // call (300 s) and its time budget: `--deadline-secs 900`.
     plans.push(Plan {
-        extra: &["--deadline-secs", "900"],
-        ..plan("per-user", "per-user", 1_000, Some(1), 900)
+        extra: &["--max-in-flight", "1", "--deadline-secs", "900"],
+        ..plan("per-user-sequential", "per-user", 1_000, Some(1), 900)
     });
     plans
 }
@@ -297,11 +326,37 @@ fn summary_field<'a>(summary: &'a str, key: &str) -> Option<&'a str> {
 }
 
 fn measure_once(plan: &Plan, harness: &Path, component: &Path) -> Result<Measured, String> {
-    let iam = FakeIam::start(FakeAccount {
+    let account = || FakeAccount {
         users: plan.users,
         latency: plan.latency,
         ..FakeAccount::default()
-    });
+    };
+    if plan.kind == Kind::SekoiaPattern {
+        return sekoia_pattern(plan, &FakeIam::start(account()));
+    }
+    let state = workspace().join(format!(
+        "target/bench/{}.state.json",
+        plan.name().replace('/', "-")
+    ));
+    let _ = std::fs::remove_file(&state);
+    if plan.kind == Kind::RepeatWithState {
+        // The first run, unmeasured, leaves the state the measured run starts from.
+        let first = FakeIam::start(account());
+        harness_run(plan, harness, component, &first, Some(&state))?;
+    }
+    let iam = FakeIam::start(account());
+    let state = (plan.kind == Kind::RepeatWithState).then_some(state.as_path());
+    harness_run(plan, harness, component, &iam, state)
+}
+
+/// One harness run of `plan` against `iam`, checked and measured.
+fn harness_run(
+    plan: &Plan,
+    harness: &Path,
+    component: &Path,
+    iam: &FakeIam,
+    state: Option<&Path>,
+) -> Result<Measured, String> {
     let mut args: Vec<String> = [
         "collect",
         "--component",
@@ -319,10 +374,15 @@ fn measure_once(plan: &Plan, harness: &Path, component: &Path) -> Result<Measure
     if let Some(concurrency) = plan.concurrency {
         args.extend(["--max-concurrency".to_owned(), concurrency.to_string()]);
     }
+    if let Some(state) = state {
+        args.extend(["--state".to_owned(), state.display().to_string()]);
+    }
     args.extend(plan.extra.iter().map(|s| s.to_string()));
     if let Ok(extra) = std::env::var("BENCH_EXTRA_ARGS") {
         args.extend(extra.split_whitespace().map(str::to_owned));
     }
+    let calls_before = iam.calls();
+    let received_before = iam.stub.received().len();
     let run = run_harness(harness, &args, plan.timeout)?;
     // The harness's stderr, for a look afterwards (e.g. with BENCH_EXTRA_ARGS=--debug).
     let logs = workspace().join("target/bench");
@@ -365,13 +425,13 @@ fn measure_once(plan: &Plan, harness: &Path, component: &Path) -> Result<Measure
             events
         ));
     }
-    let api_calls = iam.calls();
-    if summary_field(summary, "api_calls") != Some(api_calls.to_string().as_str()) {
+    let api_calls = iam.calls() - calls_before;
+    // The host's own GetCallerIdentity for --state is not the component's.
+    let component_calls = api_calls - u64::from(state.is_some());
+    if summary_field(summary, "api_calls") != Some(component_calls.to_string().as_str()) {
         eprintln!("warning: the fake IAM answered {api_calls} calls; {summary}");
     }
-    let list_access_keys = iam
-        .stub
-        .received()
+    let list_access_keys = iam.stub.received()[received_before..]
         .iter()
         .filter(|request| request.param("Action") == Some("ListAccessKeys"))
         .count() as u64;
@@ -398,9 +458,88 @@ fn measure_once(plan: &Plan, harness: &Path, component: &Path) -> Result<Measure
         collect_s: number("seconds")?,
         host_cpu_s: round(run.cpu.as_secs_f64(), 3),
         events_per_s: round(users / wall_s, 1),
-        guest_peak_bytes: number("guest_peak_bytes")? as u64,
-        host_peak_rss_bytes: run.max_rss_bytes,
+        guest_peak_bytes: Some(number("guest_peak_bytes")? as u64),
+        host_peak_rss_bytes: Some(run.max_rss_bytes),
     })
+}
+
+/// The Sekoia-pattern baseline against `iam`: ListUsers (paged), then for each user
+/// ListGroupsForUser, ListMFADevices, and ListAttachedGroupPolicies for each of its groups,
+/// one call at a time, each on a new connection (a new HTTP agent per call, as that
+/// connector builds a new client per call).
+fn sekoia_pattern(plan: &Plan, iam: &FakeIam) -> Result<Measured, String> {
+    let started = Instant::now();
+    let call = |params: &[(&str, &str)]| -> Result<String, String> {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into();
+        let mut form = vec![("Version", "2010-05-08")];
+        form.extend_from_slice(params);
+        let mut response = agent
+            .post(iam.url())
+            .send_form(form)
+            .map_err(|e| format!("{}: {e}", params[0].1))?;
+        response
+            .body_mut()
+            .read_to_string()
+            .map_err(|e| format!("{}: {e}", params[0].1))
+    };
+    let mut users = Vec::new();
+    let mut marker: Option<String> = None;
+    loop {
+        let mut params = vec![("Action", "ListUsers")];
+        if let Some(marker) = &marker {
+            params.push(("Marker", marker.as_str()));
+        }
+        let page = call(&params)?;
+        users.extend(elements(&page, "UserName"));
+        marker = elements(&page, "Marker").into_iter().next();
+        if !page.contains("<IsTruncated>true</IsTruncated>") || marker.is_none() {
+            break;
+        }
+    }
+    for user in &users {
+        let groups = call(&[("Action", "ListGroupsForUser"), ("UserName", user)])?;
+        call(&[("Action", "ListMFADevices"), ("UserName", user)])?;
+        for group in elements(&groups, "GroupName") {
+            call(&[
+                ("Action", "ListAttachedGroupPolicies"),
+                ("GroupName", &group),
+            ])?;
+        }
+    }
+    let wall_s = started.elapsed().as_secs_f64();
+    if users.len() != plan.users {
+        return Err(format!("listed {} users of {}", users.len(), plan.users));
+    }
+    let api_calls = iam.calls();
+    let n = plan.users as f64;
+    Ok(Measured {
+        strategy: plan.label.to_owned(),
+        users: plan.users,
+        max_concurrency: 1,
+        latency_ms: plan.latency.as_millis() as u64,
+        api_calls,
+        calls_per_user: round(api_calls as f64 / n, 4),
+        list_access_keys: 0,
+        calls_per_user_without_list_access_keys: round(api_calls as f64 / n, 4),
+        wall_s: round(wall_s, 3),
+        collect_s: round(wall_s, 3),
+        host_cpu_s: 0.0,
+        events_per_s: round(n / wall_s, 1),
+        guest_peak_bytes: None,
+        host_peak_rss_bytes: None,
+    })
+}
+
+/// The text of every `<name>` element of `xml` (the fake IAM escapes nothing in names).
+fn elements(xml: &str, name: &str) -> Vec<String> {
+    let (open, close) = (format!("<{name}>"), format!("</{name}>"));
+    xml.split(open.as_str())
+        .skip(1)
+        .filter_map(|rest| rest.split_once(close.as_str()).map(|(v, _)| v.to_owned()))
+        .collect()
 }
 
 fn round(value: f64, digits: i32) -> f64 {
@@ -417,18 +556,30 @@ fn measure(plan: &Plan, harness: &Path, component: &Path) -> Result<Measured, St
     Ok(runs.swap_remove(runs.len() / 2))
 }
 
-fn mib(bytes: u64) -> String {
-    format!("{:.1}", bytes as f64 / (1024.0 * 1024.0))
+fn mib(bytes: Option<u64>) -> String {
+    bytes.map_or_else(
+        || "–".to_owned(),
+        |bytes| format!("{:.1}", bytes as f64 / (1024.0 * 1024.0)),
+    )
 }
 
 fn table(results: &[Measured]) -> String {
+    let baseline = |users: usize| {
+        results
+            .iter()
+            .find(|r| r.strategy == "sekoia-pattern" && r.users == users)
+            .map(|r| r.wall_s)
+    };
     let mut text = String::from(
-        "| strategy | users | in flight | latency | API calls | calls/user | w/o ListAccessKeys | wall s | collect s | host CPU s | events/s | guest peak MiB | host peak RSS MiB |\n\
-         |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+        "| run | users | start window | latency | API calls | calls/user | w/o ListAccessKeys | wall s | collect s | host CPU s | events/s | guest peak MiB | host peak RSS MiB | × faster than Sekoia pattern |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
     );
     for r in results {
+        let ratio = baseline(r.users)
+            .filter(|_| r.latency_ms > 0)
+            .map_or_else(|| "–".to_owned(), |b| format!("{:.0}", b / r.wall_s));
         text.push_str(&format!(
-            "| {} | {} | {} | {} ms | {} | {} | {} | {:.2} | {:.2} | {:.2} | {:.0} | {} | {} |\n",
+            "| {} | {} | {} | {} ms | {} | {} | {} | {:.2} | {:.2} | {:.2} | {:.0} | {} | {} | {} |\n",
             r.strategy,
             r.users,
             r.max_concurrency,
@@ -442,9 +593,62 @@ fn table(results: &[Measured]) -> String {
             r.events_per_s,
             mib(r.guest_peak_bytes),
             mib(r.host_peak_rss_bytes),
+            ratio,
         ));
     }
     text
+}
+
+/// The targets, each with what was measured and whether it was met.
+fn targets(results: &[Measured]) -> String {
+    let find = |label: &str, users: usize| {
+        results
+            .iter()
+            .find(|r| r.strategy == label && r.users == users && r.latency_ms > 0)
+    };
+    let mut lines = Vec::new();
+    let mut line = |what: &str, measured: Option<String>, met: Option<bool>| {
+        let verdict = match met {
+            Some(true) => "met",
+            Some(false) => "NOT MET",
+            None => "not measured",
+        };
+        lines.push(format!(
+            "target: {what}: {} ({verdict})",
+            measured.unwrap_or_else(|| "–".into())
+        ));
+    };
+    let repeat = find("bulk-repeat", 5_000);
+    line(
+        "repeat run, unchanged 5,000 users, <= 20 API calls",
+        repeat.map(|r| format!("{} calls", r.api_calls)),
+        repeat.map(|r| r.api_calls <= 20),
+    );
+    for (users, limit) in [(5_000, 3.0), (10_000, 5.0)] {
+        let first = find("bulk", users);
+        line(
+            &format!("first run, {users} users, <= {limit} s"),
+            first.map(|r| format!("{:.2} s", r.wall_s)),
+            first.map(|r| r.wall_s <= limit),
+        );
+    }
+    let peaks = find("bulk", 1_000)
+        .and_then(|r| r.guest_peak_bytes)
+        .zip(find("bulk", 10_000).and_then(|r| r.guest_peak_bytes));
+    line(
+        "guest peak at 10,000 users <= 1.5 x at 1,000",
+        peaks.map(|(small, big)| format!("{:.2} x", big as f64 / small as f64)),
+        peaks.map(|(small, big)| big as f64 <= 1.5 * small as f64),
+    );
+    let ratio = find("bulk", 1_000)
+        .zip(find("sekoia-pattern", 1_000))
+        .map(|(bulk, sekoia)| sekoia.wall_s / bulk.wall_s);
+    line(
+        "bulk first run >= 100 x faster than the Sekoia pattern at 1,000 users",
+        ratio.map(|r| format!("{r:.0} x")),
+        ratio.map(|r| r >= 100.0),
+    );
+    lines.join("\n") + "\n"
 }
 
 fn main() -> ExitCode {
@@ -497,6 +701,8 @@ fn main() -> ExitCode {
     }
     println!();
     print!("{}", table(&results));
+    println!();
+    print!("{}", targets(&results));
     if failed {
         eprintln!("bench: some runs failed");
         return ExitCode::FAILURE;

@@ -7,7 +7,7 @@ use std::ffi::OsString;
 use std::io::Write;
 use std::sync::Arc;
 
-use crate::checkpoint::{Binding, Output};
+use crate::checkpoint::{Binding, Destination};
 use crate::cli::{
     CheckArgs, Cli, CollectArgs, Command, CommonArgs, InspectArgs, PushArgs, SekoiaArgs,
 };
@@ -155,7 +155,7 @@ pub fn collect(
         }
         prior
     });
-    let (mut output, start) = match Output::open(stdout, args.output.as_deref(), checkpoint) {
+    let (mut output, start) = match Destination::open(stdout, args.output.as_deref(), checkpoint) {
         Ok(opened) => opened,
         Err(error) => return report_error(&logger, &error.into()),
     };

@@ -1,11 +1,11 @@
-//! Crash-safe output: where events go, and how a killed run resumes without losing or
+//! Crash-safe output: where events go ([`Destination`]; [`crate::output`] writes the lines), and how a killed run resumes without losing or
 //! doubling a user.
 //!
-//! - [`Output::Stdout`]: events stream to standard output.
-//! - [`Output::Replace`]: `--output FILE` alone. Events go to a temporary file beside FILE,
+//! - [`Destination::Stdout`]: events stream to standard output.
+//! - [`Destination::Replace`]: `--output FILE` alone. Events go to a temporary file beside FILE,
 //!   renamed over FILE only when the collection ends, so a failed run leaves the previous
 //!   FILE untouched.
-//! - [`Output::Checkpointed`]: `--output FILE --checkpoint CP`. After each page the events
+//! - [`Destination::Checkpointed`]: `--output FILE --checkpoint CP`. After each page the events
 //!   are flushed and fsynced to FILE, then CP is replaced atomically (write, fsync, rename)
 //!   with the next cursor, FILE's length and the SHA-256 of FILE up to that length. Re-running
 //!   the same command checks that CP vouches for this run (same account, region, component
@@ -88,12 +88,14 @@ pub struct Checkpoint {
 }
 
 impl Checkpoint {
+    /// The checkpoint at `path` (not read yet).
     pub fn new(path: &Path) -> Self {
         Checkpoint {
             path: path.to_owned(),
         }
     }
 
+    /// Its path.
     pub fn path(&self) -> &Path {
         &self.path
     }
@@ -249,18 +251,27 @@ impl<W: Write> Write for Hashing<W> {
 }
 
 /// Where the events of one collection go.
-pub enum Output<'a> {
+pub enum Destination<'a> {
+    /// Standard output (no `--output`).
     Stdout(&'a mut dyn Write),
+    /// `--output FILE` alone.
     Replace {
+        /// The temporary file beside FILE.
         file: BufWriter<NamedTempFile>,
+        /// FILE, replaced when the collection ends.
         path: PathBuf,
     },
+    /// `--output FILE --checkpoint CP`.
     Checkpointed {
-        /// Boxed: the hasher's state would make every `Output` large.
+        /// FILE, appended to. Boxed: the hasher's state would make every `Destination` large.
         file: Box<BufWriter<Hashing<File>>>,
+        /// FILE.
         path: PathBuf,
+        /// CP.
         checkpoint: Checkpoint,
+        /// What CP is bound to.
         binding: Binding,
+        /// Events in FILE.
         events: u64,
         /// The last durable page: its cursor, FILE's length and digest then.
         durable: Durable,
@@ -275,7 +286,7 @@ pub struct Durable {
     output_sha256: String,
 }
 
-/// How an [`Output`] starts: from the first page, or from a checkpoint.
+/// How a [`Destination`] starts: from the first page, or from a checkpoint.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Start {
     /// The cursor to resume from; `None` starts a new collection.
@@ -286,7 +297,7 @@ pub struct Start {
     pub pushed: Vec<String>,
 }
 
-impl<'a> Output<'a> {
+impl<'a> Destination<'a> {
     /// Opens the output for `--output` and `--checkpoint` (with what this run collects).
     ///
     /// Errors: [`OutputError::SameFile`] when both name one file, [`OutputError::Create`]
@@ -298,7 +309,7 @@ impl<'a> Output<'a> {
         stdout: &'a mut dyn Write,
         output: Option<&Path>,
         checkpoint: Option<(&Path, Binding)>,
-    ) -> Result<(Output<'a>, Start), OutputError> {
+    ) -> Result<(Destination<'a>, Start), OutputError> {
         let fresh = Start {
             cursor: None,
             events: 0,
@@ -309,11 +320,11 @@ impl<'a> Output<'a> {
             move |source| OutputError::Create { path, source }
         };
         match (output, checkpoint) {
-            (None, _) => Ok((Output::Stdout(stdout), fresh)),
+            (None, _) => Ok((Destination::Stdout(stdout), fresh)),
             (Some(path), None) => {
                 let file = temporary_beside(path).map_err(create_error(path))?;
                 Ok((
-                    Output::Replace {
+                    Destination::Replace {
                         file: BufWriter::new(file),
                         path: path.to_owned(),
                     },
@@ -377,7 +388,7 @@ impl<'a> Output<'a> {
                     output_sha256: format!("{:x}", hasher.clone().finalize()),
                 };
                 Ok((
-                    Output::Checkpointed {
+                    Destination::Checkpointed {
                         file: Box::new(BufWriter::new(Hashing {
                             inner: file,
                             hasher,
@@ -397,9 +408,9 @@ impl<'a> Output<'a> {
     /// The writer events go to.
     pub fn writer(&mut self) -> &mut dyn Write {
         match self {
-            Output::Stdout(out) => *out,
-            Output::Replace { file, .. } => file,
-            Output::Checkpointed { file, .. } => file,
+            Destination::Stdout(out) => *out,
+            Destination::Replace { file, .. } => file,
+            Destination::Checkpointed { file, .. } => file,
         }
     }
 
@@ -408,7 +419,7 @@ impl<'a> Output<'a> {
     /// `next` is `None`).
     pub fn page_done(&mut self, events: u64, next: Option<&str>) -> Result<(), OutputError> {
         self.writer().flush().map_err(OutputError::Write)?;
-        if let Output::Checkpointed {
+        if let Destination::Checkpointed {
             file,
             path,
             checkpoint,
@@ -440,7 +451,7 @@ impl<'a> Output<'a> {
     /// written: a checkpointed output saves them with the last durable page's position, so a
     /// resumed run writes the page again and pushes only the others. No-op otherwise.
     pub fn page_pushed(&mut self, pushed: &[String]) -> Result<(), OutputError> {
-        if let Output::Checkpointed {
+        if let Destination::Checkpointed {
             path,
             checkpoint,
             binding,
@@ -458,8 +469,8 @@ impl<'a> Output<'a> {
     /// keeping FILE's mode when it was a regular file (a new FILE is 0600).
     pub fn finish(self) -> Result<(), OutputError> {
         match self {
-            Output::Stdout(out) => out.flush().map_err(OutputError::Write),
-            Output::Replace { file, path } => {
+            Destination::Stdout(out) => out.flush().map_err(OutputError::Write),
+            Destination::Replace { file, path } => {
                 let file = file
                     .into_inner()
                     .map_err(|e| OutputError::Write(e.into_error()))?;
@@ -469,7 +480,7 @@ impl<'a> Output<'a> {
                     .map_err(|error| OutputError::Write(error.error))?;
                 sync_directory(&path).map_err(OutputError::Write)
             }
-            Output::Checkpointed { mut file, .. } => file.flush().map_err(OutputError::Write),
+            Destination::Checkpointed { mut file, .. } => file.flush().map_err(OutputError::Write),
         }
     }
 
@@ -477,16 +488,16 @@ impl<'a> Output<'a> {
     /// keeps its previous content. Returns what the user should know about FILE.
     pub fn abandon(self) -> Option<String> {
         match self {
-            Output::Stdout(out) => {
+            Destination::Stdout(out) => {
                 let _ = out.flush();
                 None
             }
-            Output::Replace { file, path } => {
+            Destination::Replace { file, path } => {
                 // Dropping the temporary file removes it.
                 drop(file);
                 Some(format!("{} was left unchanged", path.display()))
             }
-            Output::Checkpointed {
+            Destination::Checkpointed {
                 mut file,
                 path,
                 checkpoint,
@@ -615,7 +626,7 @@ mod tests {
         }
     }
 
-    fn write_page(output: &mut Output, lines: &[&str], next: Option<&str>) {
+    fn write_page(output: &mut Destination, lines: &[&str], next: Option<&str>) {
         for line in lines {
             writeln!(output.writer(), "{line}").unwrap();
         }
@@ -627,7 +638,7 @@ mod tests {
         let dir = scratch("replace");
         let file = dir.join("users.ndjson");
         std::fs::write(&file, "old\n").unwrap();
-        let (mut output, start) = Output::open(sink(), Some(&file), None).unwrap();
+        let (mut output, start) = Destination::open(sink(), Some(&file), None).unwrap();
         assert_eq!(
             start,
             Start {
@@ -648,7 +659,7 @@ mod tests {
             "no temporary file left behind"
         );
 
-        let (mut output, _) = Output::open(sink(), Some(&file), None).unwrap();
+        let (mut output, _) = Destination::open(sink(), Some(&file), None).unwrap();
         write_page(&mut output, &["{\"a\":1}", "{\"a\":2}"], None);
         output.finish().unwrap();
         assert_eq!(
@@ -664,7 +675,7 @@ mod tests {
         let dir = scratch("resume");
         let (file, cp) = (dir.join("users.ndjson"), dir.join("users.checkpoint"));
         let (mut output, start) =
-            Output::open(sink(), Some(&file), Some((&cp, binding()))).unwrap();
+            Destination::open(sink(), Some(&file), Some((&cp, binding()))).unwrap();
         assert_eq!(start.cursor, None);
         write_page(&mut output, &["{\"u\":1}", "{\"u\":2}"], Some("after-2"));
         // A page half-written when the process dies: no page_done, so no checkpoint for it.
@@ -682,7 +693,7 @@ mod tests {
         );
 
         let (mut output, start) =
-            Output::open(sink(), Some(&file), Some((&cp, binding()))).unwrap();
+            Destination::open(sink(), Some(&file), Some((&cp, binding()))).unwrap();
         assert_eq!(
             start,
             Start {
@@ -705,10 +716,11 @@ mod tests {
     fn a_checkpoint_of_another_output_or_a_shortened_file_is_refused() {
         let dir = scratch("refuse");
         let (file, other, cp) = (dir.join("a.ndjson"), dir.join("b.ndjson"), dir.join("cp"));
-        let (mut output, _) = Output::open(sink(), Some(&file), Some((&cp, binding()))).unwrap();
+        let (mut output, _) =
+            Destination::open(sink(), Some(&file), Some((&cp, binding()))).unwrap();
         write_page(&mut output, &["{\"u\":1}"], Some("next"));
         drop(output);
-        let error = Output::open(sink(), Some(&other), Some((&cp, binding())))
+        let error = Destination::open(sink(), Some(&other), Some((&cp, binding())))
             .err()
             .unwrap();
         assert_eq!(
@@ -722,7 +734,7 @@ mod tests {
             )
         );
         std::fs::write(&file, "").unwrap();
-        let error = Output::open(sink(), Some(&file), Some((&cp, binding())))
+        let error = Destination::open(sink(), Some(&file), Some((&cp, binding())))
             .err()
             .unwrap();
         assert!(
@@ -733,7 +745,7 @@ mod tests {
             "{error}"
         );
         std::fs::write(&file, "{\"u\":9}\n").unwrap();
-        let error = Output::open(sink(), Some(&file), Some((&cp, binding())))
+        let error = Destination::open(sink(), Some(&file), Some((&cp, binding())))
             .err()
             .unwrap();
         assert!(
@@ -745,11 +757,13 @@ mod tests {
             "{error}"
         );
         std::fs::write(&cp, "{}").unwrap();
-        assert!(Output::open(sink(), Some(&file), Some((&cp, binding())))
-            .err()
-            .unwrap()
-            .to_string()
-            .contains("not a checkpoint"));
+        assert!(
+            Destination::open(sink(), Some(&file), Some((&cp, binding())))
+                .err()
+                .unwrap()
+                .to_string()
+                .contains("not a checkpoint")
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
@@ -757,11 +771,12 @@ mod tests {
     fn a_checkpoint_of_another_account_region_or_component_is_refused() {
         let dir = scratch("binding");
         let (file, cp) = (dir.join("users.ndjson"), dir.join("users.checkpoint"));
-        let (mut output, _) = Output::open(sink(), Some(&file), Some((&cp, binding()))).unwrap();
+        let (mut output, _) =
+            Destination::open(sink(), Some(&file), Some((&cp, binding()))).unwrap();
         write_page(&mut output, &["{\"u\":1}"], Some("next"));
         drop(output);
         let refused = |binding: Binding| {
-            Output::open(sink(), Some(&file), Some((&cp, binding)))
+            Destination::open(sink(), Some(&file), Some((&cp, binding)))
                 .err()
                 .unwrap()
                 .to_string()
@@ -795,7 +810,7 @@ mod tests {
             "{\"u\":1}\n",
             "untouched"
         );
-        let (_, start) = Output::open(sink(), Some(&file), Some((&cp, binding()))).unwrap();
+        let (_, start) = Destination::open(sink(), Some(&file), Some((&cp, binding()))).unwrap();
         assert_eq!(start.cursor.as_deref(), Some("next"));
         std::fs::remove_dir_all(&dir).unwrap();
     }
@@ -809,7 +824,7 @@ mod tests {
             ..binding()
         };
         let (mut output, _) =
-            Output::open(sink(), Some(&file), Some((&cp, pushing.clone()))).unwrap();
+            Destination::open(sink(), Some(&file), Some((&cp, pushing.clone()))).unwrap();
         // The first page: written, two of its events pushed, then the run dies.
         writeln!(output.writer(), "{{\"u\":1}}\n{{\"u\":2}}\n{{\"u\":3}}").unwrap();
         output.page_pushed(&["u1".into(), "u2".into()]).unwrap();
@@ -829,7 +844,7 @@ mod tests {
         assert!(text.contains("\"cursor\":null"), "{text}");
 
         let (mut output, start) =
-            Output::open(sink(), Some(&file), Some((&cp, pushing.clone()))).unwrap();
+            Destination::open(sink(), Some(&file), Some((&cp, pushing.clone()))).unwrap();
         assert_eq!(
             start,
             Start {
@@ -858,12 +873,13 @@ mod tests {
             (Some("c1"), 24, 3)
         );
         assert_eq!(saved.pushed, ["u4"]);
-        let (_, start) = Output::open(sink(), Some(&file), Some((&cp, pushing.clone()))).unwrap();
+        let (_, start) =
+            Destination::open(sink(), Some(&file), Some((&cp, pushing.clone()))).unwrap();
         assert_eq!(start.pushed, ["u4"]);
         assert_eq!(start.cursor.as_deref(), Some("c1"));
 
         // Resuming without the push, or to another connector, is refused.
-        let error = Output::open(sink(), Some(&file), Some((&cp, binding())))
+        let error = Destination::open(sink(), Some(&file), Some((&cp, binding())))
             .err()
             .unwrap()
             .to_string();
@@ -893,23 +909,25 @@ mod tests {
             ),
         )
         .unwrap();
-        let (_, start) = Output::open(sink(), Some(&file), Some((&cp, binding()))).unwrap();
+        let (_, start) = Destination::open(sink(), Some(&file), Some((&cp, binding()))).unwrap();
         assert_eq!(start.cursor.as_deref(), Some("next"));
         let pushing = Binding {
             sekoia: Some("https://x/".into()),
             ..binding()
         };
-        assert!(Output::open(sink(), Some(&file), Some((&cp, pushing)))
+        assert!(Destination::open(sink(), Some(&file), Some((&cp, pushing)))
             .err()
             .unwrap()
             .to_string()
             .contains("it was written for no Sekoia push"));
         std::fs::write(&cp, "{\"version\":1}").unwrap();
-        assert!(Output::open(sink(), Some(&file), Some((&cp, binding())))
-            .err()
-            .unwrap()
-            .to_string()
-            .contains("version 1 is not supported"));
+        assert!(
+            Destination::open(sink(), Some(&file), Some((&cp, binding())))
+                .err()
+                .unwrap()
+                .to_string()
+                .contains("version 1 is not supported")
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
@@ -917,7 +935,7 @@ mod tests {
     fn output_and_checkpoint_on_one_file_is_refused() {
         let dir = scratch("same");
         let file = dir.join("x");
-        let error = Output::open(sink(), Some(&file), Some((&file, binding())))
+        let error = Destination::open(sink(), Some(&file), Some((&file, binding())))
             .err()
             .unwrap();
         assert!(matches!(error, OutputError::SameFile { .. }), "{error}");
@@ -939,16 +957,17 @@ mod tests {
         let existing = dir.join("existing.ndjson");
         std::fs::write(&existing, "old\n").unwrap();
         std::fs::set_permissions(&existing, std::fs::Permissions::from_mode(0o640)).unwrap();
-        let (mut output, _) = Output::open(sink(), Some(&existing), None).unwrap();
+        let (mut output, _) = Destination::open(sink(), Some(&existing), None).unwrap();
         write_page(&mut output, &["{}"], None);
         output.finish().unwrap();
         assert_eq!(mode(&existing), 0o640);
         let new = dir.join("new.ndjson");
-        let (output, _) = Output::open(sink(), Some(&new), None).unwrap();
+        let (output, _) = Destination::open(sink(), Some(&new), None).unwrap();
         output.finish().unwrap();
         assert_eq!(mode(&new), 0o600);
         let (file, cp) = (dir.join("cp.ndjson"), dir.join("cp"));
-        let (mut output, _) = Output::open(sink(), Some(&file), Some((&cp, binding()))).unwrap();
+        let (mut output, _) =
+            Destination::open(sink(), Some(&file), Some((&cp, binding()))).unwrap();
         write_page(&mut output, &["{}"], Some("next"));
         drop(output);
         assert_eq!((mode(&file), mode(&cp)), (0o600, 0o600));
@@ -957,12 +976,12 @@ mod tests {
         std::fs::write(&victim, "precious\n").unwrap();
         let link = dir.join("link.ndjson");
         std::os::unix::fs::symlink(&victim, &link).unwrap();
-        let error = Output::open(sink(), Some(&link), Some((&dir.join("cp2"), binding())))
+        let error = Destination::open(sink(), Some(&link), Some((&dir.join("cp2"), binding())))
             .err()
             .unwrap();
         assert!(error.to_string().contains("symbolic link"), "{error}");
         // Replacing: the link itself is replaced, its target untouched.
-        let (mut output, _) = Output::open(sink(), Some(&link), None).unwrap();
+        let (mut output, _) = Destination::open(sink(), Some(&link), None).unwrap();
         write_page(&mut output, &["{}"], None);
         output.finish().unwrap();
         assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n");

@@ -28,6 +28,8 @@
 //! [`COMPONENT_PATH`], instantiate a [`sandbox::Session`] per test with a
 //! [`transport::Transport`] pointed at a local endpoint, and call [`run::collect`].
 
+#![warn(missing_docs)]
+
 pub mod actions;
 pub mod app;
 pub mod checkpoint;

@@ -1,8 +1,7 @@
-//! NDJSON event output: one JSON object per line, to stdout or a file.
+//! NDJSON event output: one JSON object per line, into whatever [`crate::checkpoint::Destination`]
+//! the events go to.
 
-use std::fs::File;
-use std::io::{BufWriter, Write};
-use std::path::Path;
+use std::io::Write;
 
 use crate::error::OutputError;
 
@@ -11,25 +10,6 @@ use crate::error::OutputError;
 pub struct NdjsonWriter<W: Write> {
     inner: W,
     written: u64,
-}
-
-impl NdjsonWriter<Box<dyn Write>> {
-    /// Opens the output: `Some(path)` creates or truncates the file, `None` is stdout.
-    /// Both are buffered; call [`NdjsonWriter::flush`] at the end.
-    ///
-    /// Errors: [`OutputError::Create`] when the file cannot be created.
-    pub fn open(path: Option<&Path>) -> Result<Self, OutputError> {
-        let inner: Box<dyn Write> = match path {
-            Some(path) => Box::new(BufWriter::new(File::create(path).map_err(|source| {
-                OutputError::Create {
-                    path: path.to_owned(),
-                    source,
-                }
-            })?)),
-            None => Box::new(BufWriter::new(std::io::stdout())),
-        };
-        Ok(NdjsonWriter::new(inner))
-    }
 }
 
 impl<W: Write> NdjsonWriter<W> {
@@ -107,25 +87,5 @@ mod tests {
             Err(OutputError::InvalidEvent { .. })
         ));
         assert_eq!(writer.written(), 0);
-    }
-
-    #[test]
-    fn file_output_is_created_and_truncated() {
-        let path =
-            std::env::temp_dir().join(format!("host-harness-output-{}.ndjson", std::process::id()));
-        std::fs::write(&path, "old content that must disappear\n").unwrap();
-        let mut writer = NdjsonWriter::open(Some(&path)).unwrap();
-        writer.write_event(0, "{}").unwrap();
-        writer.flush().unwrap();
-        drop(writer);
-        assert_eq!(std::fs::read_to_string(&path).unwrap(), "{}\n");
-        std::fs::remove_file(&path).unwrap();
-        let missing = std::env::temp_dir()
-            .join("no-such-dir-host-harness")
-            .join("x.ndjson");
-        assert!(matches!(
-            NdjsonWriter::open(Some(&missing)),
-            Err(OutputError::Create { .. })
-        ));
     }
 }

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::time::{Duration, Instant};
 
-use crate::checkpoint::{Output, Start};
+use crate::checkpoint::{Destination, Start};
 use crate::error::{exit, RunError, SandboxError, SekoiaError};
 use crate::escape::escape_text;
 use crate::inventory::{CheckReport, ProbeOutcome, Settings};
@@ -198,7 +198,7 @@ pub fn collect(
     session: &mut Session,
     transport: &Transport,
     settings: Settings,
-    output: &mut Output<'_>,
+    output: &mut Destination<'_>,
     (start, prior_state): (Start, Option<&str>),
     max_run: Option<Duration>,
     mut sink: Option<&mut Sink>,
@@ -256,7 +256,7 @@ impl RunBound {
 fn collect_pages(
     session: &mut Session,
     settings: Settings,
-    output: &mut Output<'_>,
+    output: &mut Destination<'_>,
     (mut cursor, mut pushed, prior_state): (Option<String>, Vec<String>, Option<&str>),
     summary: &mut CollectSummary,
     bound: RunBound,

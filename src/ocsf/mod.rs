@@ -67,25 +67,38 @@ pub fn attribute(field: RecordField) -> &'static str {
 /// One User Inventory Info event.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct UserInventoryInfo {
+    /// OCSF `activity_id` (2: Collect).
     pub activity_id: u32,
+    /// OCSF `activity_name`.
     pub activity_name: &'static str,
+    /// OCSF `category_name`.
     pub category_name: &'static str,
+    /// OCSF `category_uid` (5: Discovery).
     pub category_uid: u32,
+    /// OCSF `class_name`.
     pub class_name: &'static str,
+    /// OCSF `class_uid` (5003: User Inventory Info).
     pub class_uid: u32,
+    /// OCSF `type_name`.
     pub type_name: &'static str,
+    /// OCSF `type_uid` (500302).
     pub type_uid: u32,
+    /// OCSF `severity`.
     pub severity: &'static str,
+    /// OCSF `severity_id` (1: Informational).
     pub severity_id: u32,
     /// The user's `CreateDate`, ms since the Unix epoch (OCSF timestamp_t); the processing
     /// time when `CreateDate` could not be read.
     pub time: i64,
+    /// OCSF `metadata`.
     pub metadata: Metadata,
+    /// OCSF `user`.
     pub user: OcsfUser,
     /// The console login and each access key, and the fired risk rules, as Sekoia's asset
     /// models keep them.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub enrichments: Vec<Enrichment>,
+    /// OCSF `unmapped`: facts the schema has no attribute for.
     pub unmapped: Unmapped,
 }
 
@@ -94,6 +107,7 @@ pub struct UserInventoryInfo {
 pub struct Metadata {
     /// OCSF schema version, `1.6.0`.
     pub version: &'static str,
+    /// OCSF `metadata.product`.
     pub product: Product,
     /// When the event was built, ms since the Unix epoch.
     pub processed_time: i64,
@@ -102,7 +116,9 @@ pub struct Metadata {
 /// `metadata.product`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Product {
+    /// OCSF `product.name`.
     pub name: &'static str,
+    /// OCSF `product.vendor_name`.
     pub vendor_name: &'static str,
     /// IAM is a managed service without a version.
     pub version: &'static str,
@@ -190,8 +206,10 @@ pub struct Account {
     pub uid: String,
     /// The account alias (ListAccountAliases), else the account id.
     pub name: String,
+    /// OCSF `type` (caption of `type_id`).
     #[serde(rename = "type")]
     pub type_name: &'static str,
+    /// OCSF `type_id`.
     pub type_id: u32,
 }
 
@@ -203,6 +221,7 @@ pub struct Enrichment {
     pub name: &'static str,
     /// `console`, the access key id, or the rule id and text.
     pub value: String,
+    /// OCSF `enrichment.data`.
     pub data: EnrichmentData,
 }
 
@@ -407,13 +426,16 @@ pub struct RiskReasonInfo {
     pub cis: &'static str,
     /// The rule's risk level caption.
     pub level: &'static str,
+    /// The rule's finding, in words.
     pub text: String,
 }
 
 /// `unmapped.collection_errors[]`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CollectionErrorInfo {
+    /// IAM action.
     pub action: String,
+    /// AWS error code, or the connector's.
     pub code: String,
 }
 

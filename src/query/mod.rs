@@ -15,8 +15,8 @@ use crate::error::ConnectorError;
 use crate::host::{HttpResponse, TransportError};
 use crate::xml;
 
-pub use operation::{Operation, Service};
-pub use responses::{ListPage, ListResponse};
+pub use operation::Operation;
+pub use responses::ListResponse;
 
 /// Reads a response of the action `T` stands for ([`Operation::ACTION`]) into `T`.
 ///
@@ -95,6 +95,7 @@ fn read<'a, T: Deserialize<'a>>(
 /// Reads one response with every response type this crate knows, and as an error
 /// document; returns what each made of it. For the fuzz targets and hostile-input tests:
 /// whatever the bytes, every reader must return, never panic.
+#[cfg(any(test, feature = "hooks"))]
 pub fn parse_with_every_reader(status: u16, body: &[u8]) -> Vec<Result<(), ConnectorError>> {
     use responses::*;
     let response = HttpResponse {

@@ -3,7 +3,7 @@
 //! Source: IAM API Reference, "Making Query Requests"; every List* action takes
 //! `MaxItems` (1–1000) and `Marker` (from the previous page's `Marker`).
 
-use super::operation::{Operation, Service, IAM_VERSION, STS_VERSION};
+use super::operation::{Operation, Service, IAM_VERSION};
 use crate::host::QueryCall;
 
 /// The call of the action `T` stands for, with `params` after `Action` and `Version`.
@@ -18,8 +18,9 @@ pub fn iam(action: &str, params: &[(&str, &str)]) -> QueryCall {
 }
 
 /// An STS call with `params` after `Action` and `Version`.
+#[cfg(test)]
 pub fn sts(action: &str, params: &[(&str, &str)]) -> QueryCall {
-    call_of(Service::Sts.signing_name(), action, STS_VERSION, params)
+    call_of(Service::Sts.signing_name(), action, Service::Sts.version(), params)
 }
 
 fn call_of(

@@ -237,7 +237,7 @@ fn events_aliasing_one_buffer_are_stopped_by_the_copy_budget() {
     assert!(
         run.stderr.contains(
             "error: component call collect exceeded a host limit: it handed the host more \
-             than 68157440 bytes at once"
+             than 101711872 bytes at once"
         ),
         "{}",
         run.stderr

@@ -6,11 +6,11 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::time::{Duration, Instant};
 
-use crate::checkpoint::{Output, Start};
+use crate::checkpoint::Start;
 use crate::error::{exit, RunError, SandboxError, SekoiaError};
 use crate::escape::escape_text;
 use crate::inventory::{CheckReport, ProbeOutcome, Settings};
-use crate::output::NdjsonWriter;
+use crate::output::{NdjsonWriter, PageOutput};
 use crate::sandbox::Session;
 use crate::sekoia::{PushTotals, Sink};
 use crate::transport::Transport;
@@ -132,7 +132,7 @@ impl fmt::Display for CollectSummary {
 /// A name from the component as one word of the summary line: as it is when it is made of
 /// letters, digits and `.-_:`, else quoted (Rust string syntax, so spaces, `=` and escapes
 /// cannot make it look like another field).
-fn summary_word(name: &str) -> std::borrow::Cow<'_, str> {
+pub(crate) fn summary_word(name: &str) -> std::borrow::Cow<'_, str> {
     let plain = !name.is_empty()
         && name
             .chars()
@@ -192,7 +192,7 @@ pub fn collect(
     session: &mut Session,
     transport: &Transport,
     settings: Settings,
-    output: &mut Output<'_>,
+    output: &mut dyn PageOutput,
     start: Start,
     max_run: Option<Duration>,
     mut sink: Option<&mut Sink>,
@@ -250,7 +250,7 @@ impl RunBound {
 fn collect_pages(
     session: &mut Session,
     settings: Settings,
-    output: &mut Output<'_>,
+    output: &mut dyn PageOutput,
     (mut cursor, mut pushed): (Option<String>, Vec<String>),
     summary: &mut CollectSummary,
     bound: RunBound,

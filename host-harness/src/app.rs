@@ -796,7 +796,7 @@ fn check_organization(
                 name: None,
             },
             Err(
-                ConfigError::InvalidSetting(format!("not an ACTIVE account of the organization"))
+                ConfigError::InvalidSetting("not an ACTIVE account of the organization".into())
                     .into(),
             ),
         ));

@@ -138,7 +138,10 @@ fn events_by_uid(ndjson: &str) -> BTreeMap<String, Value> {
     let mut by_uid = BTreeMap::new();
     for event in events {
         let uid = event["user"]["uid"].as_str().unwrap().to_owned();
-        assert!(by_uid.insert(uid.clone(), event).is_none(), "{uid} written twice");
+        assert!(
+            by_uid.insert(uid.clone(), event).is_none(),
+            "{uid} written twice"
+        );
     }
     by_uid
 }
@@ -217,13 +220,19 @@ fn collect_gives_each_user_of_the_reachable_accounts_once_and_names_the_failed_o
     assert_accounts_named(&events);
 
     let sandbox = member("sandbox");
-    assert!(run.stderr.contains(&denied_line(&sandbox)), "{}", run.stderr);
     assert!(
-        summary_lines(&run).contains(&format!(
-            "summary: account={} name=sandbox status=failed exit=3 events=0",
-            sandbox.id
-        )
-        .as_str()),
+        run.stderr.contains(&denied_line(&sandbox)),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        summary_lines(&run).contains(
+            &format!(
+                "summary: account={} name=sandbox status=failed exit=3 events=0",
+                sandbox.id
+            )
+            .as_str()
+        ),
         "{}",
         run.stderr
     );
@@ -246,11 +255,21 @@ fn collect_gives_each_user_of_the_reachable_accounts_once_and_names_the_failed_o
         "summary: organization accounts=4 ok=3 partial=0 failed=1 done_before=0 users=26 \
          root=3 events=29"
     );
-    assert_eq!(summary_lines(&run).len(), 5, "one line per account and a total");
+    assert_eq!(
+        summary_lines(&run).len(),
+        5,
+        "one line per account and a total"
+    );
     let retired = member("retired");
     assert!(!retired.active);
-    assert!(!run.stderr.contains(&retired.id), "a closed account is not listed");
-    assert!(!run.stderr.contains(external_id()), "the external ID is never printed");
+    assert!(
+        !run.stderr.contains(&retired.id),
+        "a closed account is not listed"
+    );
+    assert!(
+        !run.stderr.contains(external_id()),
+        "the external ID is never printed"
+    );
 }
 
 #[test]
@@ -273,7 +292,10 @@ fn an_output_dir_holds_one_file_per_reachable_account() {
         .map(|member| format!("{}.ndjson", member.id))
         .collect();
     expected.sort();
-    assert_eq!(files, expected, "no file for the failed account, no temporary file");
+    assert_eq!(
+        files, expected,
+        "no file for the failed account, no temporary file"
+    );
     for member in reachable() {
         let text = std::fs::read_to_string(out.join(format!("{}.ndjson", member.id))).unwrap();
         let events = events_by_uid(&text);
@@ -332,7 +354,10 @@ fn a_run_killed_midway_and_run_again_with_its_checkpoint_writes_each_user_once()
         }
         std::thread::sleep(Duration::from_millis(5));
     };
-    assert!((1..3).contains(&finished_before_kill), "{finished_before_kill}");
+    assert!(
+        (1..3).contains(&finished_before_kill),
+        "{finished_before_kill}"
+    );
     // Bytes a killed run may have written after its last durable page are cut on resume.
     let rerun = run("collect", &args);
     assert_eq!(rerun.code, Some(4), "{}", rerun.stderr);
@@ -401,7 +426,9 @@ fn accounts_restricts_the_organization_or_replaces_its_listing() {
         "error: account 999999999999: invalid setting: --accounts names 999999999999, which is \
          not an ACTIVE account of the organization"
     ));
-    assert!(restricted.stderr.contains("debug http: ListAccounts organizations "));
+    assert!(restricted
+        .stderr
+        .contains("debug http: ListAccounts organizations "));
     assert_eq!(
         total_counts(&restricted),
         "summary: organization accounts=3 ok=2 partial=0 failed=1 done_before=0 users=5 \
@@ -464,7 +491,10 @@ fn check_organization_reports_each_account_and_the_missing_role() {
             denied_line(&sandbox).split_once("(sandbox): ").unwrap().1
         )
     );
-    assert_eq!(lines.last().unwrap(), &"3/4 accounts: every permission granted");
+    assert_eq!(
+        lines.last().unwrap(),
+        &"3/4 accounts: every permission granted"
+    );
 
     let json = run("check", &["--organization", "--json"]);
     assert_eq!(json.code, Some(3), "{}", json.stderr);

@@ -95,23 +95,24 @@ struct PageMessage {
     page: Vec<u8>,
     events: u64,
     next: Option<String>,
-    reply: mpsc::Sender<Result<(), OutputError>>,
+    reply: mpsc::Sender<Reply>,
 }
 
 enum Message {
     Page(PageMessage),
-    Done(usize, Outcome),
+    /// Boxed: an outcome is much larger than a page message.
+    Done(usize, Box<Outcome>),
 }
+
+/// What the writer answers a page: written (and durable), or why not.
+type Reply = Result<(), OutputError>;
 
 /// A worker's [`PageOutput`]: buffers a page, hands it to the writer, waits for it.
 struct QueuedOutput {
     account: String,
     buffer: Vec<u8>,
     sender: mpsc::SyncSender<Message>,
-    reply: (
-        mpsc::Sender<Result<(), OutputError>>,
-        mpsc::Receiver<Result<(), OutputError>>,
-    ),
+    reply: (mpsc::Sender<Reply>, mpsc::Receiver<Reply>),
 }
 
 impl PageOutput for QueuedOutput {
@@ -227,7 +228,10 @@ impl FanOut<'_> {
                     } else {
                         self.collect_account(&account.id, start.clone(), &sender)
                     };
-                    if sender.send(Message::Done(*index, outcome)).is_err() {
+                    if sender
+                        .send(Message::Done(*index, Box::new(outcome)))
+                        .is_err()
+                    {
                         return;
                     }
                 });
@@ -261,6 +265,7 @@ impl FanOut<'_> {
                         }
                     }
                     Message::Done(index, outcome) => {
+                        let outcome = *outcome;
                         if matches!(outcome, Outcome::Failed { .. }) {
                             output.account_failed(&accounts[index].id);
                         }

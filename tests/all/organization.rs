@@ -543,3 +543,47 @@ fn check_organization_reports_each_account_and_the_missing_role() {
         dev.id
     )));
 }
+
+#[test]
+fn a_push_to_sekoia_or_an_output_dir_alone_is_refused_before_anything_is_sent() {
+    let component = harness::component();
+    let component = component.to_str().unwrap();
+    let refused = |extra: &[&str]| {
+        let mut args = vec!["collect", "--component", component];
+        args.extend_from_slice(extra);
+        // No credentials: a refusal for the flags comes first.
+        harness::run(&args, &[], LIMIT)
+    };
+    let sekoia = refused(&[
+        "--organization",
+        "--member-role",
+        "reader",
+        "--sekoia-url",
+        "https://api.sekoia.io",
+        "--connector-uuid",
+        "1f0e8d2c-3b4a-4c5d-9e6f-7a8b9c0d1e2f",
+    ]);
+    assert_eq!(sekoia.code, Some(2), "{}", sekoia.stderr);
+    assert_eq!(
+        sekoia.stderr,
+        "error: invalid setting: --sekoia-url is not supported with --organization or \
+         --accounts; push each account with a run of its own\n"
+    );
+    let dir_alone = refused(&["--output-dir", "out"]);
+    assert_eq!(dir_alone.code, Some(2), "{}", dir_alone.stderr);
+    assert_eq!(
+        dir_alone.stderr,
+        "error: invalid setting: --member-role NAME is required with --organization, \
+         --accounts or --output-dir\n"
+    );
+    let bad_role = refused(&["--organization", "--member-role", "arn:aws:iam::1:role/x"]);
+    assert_eq!(bad_role.code, Some(2), "{}", bad_role.stderr);
+    assert!(bad_role
+        .stderr
+        .contains("--member-role \"arn:aws:iam::1:role/x\": give the role's name"));
+    let bad_account = refused(&["--accounts", "12345", "--member-role", "reader"]);
+    assert_eq!(bad_account.code, Some(2), "{}", bad_account.stderr);
+    assert!(bad_account
+        .stderr
+        .contains("--accounts: \"12345\" is not an AWS account id (12 digits)"));
+}

@@ -88,7 +88,7 @@ pub fn validate_member_role(name: &str) -> Result<(), ConfigError> {
     if name.is_empty() || name.len() > 512 {
         return invalid("a role name has 1 to 512 characters");
     }
-    if name.starts_with('/') || name.ends_with('/') || name.contains("//") {
+    if name.contains(':') || name.starts_with('/') || name.ends_with('/') || name.contains("//") {
         return invalid("give the role's name (after its path, if any), not an ARN or a path");
     }
     let allowed = |c: char| c.is_ascii_alphanumeric() || "+=,.@_-/".contains(c);

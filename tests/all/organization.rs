@@ -429,6 +429,18 @@ fn accounts_restricts_the_organization_or_replaces_its_listing() {
     assert!(restricted
         .stderr
         .contains("debug http: ListAccounts organizations "));
+    // Each account's calls are logged under its id; AssumeRole by the host.
+    for account in [&dev, &prod] {
+        assert!(
+            restricted.stderr.contains(&format!(
+                "debug http {}: GetAccountSummary iam ",
+                account.id
+            )),
+            "{}",
+            restricted.stderr
+        );
+    }
+    assert!(restricted.stderr.contains("debug http: AssumeRole sts "));
     assert_eq!(
         total_counts(&restricted),
         "summary: organization accounts=3 ok=2 partial=0 failed=1 done_before=0 users=5 \

@@ -149,16 +149,17 @@ impl FanOut<'_> {
     fn session(&self, account: &str) -> Result<(Session, Arc<Transport>), RunError> {
         let source = self.assumer.source(self.role_arn(account));
         source.credentials()?;
+        let logger = Arc::new(self.logger.for_account(account));
         let transport = Arc::new(Transport::new(
             Signer::from_source(Arc::new(source)),
             self.endpoints.clone(),
             self.config.clone(),
-            self.logger.clone(),
+            logger.clone(),
         ));
         let session = self.runtime.instantiate(
             Imports {
                 transport: transport.clone(),
-                logger: self.logger.clone(),
+                logger,
                 recorder: self.recorder.clone(),
             },
             self.limits.clone(),

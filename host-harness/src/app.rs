@@ -299,6 +299,20 @@ fn dry_run(args: &CheckArgs, env: &HostEnv, stdout: &mut dyn Write, logger: &Log
             },
             "sent": false,
         });
+        if args.organization.enabled() {
+            let organizations = endpoints.organizations();
+            json["endpoints"]["organizations"] = serde_json::json!({
+                "url": organizations.url,
+                "signing_region": organizations.signing_region,
+            });
+            if let Some(role) = &args.organization.member_role {
+                json["member_role_arn"] = serde_json::json!(crate::organization::member_role_arn(
+                    endpoints.partition(),
+                    "<account id>",
+                    role
+                ));
+            }
+        }
         if let Ok(plan) = &plan {
             json["auth"] = serde_json::json!({
                 "method": plan.method().name(),
@@ -327,10 +341,34 @@ fn dry_run(args: &CheckArgs, env: &HostEnv, stdout: &mut dyn Write, logger: &Log
             Ok(None) => String::new(),
             Err(_) => "sekoia: not usable (see the error below)\n".to_owned(),
         };
+        let organization = if args.organization.enabled() {
+            let organizations = endpoints.organizations();
+            let role = args
+                .organization
+                .member_role
+                .as_deref()
+                .map_or_else(String::new, |role| {
+                    format!(
+                        "member role: {}\n",
+                        crate::organization::member_role_arn(
+                            endpoints.partition(),
+                            "<account id>",
+                            role
+                        )
+                    )
+                });
+            format!(
+                "organizations: {} (signing region {})\n{role}",
+                organizations.url, organizations.signing_region
+            )
+        } else {
+            String::new()
+        };
         format!(
             "region: {} (partition {})\n\
              iam: {} (signing region {})\n\
              sts: {} (signing region {})\n\
+             {organization}\
              auth: {auth}\n\
              {sekoia}\
              dry run: nothing was sent\n",

@@ -599,3 +599,64 @@ fn a_push_to_sekoia_or_an_output_dir_alone_is_refused_before_anything_is_sent() 
         .stderr
         .contains("--accounts: \"12345\" is not an AWS account id (12 digits)"));
 }
+
+#[test]
+fn a_dry_run_names_the_organizations_endpoint_and_the_member_role() {
+    let run = harness::run(
+        &[
+            "check",
+            "--dry-run",
+            "--organization",
+            "--member-role",
+            "security/reader",
+            "--region",
+            "cn-north-1",
+        ],
+        &[
+            ("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"),
+            ("AWS_SECRET_ACCESS_KEY", "dry-run-secret"),
+        ],
+        LIMIT,
+    );
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert_eq!(
+        run.stdout,
+        "region: cn-north-1 (partition aws-cn)\n\
+         iam: https://iam.cn-north-1.amazonaws.com.cn/ (signing region cn-north-1)\n\
+         sts: https://sts.cn-north-1.amazonaws.com.cn/ (signing region cn-north-1)\n\
+         organizations: https://organizations.cn-northwest-1.amazonaws.com.cn/ (signing region \
+         cn-northwest-1)\n\
+         member role: arn:aws-cn:iam::<account id>:role/security/reader\n\
+         auth: access-keys from the environment (key id *******MPLE)\n\
+         dry run: nothing was sent\n"
+    );
+    let json = harness::run(
+        &[
+            "check",
+            "--dry-run",
+            "--json",
+            "--accounts",
+            "111122223333",
+            "--member-role",
+            "reader",
+        ],
+        &[
+            ("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"),
+            ("AWS_SECRET_ACCESS_KEY", "dry-run-secret"),
+        ],
+        LIMIT,
+    );
+    assert_eq!(json.code, Some(0), "{}", json.stderr);
+    let report: Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(
+        report["endpoints"]["organizations"],
+        serde_json::json!({
+            "url": "https://organizations.us-east-1.amazonaws.com/",
+            "signing_region": "us-east-1"
+        })
+    );
+    assert_eq!(
+        report["member_role_arn"],
+        "arn:aws:iam::<account id>:role/reader"
+    );
+}

@@ -9,13 +9,19 @@ use std::sync::Arc;
 
 use crate::checkpoint::{Binding, Destination};
 use crate::cli::{
-    CheckArgs, Cli, CollectArgs, Command, CommonArgs, InspectArgs, PushArgs, SekoiaArgs,
+    CheckArgs, Cli, CollectArgs, Command, CommonArgs, InspectArgs, OrganizationArgs, PushArgs,
+    SekoiaArgs,
 };
 use crate::config::{self, ConfigFile};
-use crate::credentials::{self, CredentialSource, Plan};
+use crate::credentials::{self, CredentialSource, Plan, RoleAssumer};
 use crate::endpoint::{EndpointResolver, Service};
 use crate::error::{exit, ApiFailure, ConfigError, GuestError, OutputError, RunError};
 use crate::logging::{LogLevel, Logger};
+use crate::organization::fanout::{AccountResult, FanOut, OrganizationTotals, Outcome};
+use crate::organization::state::{
+    OrganizationBinding, OrganizationDestination, OrganizationOutput,
+};
+use crate::organization::Account;
 use crate::run;
 use crate::sandbox::{ImportRecorder, Imports, Runtime, Session};
 use crate::sekoia::{SekoiaSettings, Sink};
@@ -101,6 +107,9 @@ pub fn collect(
     stdout: &mut dyn Write,
     logger: Arc<Logger>,
 ) -> u8 {
+    if args.organization.enabled() || args.output_dir.is_some() {
+        return collect_organization(args, env, stdout, logger);
+    }
     let prepared = match prepare(&args.common, (&args.sekoia, Some(&args.push)), env, &logger) {
         Ok(prepared) => prepared,
         Err(error) => return report_error(&logger, &error),
@@ -219,6 +228,9 @@ pub fn check(args: &CheckArgs, env: &HostEnv, stdout: &mut dyn Write, logger: Ar
     if args.dry_run {
         return dry_run(args, env, stdout, &logger);
     }
+    if args.organization.enabled() {
+        return check_organization(args, env, stdout, &logger);
+    }
     let result =
         prepare(&args.common, (&args.sekoia, None), env, &logger).and_then(|mut prepared| {
             let report = run::check(&mut prepared.session, args.common.settings())?;
@@ -325,6 +337,20 @@ fn dry_run(args: &CheckArgs, env: &HostEnv, stdout: &mut dyn Write, logger: &Log
             },
             "sent": false,
         });
+        if args.organization.enabled() {
+            let organizations = endpoints.organizations();
+            json["endpoints"]["organizations"] = serde_json::json!({
+                "url": organizations.url,
+                "signing_region": organizations.signing_region,
+            });
+            if let Some(role) = &args.organization.member_role {
+                json["member_role_arn"] = serde_json::json!(crate::organization::member_role_arn(
+                    endpoints.partition(),
+                    "<account id>",
+                    role
+                ));
+            }
+        }
         if let Ok(plan) = &plan {
             json["auth"] = serde_json::json!({
                 "method": plan.method().name(),
@@ -353,10 +379,34 @@ fn dry_run(args: &CheckArgs, env: &HostEnv, stdout: &mut dyn Write, logger: &Log
             Ok(None) => String::new(),
             Err(_) => "sekoia: not usable (see the error below)\n".to_owned(),
         };
+        let organization = if args.organization.enabled() {
+            let organizations = endpoints.organizations();
+            let role = args
+                .organization
+                .member_role
+                .as_deref()
+                .map_or_else(String::new, |role| {
+                    format!(
+                        "member role: {}\n",
+                        crate::organization::member_role_arn(
+                            endpoints.partition(),
+                            "<account id>",
+                            role
+                        )
+                    )
+                });
+            format!(
+                "organizations: {} (signing region {})\n{role}",
+                organizations.url, organizations.signing_region
+            )
+        } else {
+            String::new()
+        };
         format!(
             "region: {} (partition {})\n\
              iam: {} (signing region {})\n\
              sts: {} (signing region {})\n\
+             {organization}\
              auth: {auth}\n\
              {sekoia}\
              dry run: nothing was sent\n",
@@ -427,22 +477,18 @@ fn resolve_endpoints(
     Ok((endpoints, file))
 }
 
-fn prepare(
+/// The configured credentials' source, checked before anything is compiled: the plan (exit
+/// 3 when none), its partition, a warning when a web identity token would leave AWS, then the
+/// first credentials (for web identity the first AssumeRoleWithWebIdentity; later calls reuse
+/// or refresh them).
+fn credential_source(
     common: &CommonArgs,
-    (sekoia, push): (&SekoiaArgs, Option<&PushArgs>),
+    file: Option<&ConfigFile>,
+    endpoints: &EndpointResolver,
     env: &HostEnv,
     logger: &Arc<Logger>,
-) -> Result<Prepared, RunError> {
-    let (endpoints, file) = resolve_endpoints(common, env, logger)?;
-    // Sekoia's URL, connector and key before anything is sent or compiled.
-    let sekoia = crate::sekoia::settings::resolve(sekoia, push, common, file.as_ref(), &|name| {
-        env.var(name)
-    })?;
-    let component = common
-        .component
-        .as_deref()
-        .ok_or(ConfigError::MissingComponent)?;
-    let plan: Plan = credentials::plan(file.as_ref(), &|name| env.var(name))?;
+) -> Result<CredentialSource, RunError> {
+    let plan: Plan = credentials::plan(file, &|name| env.var(name))?;
     plan.validate(endpoints.partition())?;
     if endpoints.is_overridden() {
         logger.host(
@@ -479,14 +525,33 @@ fn prepare(
         }
     }
     let config = common.transport_config();
-    let source = CredentialSource::from_plan(plan, &endpoints, &config, logger.clone())?;
+    let source = CredentialSource::from_plan(plan, endpoints, &config, logger.clone())?;
     // Fail before compiling anything when the credentials cannot be had (for web identity
     // this is the first AssumeRoleWithWebIdentity; later calls reuse or refresh the result).
     source.credentials()?;
+    Ok(source)
+}
+
+fn prepare(
+    common: &CommonArgs,
+    (sekoia, push): (&SekoiaArgs, Option<&PushArgs>),
+    env: &HostEnv,
+    logger: &Arc<Logger>,
+) -> Result<Prepared, RunError> {
+    let (endpoints, file) = resolve_endpoints(common, env, logger)?;
+    // Sekoia's URL, connector and key before anything is sent or compiled.
+    let sekoia = crate::sekoia::settings::resolve(sekoia, push, common, file.as_ref(), &|name| {
+        env.var(name)
+    })?;
+    let component = common
+        .component
+        .as_deref()
+        .ok_or(ConfigError::MissingComponent)?;
+    let source = credential_source(common, file.as_ref(), &endpoints, env, logger)?;
     let transport = Arc::new(Transport::new(
         Signer::from_source(Arc::new(source)),
         endpoints,
-        config,
+        common.transport_config(),
         logger.clone(),
     ));
     let runtime = Runtime::load(component)?;
@@ -511,7 +576,7 @@ fn prepare(
 ///
 /// Errors: [`RunError::Guest`] with the transport failure, the AWS error, or a response
 /// without a 12-digit `Account`.
-fn caller_account(transport: &Transport) -> Result<String, RunError> {
+pub(crate) fn caller_account(transport: &Transport) -> Result<String, RunError> {
     const ACTION: &str = "GetCallerIdentity";
     let call = QueryCall {
         service: Service::Sts.signing_name().to_owned(),
@@ -553,6 +618,278 @@ fn caller_account(transport: &Transport) -> Result<String, RunError> {
             }
             .into()
         })
+}
+
+/// What an organization run needs before its first account: the checked flags, endpoints,
+/// the configured credentials and the account they act in, the accounts, the compiled
+/// component.
+struct Organization {
+    fan_out_parts: (Runtime, Arc<RoleAssumer>, EndpointResolver),
+    member_role: String,
+    caller_account: String,
+    accounts: Vec<Account>,
+    /// Accounts `--accounts` names that the organization does not list as ACTIVE.
+    unknown: Vec<String>,
+}
+
+/// Checks the organization flags, resolves endpoints and credentials, learns the caller's
+/// account, lists the accounts (ListAccounts, or `--accounts`) and compiles the component.
+fn prepare_organization(
+    common: &CommonArgs,
+    organization: &OrganizationArgs,
+    sekoia: &SekoiaArgs,
+    env: &HostEnv,
+    logger: &Arc<Logger>,
+) -> Result<Organization, RunError> {
+    let (endpoints, file) = resolve_endpoints(common, env, logger)?;
+    if sekoia.sekoia_url.is_some() {
+        return Err(ConfigError::InvalidSetting(
+            "--sekoia-url is not supported with --organization or --accounts; push each \
+             account with a run of its own"
+                .into(),
+        )
+        .into());
+    }
+    let member_role = organization.member_role.clone().ok_or_else(|| {
+        ConfigError::InvalidSetting(
+            "--member-role NAME is required with --organization, --accounts or --output-dir".into(),
+        )
+    })?;
+    crate::organization::validate_member_role(&member_role)?;
+    if !organization.enabled() {
+        return Err(ConfigError::InvalidSetting(
+            "--output-dir and --member-role need --organization or --accounts".into(),
+        )
+        .into());
+    }
+    let listed = crate::organization::parse_accounts(&organization.accounts)?;
+    let component = common
+        .component
+        .as_deref()
+        .ok_or(ConfigError::MissingComponent)?;
+    let base = Arc::new(credential_source(
+        common,
+        file.as_ref(),
+        &endpoints,
+        env,
+        logger,
+    )?);
+    let config = common.transport_config();
+    let base_transport = Transport::new(
+        Signer::from_source(base.clone()),
+        endpoints.clone(),
+        config.clone(),
+        logger.clone(),
+    );
+    let caller_account = caller_account(&base_transport)?;
+    let (accounts, unknown) = if organization.organization {
+        let active = crate::organization::discovery::list_active_accounts(
+            &base,
+            &endpoints.organizations(),
+            &config,
+            logger,
+        )?;
+        if listed.is_empty() {
+            (active, Vec::new())
+        } else {
+            let unknown = listed
+                .iter()
+                .filter(|id| !active.iter().any(|account| &account.id == *id))
+                .cloned()
+                .collect();
+            let kept = active
+                .into_iter()
+                .filter(|account| listed.contains(&account.id))
+                .collect();
+            (kept, unknown)
+        }
+    } else {
+        let accounts = listed
+            .into_iter()
+            .map(|id| Account { id, name: None })
+            .collect();
+        (accounts, Vec::new())
+    };
+    let assumer = Arc::new(RoleAssumer::new(
+        base,
+        endpoints.resolve(Service::Sts),
+        &config,
+        organization.external_id.clone(),
+        logger.clone(),
+    )?);
+    let runtime = Runtime::load(component)?;
+    Ok(Organization {
+        fan_out_parts: (runtime, assumer, endpoints),
+        member_role,
+        caller_account,
+        accounts,
+        unknown,
+    })
+}
+
+/// The fan-out of a prepared organization run.
+fn fan_out<'a>(
+    organization: &'a Organization,
+    common: &CommonArgs,
+    args: &OrganizationArgs,
+    env: &HostEnv,
+    logger: &Arc<Logger>,
+) -> FanOut<'a> {
+    let (runtime, assumer, endpoints) = &organization.fan_out_parts;
+    FanOut {
+        runtime,
+        assumer: assumer.clone(),
+        endpoints: endpoints.clone(),
+        config: common.transport_config(),
+        limits: common.sandbox_limits(),
+        settings: common.settings(),
+        member_role: organization.member_role.clone(),
+        in_flight: usize::try_from(args.max_accounts_in_flight).unwrap_or(1),
+        deadline: common
+            .max_run()
+            .and_then(|max_run| std::time::Instant::now().checked_add(max_run)),
+        logger: logger.clone(),
+        recorder: env.recorder.clone(),
+    }
+}
+
+/// `collect --organization` / `--accounts`: every account's events to one stream (stdout or
+/// `--output`) or `--output-dir`, one summary line per account and a total on stderr.
+fn collect_organization(
+    args: &CollectArgs,
+    env: &HostEnv,
+    stdout: &mut dyn Write,
+    logger: Arc<Logger>,
+) -> u8 {
+    let started = std::time::Instant::now();
+    let organization =
+        match prepare_organization(&args.common, &args.organization, &args.sekoia, env, &logger) {
+            Ok(organization) => organization,
+            Err(error) => return report_error(&logger, &error),
+        };
+    let fan_out = fan_out(
+        &organization,
+        &args.common,
+        &args.organization,
+        env,
+        &logger,
+    );
+    let destination = match (&args.output, &args.output_dir) {
+        (Some(file), _) => OrganizationDestination::File(file.clone()),
+        (None, Some(dir)) => OrganizationDestination::Dir(dir.clone()),
+        (None, None) => OrganizationDestination::Stdout,
+    };
+    let checkpoint = args.checkpoint.as_deref().map(|path| {
+        (
+            path,
+            OrganizationBinding {
+                caller_account: organization.caller_account.clone(),
+                region: fan_out.endpoints.region().to_owned(),
+                component_sha256: fan_out.runtime.component_sha256().to_owned(),
+                member_role: organization.member_role.clone(),
+            },
+        )
+    });
+    let (mut output, resumed) = match OrganizationOutput::open(stdout, &destination, checkpoint) {
+        Ok(opened) => opened,
+        Err(error) => return report_error(&logger, &error.into()),
+    };
+    let done_before = resumed.values().filter(|p| p.finished).count();
+    let resuming = resumed.values().filter(|p| !p.finished).count();
+    if let (true, Some(path)) = (done_before + resuming > 0, &args.checkpoint) {
+        logger.raw(&format!(
+            "resuming from {}: {done_before} accounts done, {resuming} to resume",
+            path.display()
+        ));
+    }
+    let mut report = |result: &AccountResult| {
+        if let Outcome::Failed { error, .. } = &result.outcome {
+            logger.raw(&format!("error: account {}: {error}", result.account));
+        }
+        logger.raw(&crate::organization::fanout::account_line(result));
+    };
+    let mut results =
+        match fan_out.collect(&organization.accounts, &resumed, &mut output, &mut report) {
+            Ok(results) => results,
+            Err(error) => return report_error(&logger, &error.into()),
+        };
+    for id in &organization.unknown {
+        let result = AccountResult {
+            account: Account {
+                id: id.clone(),
+                name: None,
+            },
+            outcome: Outcome::Failed {
+                error: ConfigError::InvalidSetting(format!(
+                    "--accounts names {id}, which is not an ACTIVE account of the organization"
+                ))
+                .into(),
+                summary: None,
+            },
+        };
+        report(&result);
+        results.push(result);
+    }
+    let totals = OrganizationTotals::of(&results);
+    logger.raw(&totals.line(started.elapsed()));
+    let complete = totals.failed == 0;
+    match output.finish(
+        complete,
+        totals.ok + totals.partial + totals.done_before > 0,
+    ) {
+        Ok(Some(note)) => logger.raw(&format!("note: {note}")),
+        Ok(None) => {}
+        Err(error) => return report_error(&logger, &error.into()),
+    }
+    if results.is_empty() {
+        return report_error(
+            &logger,
+            &ConfigError::InvalidSetting("the organization lists no ACTIVE account".into()).into(),
+        );
+    }
+    totals.exit_code(&results)
+}
+
+/// `check --organization` / `--accounts`: per account, the role assumption and the
+/// permission probes, as a table or `--json`.
+fn check_organization(
+    args: &CheckArgs,
+    env: &HostEnv,
+    stdout: &mut dyn Write,
+    logger: &Arc<Logger>,
+) -> u8 {
+    let organization =
+        match prepare_organization(&args.common, &args.organization, &args.sekoia, env, logger) {
+            Ok(organization) => organization,
+            Err(error) => return report_error(logger, &error),
+        };
+    let fan_out = fan_out(&organization, &args.common, &args.organization, env, logger);
+    let mut results = fan_out.check(&organization.accounts);
+    for id in &organization.unknown {
+        results.push((
+            Account {
+                id: id.clone(),
+                name: None,
+            },
+            Err(
+                ConfigError::InvalidSetting("not an ACTIVE account of the organization".into())
+                    .into(),
+            ),
+        ));
+    }
+    let text = if args.json {
+        let mut json = crate::organization::fanout::check_json(&fan_out, &results);
+        json["caller_account"] = serde_json::json!(organization.caller_account);
+        format!("{}\n", crate::escape::to_json_string(&json))
+    } else {
+        format!(
+            "caller account: {}\n{}",
+            organization.caller_account,
+            crate::organization::fanout::render_check_table(&organization.member_role, &results)
+        )
+    };
+    let code = crate::organization::fanout::check_exit_code(&results);
+    write_out(stdout, &text, logger).unwrap_or(code)
 }
 
 fn report_error(logger: &Logger, error: &RunError) -> u8 {

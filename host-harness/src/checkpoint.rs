@@ -81,6 +81,10 @@ const VERSION: u32 = 3;
 /// Versions [`Checkpoint::load`] reads: a version 2 checkpoint is one without a push.
 const READABLE_VERSIONS: [u32; 2] = [2, VERSION];
 
+/// The format version of an organization run's checkpoint (finished accounts and each
+/// unfinished one's cursor, see [`crate::organization::state`]); one account's run refuses it.
+pub const ORGANIZATION_VERSION: u32 = 4;
+
 /// A checkpoint file.
 #[derive(Debug, Clone)]
 pub struct Checkpoint {
@@ -105,6 +109,28 @@ impl Checkpoint {
     /// Errors: [`OutputError::Checkpoint`] when it cannot be read or is not a checkpoint
     /// of this version.
     pub fn load(&self) -> Result<Option<Position>, OutputError> {
+        let Some((version, text)) = self.read()? else {
+            return Ok(None);
+        };
+        if version == ORGANIZATION_VERSION {
+            return Err(self.mismatch(
+                "it was written by an organization run (--organization or --accounts), this run \
+                 is for one account"
+                    .into(),
+            ));
+        }
+        if !READABLE_VERSIONS.contains(&version) {
+            return Err(self.error(format!("version {version} is not supported")));
+        }
+        let position: Position = serde_json::from_str(&text)
+            .map_err(|error| self.error(format!("not a checkpoint: {error}")))?;
+        Ok(Some(position))
+    }
+
+    /// The checkpoint's format version and text, or `None` when there is no checkpoint file.
+    ///
+    /// Errors: [`OutputError::Checkpoint`] when it cannot be read or has no version.
+    pub(crate) fn read(&self) -> Result<Option<(u32, String)>, OutputError> {
         let text = match std::fs::read_to_string(&self.path) {
             Ok(text) => text,
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -116,19 +142,19 @@ impl Checkpoint {
         }
         let versioned: Versioned = serde_json::from_str(&text)
             .map_err(|error| self.error(format!("not a checkpoint: {error}")))?;
-        if !READABLE_VERSIONS.contains(&versioned.version) {
-            return Err(self.error(format!("version {} is not supported", versioned.version)));
-        }
-        let position: Position = serde_json::from_str(&text)
-            .map_err(|error| self.error(format!("not a checkpoint: {error}")))?;
-        Ok(Some(position))
+        Ok(Some((versioned.version, text)))
     }
 
     /// Replaces the checkpoint atomically: a new temporary file beside it (exclusive, random
     /// name, mode 0600 or the replaced checkpoint's), fsynced, renamed over it, and the
     /// directory fsynced so the rename itself survives a crash.
     pub fn save(&self, position: &Position) -> Result<(), OutputError> {
-        let text = serde_json::to_vec(position).map_err(|e| self.error(e.to_string()))?;
+        self.save_json(position)
+    }
+
+    /// [`Checkpoint::save`] for any serialisable state (an organization run's).
+    pub(crate) fn save_json(&self, state: &impl Serialize) -> Result<(), OutputError> {
+        let text = serde_json::to_vec(state).map_err(|e| self.error(e.to_string()))?;
         let write = || -> std::io::Result<()> {
             let mut file = temporary_beside(&self.path)?;
             file.write_all(&text)?;
@@ -149,14 +175,14 @@ impl Checkpoint {
         }
     }
 
-    fn error(&self, reason: String) -> OutputError {
+    pub(crate) fn error(&self, reason: String) -> OutputError {
         OutputError::Checkpoint {
             path: self.path.clone(),
             reason,
         }
     }
 
-    fn mismatch(&self, reason: String) -> OutputError {
+    pub(crate) fn mismatch(&self, reason: String) -> OutputError {
         OutputError::Mismatch {
             path: self.path.clone(),
             reason,
@@ -213,7 +239,7 @@ pub fn same_file(a: &Path, b: &Path) -> bool {
 }
 
 /// Opens the checkpointed output: created with mode 0600 if missing, never through a link.
-fn open_no_follow(path: &Path) -> std::io::Result<File> {
+pub(crate) fn open_no_follow(path: &Path) -> std::io::Result<File> {
     let mut options = OpenOptions::new();
     options.create(true).read(true).write(true).truncate(false);
     #[cfg(unix)]
@@ -234,8 +260,8 @@ fn open_no_follow(path: &Path) -> std::io::Result<File> {
 
 /// A writer that hashes what it writes.
 pub struct Hashing<W> {
-    inner: W,
-    hasher: Sha256,
+    pub(crate) inner: W,
+    pub(crate) hasher: Sha256,
 }
 
 impl<W: Write> Write for Hashing<W> {
@@ -515,6 +541,20 @@ impl<'a> Destination<'a> {
     }
 }
 
+impl crate::output::PageOutput for Destination<'_> {
+    fn writer(&mut self) -> &mut dyn Write {
+        Destination::writer(self)
+    }
+
+    fn page_done(&mut self, events: u64, next: Option<&str>) -> Result<(), OutputError> {
+        Destination::page_done(self, events, next)
+    }
+
+    fn page_pushed(&mut self, pushed: &[String]) -> Result<(), OutputError> {
+        Destination::page_pushed(self, pushed)
+    }
+}
+
 fn position(
     path: &Path,
     binding: &Binding,
@@ -585,7 +625,7 @@ fn vouches_for(
 }
 
 /// Feeds what is written into a hasher.
-struct HashSink<'a>(&'a mut Sha256);
+pub(crate) struct HashSink<'a>(pub(crate) &'a mut Sha256);
 
 impl Write for HashSink<'_> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {

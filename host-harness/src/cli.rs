@@ -71,23 +71,32 @@ pub struct InspectArgs {
 pub struct CollectArgs {
     /// Write the events to FILE instead of stdout. FILE is replaced only when the collection
     /// ends; a failed run leaves the previous FILE untouched (unless --checkpoint is given).
-    #[arg(long, short = 'o', value_name = "FILE")]
+    #[arg(long, short = 'o', value_name = "FILE", group = "destination")]
     pub output: Option<PathBuf>,
 
-    /// Make the run resumable: after each page, the events are fsynced to --output FILE and the
-    /// position is saved atomically to CP. Running the same command again after a crash or a
-    /// failure resumes from CP, appending to FILE, so every user is in FILE exactly once; a
-    /// complete collection removes CP.
-    #[arg(long, value_name = "CP", requires = "output")]
+    /// Organization mode: write each account's events to DIR/<account id>.ndjson instead of
+    /// one stream; each file is replaced when its account finishes.
+    #[arg(long, value_name = "DIR", group = "destination")]
+    pub output_dir: Option<PathBuf>,
+
+    /// Make the run resumable: after each page, the events are fsynced to --output FILE (or
+    /// the account's file in --output-dir) and the position is saved atomically to CP.
+    /// Running the same command again after a crash or a failure resumes from CP, appending,
+    /// so every user is written exactly once; a complete collection removes CP.
+    #[arg(long, value_name = "CP", requires = "destination")]
     pub checkpoint: Option<PathBuf>,
 
     /// Keep what this run listed in FILE for the next run of the same account and component
     /// version (read at the start, replaced atomically when the collection completes): the
     /// bulk strategy then lists access keys and signing certificates again only for users
     /// whose credential-report slots changed. A FILE of another account or component version
-    /// is ignored with a warning.
-    #[arg(long, value_name = "FILE")]
+    /// is ignored with a warning. One account's: not with --organization or --accounts.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["organization", "accounts"])]
     pub state: Option<PathBuf>,
+
+    /// Many accounts in one run.
+    #[command(flatten)]
+    pub organization: OrganizationArgs,
 
     /// Component, connection, logging and limits.
     #[command(flatten)]
@@ -115,6 +124,10 @@ pub struct CheckArgs {
     #[arg(long)]
     pub dry_run: bool,
 
+    /// Many accounts in one run.
+    #[command(flatten)]
+    pub organization: OrganizationArgs,
+
     /// Component, connection, logging and limits.
     #[command(flatten)]
     pub common: CommonArgs,
@@ -122,6 +135,51 @@ pub struct CheckArgs {
     /// The Sekoia connector to verify besides the AWS permissions.
     #[command(flatten)]
     pub sekoia: SekoiaArgs,
+}
+
+/// Organization mode: the accounts of an AWS Organization (or a list), each through a role.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Organization")]
+pub struct OrganizationArgs {
+    /// Inventory every ACTIVE account of the AWS Organization: the configured credentials (of
+    /// the management account or a delegated administrator) list them with Organizations
+    /// ListAccounts, then assume --member-role in each with STS AssumeRole. One fresh
+    /// component instance per account; one summary line per account and a total; an account
+    /// that fails is reported and the others go on (exit 4).
+    #[arg(long, requires = "member_role")]
+    pub organization: bool,
+
+    /// The role assumed in each account: arn:<partition>:iam::<account id>:role/NAME (NAME
+    /// may start with the role's path, e.g. security/aws-iam-users-reader).
+    #[arg(long, value_name = "NAME")]
+    pub member_role: Option<String>,
+
+    /// Only these accounts (12-digit ids, comma-separated): with --organization, a subset of
+    /// the ACTIVE accounts (an id the organization does not list is reported as failed);
+    /// without it, these accounts and no ListAccounts call.
+    #[arg(
+        long,
+        value_name = "ID,…",
+        value_delimiter = ',',
+        requires = "member_role"
+    )]
+    pub accounts: Vec<String>,
+
+    /// The external ID the member role's trust policy requires (sts:ExternalId), sent with
+    /// every AssumeRole; never printed.
+    #[arg(long, value_name = "ID", requires = "member_role")]
+    pub external_id: Option<String>,
+
+    /// Accounts collected (or checked) at once (1 to 16), each in its own component instance.
+    #[arg(long, value_name = "N", default_value_t = crate::organization::fanout::DEFAULT_ACCOUNTS_IN_FLIGHT, value_parser = clap::value_parser!(u32).range(1..=16))]
+    pub max_accounts_in_flight: u32,
+}
+
+impl OrganizationArgs {
+    /// Whether the run is over many accounts (`--organization` or `--accounts`).
+    pub fn enabled(&self) -> bool {
+        self.organization || !self.accounts.is_empty()
+    }
 }
 
 /// Sekoia's asset-connector API: where `collect` pushes the events, what `check` verifies.
@@ -472,6 +530,73 @@ mod tests {
             args.sekoia.sekoia_url.as_deref(),
             Some("https://api.sekoia.io")
         );
+    }
+
+    #[test]
+    fn organization_flags_need_a_member_role_and_one_destination() {
+        let parse = |extra: &[&str]| {
+            let mut argv = vec!["host-harness", "collect", "--component", "x.wasm"];
+            argv.extend_from_slice(extra);
+            Cli::try_parse_from(argv)
+        };
+        let Command::Collect(args) = parse(&[]).unwrap().command else {
+            panic!("collect expected")
+        };
+        assert!(!args.organization.enabled());
+        assert_eq!(args.organization.max_accounts_in_flight, 2);
+        let Command::Collect(args) = parse(&[
+            "--organization",
+            "--member-role",
+            "reader",
+            "--accounts",
+            "111122223333,444455556666",
+            "--external-id",
+            "x-1",
+            "--output-dir",
+            "out",
+            "--checkpoint",
+            "cp",
+        ])
+        .unwrap()
+        .command
+        else {
+            panic!("collect expected")
+        };
+        assert!(args.organization.enabled());
+        assert_eq!(args.organization.accounts, ["111122223333", "444455556666"]);
+        assert_eq!(args.output_dir, Some(PathBuf::from("out")));
+        assert!(parse(&["--organization"]).is_err(), "needs --member-role");
+        assert!(
+            parse(&["--accounts", "111122223333"]).is_err(),
+            "needs --member-role"
+        );
+        assert!(parse(&["--output", "a", "--output-dir", "b"]).is_err());
+        assert!(
+            parse(&["--checkpoint", "cp"]).is_err(),
+            "needs a destination"
+        );
+        assert!(parse(&["--max-accounts-in-flight", "0"]).is_err());
+        assert!(parse(&["--max-accounts-in-flight", "17"]).is_err());
+        let Command::Collect(args) = parse(&["--accounts", "111122223333", "--member-role", "r"])
+            .unwrap()
+            .command
+        else {
+            panic!("collect expected")
+        };
+        assert!(args.organization.enabled() && !args.organization.organization);
+        let check = Cli::try_parse_from([
+            "host-harness",
+            "check",
+            "--organization",
+            "--member-role",
+            "reader",
+            "--json",
+        ])
+        .unwrap();
+        let Command::Check(args) = check.command else {
+            panic!("check expected")
+        };
+        assert!(args.organization.enabled() && args.json);
     }
 
     #[test]

@@ -66,6 +66,11 @@ pub struct Partition {
     pub iam_host: &'static str,
     /// Region IAM requests are signed for.
     pub iam_signing_region: &'static str,
+    /// Host of the partition's AWS Organizations endpoint (called by the host alone, in
+    /// organization mode; never reachable by the component).
+    pub organizations_host: &'static str,
+    /// Region Organizations requests are signed for.
+    pub organizations_signing_region: &'static str,
     /// Regions this harness accepts in the partition.
     pub regions: &'static [&'static str],
 }
@@ -77,6 +82,8 @@ pub const PARTITIONS: &[Partition] = &[
         dns_suffix: "amazonaws.com",
         iam_host: "iam.amazonaws.com",
         iam_signing_region: "us-east-1",
+        organizations_host: "organizations.us-east-1.amazonaws.com",
+        organizations_signing_region: "us-east-1",
         regions: &[
             "af-south-1",
             "ap-east-1",
@@ -119,6 +126,8 @@ pub const PARTITIONS: &[Partition] = &[
         dns_suffix: "amazonaws.com.cn",
         iam_host: "iam.cn-north-1.amazonaws.com.cn",
         iam_signing_region: "cn-north-1",
+        organizations_host: "organizations.cn-northwest-1.amazonaws.com.cn",
+        organizations_signing_region: "cn-northwest-1",
         regions: &["cn-north-1", "cn-northwest-1"],
     },
     Partition {
@@ -126,6 +135,8 @@ pub const PARTITIONS: &[Partition] = &[
         dns_suffix: "amazonaws.com",
         iam_host: "iam.us-gov.amazonaws.com",
         iam_signing_region: "us-gov-west-1",
+        organizations_host: "organizations.us-gov-west-1.amazonaws.com",
+        organizations_signing_region: "us-gov-west-1",
         regions: &["us-gov-east-1", "us-gov-west-1"],
     },
 ];
@@ -249,6 +260,38 @@ impl EndpointResolver {
     }
 }
 
+impl EndpointResolver {
+    /// Where the host's own AWS Organizations calls go (organization mode's ListAccounts):
+    /// `--endpoint-url` when set, else the partition's single Organizations endpoint
+    /// (`organizations.us-east-1.amazonaws.com` for `aws`), signed for its region. Not a
+    /// [`Service`]: the component can never name it.
+    pub fn organizations(&self) -> HostEndpoint {
+        let (url, host) = match &self.endpoint_override {
+            Some((url, host)) => (url.clone(), host.clone()),
+            None => {
+                let host = self.partition.organizations_host.to_owned();
+                (format!("https://{host}/"), host)
+            }
+        };
+        HostEndpoint {
+            url,
+            host,
+            signing_region: self.partition.organizations_signing_region,
+        }
+    }
+}
+
+/// An endpoint only the host calls (AWS Organizations): URL, host for logs, signing region.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostEndpoint {
+    /// The URL requests go to, e.g. `https://organizations.us-east-1.amazonaws.com/`.
+    pub url: String,
+    /// Host (and port) of `url`, for logs.
+    pub host: String,
+    /// SigV4 signing region.
+    pub signing_region: &'static str,
+}
+
 /// "aws: us-east-1, …; aws-cn: …; aws-us-gov: …".
 fn supported_regions() -> String {
     PARTITIONS
@@ -327,6 +370,42 @@ pub fn is_loopback_http(url: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn organizations_is_the_partition_endpoint_or_the_override_and_never_a_service() {
+        let cases = [
+            (
+                "eu-west-3",
+                "https://organizations.us-east-1.amazonaws.com/",
+                "us-east-1",
+            ),
+            (
+                "cn-north-1",
+                "https://organizations.cn-northwest-1.amazonaws.com.cn/",
+                "cn-northwest-1",
+            ),
+            (
+                "us-gov-east-1",
+                "https://organizations.us-gov-west-1.amazonaws.com/",
+                "us-gov-west-1",
+            ),
+        ];
+        for (region, url, signing_region) in cases {
+            let endpoint = EndpointResolver::new(region, None).unwrap().organizations();
+            assert_eq!(
+                (endpoint.url.as_str(), endpoint.signing_region),
+                (url, signing_region)
+            );
+        }
+        let local = EndpointResolver::new("us-east-1", Some("http://127.0.0.1:5055"))
+            .unwrap()
+            .organizations();
+        assert_eq!(
+            (local.url.as_str(), local.host.as_str()),
+            ("http://127.0.0.1:5055/", "127.0.0.1:5055")
+        );
+        assert_eq!(Service::from_signing_name("organizations"), None);
+    }
 
     #[test]
     fn allowlist_is_iam_and_sts_only() {

@@ -16,8 +16,13 @@
 //!   the conversions between the generated types and the host's (which alone leave it).
 //! - [`inspect`]: a component's name, version, WIT world, size and sha256 read without
 //!   compiling it, and the contract-version check done before compiling.
-//! - [`run`]: the collect loop and summary, the check report; [`output`]: the NDJSON writer;
-//!   [`checkpoint`]: the resumable output; [`state_file`]: the run-state kept between runs.
+//! - [`run`]: the collect loop and summary, the check report; [`output`]: the NDJSON writer
+//!   and the page output the loop writes through; [`checkpoint`]: the resumable output;
+//!   [`state_file`]: the run-state kept between runs.
+//! - [`organization`]: organization mode (`--organization`, `--accounts`): account discovery
+//!   (Organizations ListAccounts), the fan-out of one component instance per account through
+//!   its member role ([`credentials::RoleAssumer`]), one stream or a file per account, the
+//!   organization checkpoint.
 //! - [`sekoia`]: the Sekoia sink (`--sekoia-url`): batches pushed to the asset-connector API,
 //!   retries, task polling, the `check` probe.
 //! - [`logging`]: stderr lines; [`escape`]: escaping of text the harness did not write;
@@ -43,6 +48,7 @@ pub mod inspect;
 pub mod inventory;
 pub mod limits;
 pub mod logging;
+pub mod organization;
 pub mod output;
 pub mod redact;
 pub mod run;

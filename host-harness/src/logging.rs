@@ -10,7 +10,7 @@
 
 use std::fmt;
 use std::io::Write;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// Severity of a log line, least verbose first.
@@ -56,7 +56,9 @@ pub struct RequestRecord<'a> {
 pub struct Logger {
     level: LogLevel,
     debug_http: bool,
-    sink: Mutex<Box<dyn Write + Send>>,
+    sink: Arc<Mutex<Box<dyn Write + Send>>>,
+    /// The account the lines are about, in organization mode: `<level> guest 111122223333: …`.
+    account: Option<String>,
 }
 
 impl fmt::Debug for Logger {
@@ -79,8 +81,28 @@ impl Logger {
         Logger {
             level,
             debug_http,
-            sink: Mutex::new(sink),
+            sink: Arc::new(Mutex::new(sink)),
+            account: None,
         }
+    }
+
+    /// A logger writing to the same sink whose guest, host and HTTP lines name `account`
+    /// (`warn guest 111122223333: …`, `debug http 111122223333: ListUsers …`): the lines of
+    /// accounts collected at once stay attributable.
+    pub fn for_account(&self, account: &str) -> Logger {
+        Logger {
+            level: self.level,
+            debug_http: self.debug_http,
+            sink: self.sink.clone(),
+            account: Some(account.to_owned()),
+        }
+    }
+
+    /// ` 111122223333` for an account's logger, else nothing.
+    fn label(&self) -> String {
+        self.account
+            .as_deref()
+            .map_or_else(String::new, |account| format!(" {account}"))
     }
 
     /// Whether a line at `level` is written.
@@ -91,14 +113,14 @@ impl Logger {
     /// Logs a message from the component: `<level> guest: <message>`.
     pub fn guest(&self, level: LogLevel, message: &str) {
         if self.enabled(level) {
-            self.line(format_args!("{level} guest: {message}"));
+            self.line(format_args!("{level} guest{}: {message}", self.label()));
         }
     }
 
     /// Logs a message from the harness: `<level> host: <message>`.
     pub fn host(&self, level: LogLevel, message: &str) {
         if self.enabled(level) {
-            self.line(format_args!("{level} host: {message}"));
+            self.line(format_args!("{level} host{}: {message}", self.label()));
         }
     }
 
@@ -118,7 +140,8 @@ impl Logger {
             Err(error) => format!("failed ({error})"),
         };
         self.line(format_args!(
-            "debug http: {} {} {} {} {}ms",
+            "debug http{}: {} {} {} {} {}ms",
+            self.label(),
             record.action,
             record.service,
             record.host,
@@ -190,6 +213,28 @@ mod tests {
         assert_eq!(
             buffer.text(),
             "debug http: ListUsers iam 127.0.0.1:5077 403 12ms\ndebug http: GetUser iam iam.amazonaws.com failed (timeout) 3ms\n"
+        );
+    }
+
+    #[test]
+    fn an_account_logger_names_its_account_on_the_same_sink() {
+        let buffer = SharedBuffer::default();
+        let logger = Logger::with_sink(LogLevel::Info, true, Box::new(buffer.clone()));
+        let account = logger.for_account("222233334444");
+        account.guest(LogLevel::Warn, "ListMFADevices: AccessDenied");
+        account.host(LogLevel::Info, "note");
+        logger.guest(LogLevel::Info, "unlabelled");
+        account.request(&RequestRecord {
+            action: "ListUsers",
+            service: "iam",
+            host: "h",
+            outcome: Ok(200),
+            duration: Duration::ZERO,
+        });
+        assert_eq!(
+            buffer.text(),
+            "warn guest 222233334444: ListMFADevices: AccessDenied\ninfo host 222233334444: note\n\
+             info guest: unlabelled\ndebug http 222233334444: ListUsers iam h 200 0ms\n"
         );
     }
 }

@@ -1,9 +1,32 @@
 //! NDJSON event output: one JSON object per line, into whatever [`crate::checkpoint::Destination`]
-//! the events go to.
+//! the events go to; and the [`PageOutput`] the collect loop writes pages through.
 
 use std::io::Write;
 
 use crate::error::OutputError;
+
+/// Where the collect loop ([`crate::run::collect`]) writes a page's events and marks the page
+/// done: [`crate::checkpoint::Output`] for one account, an organization run's per-account
+/// page queue ([`crate::organization`]) for many.
+pub trait PageOutput {
+    /// The writer a page's NDJSON lines go to.
+    fn writer(&mut self) -> &mut dyn Write;
+
+    /// Marks the page written since the last call as done: its `events`, and `next`, the
+    /// cursor after it (`None`: the collection is complete).
+    ///
+    /// Errors: [`OutputError`] when it cannot be made durable or recorded.
+    fn page_done(&mut self, events: u64, next: Option<&str>) -> Result<(), OutputError>;
+
+    /// Records that Sekoia accepted the events `pushed` (their `user.uid`) of the page being
+    /// written. Default: nothing to record.
+    ///
+    /// Errors: [`OutputError`] when it cannot be recorded.
+    fn page_pushed(&mut self, pushed: &[String]) -> Result<(), OutputError> {
+        let _ = pushed;
+        Ok(())
+    }
+}
 
 /// Writes events as newline-delimited JSON. Each event must be one JSON object; an event that
 /// spans lines is re-serialised compactly so every line stays one event.

@@ -6,11 +6,11 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::time::{Duration, Instant};
 
-use crate::checkpoint::{Destination, Start};
+use crate::checkpoint::Start;
 use crate::error::{exit, RunError, SandboxError, SekoiaError};
 use crate::escape::escape_text;
 use crate::inventory::{CheckReport, ProbeOutcome, Settings};
-use crate::output::NdjsonWriter;
+use crate::output::{NdjsonWriter, PageOutput};
 use crate::sandbox::Session;
 use crate::sekoia::{PushTotals, Sink};
 use crate::transport::Transport;
@@ -134,7 +134,7 @@ impl fmt::Display for CollectSummary {
 /// A name from the component as one word of the summary line: as it is when it is made of
 /// letters, digits and `.-_:`, else quoted (Rust string syntax, so spaces, `=` and escapes
 /// cannot make it look like another field).
-fn summary_word(name: &str) -> std::borrow::Cow<'_, str> {
+pub(crate) fn summary_word(name: &str) -> std::borrow::Cow<'_, str> {
     let plain = !name.is_empty()
         && name
             .chars()
@@ -198,7 +198,7 @@ pub fn collect(
     session: &mut Session,
     transport: &Transport,
     settings: Settings,
-    output: &mut Destination<'_>,
+    output: &mut dyn PageOutput,
     (start, prior_state): (Start, Option<&str>),
     max_run: Option<Duration>,
     mut sink: Option<&mut Sink>,
@@ -256,7 +256,7 @@ impl RunBound {
 fn collect_pages(
     session: &mut Session,
     settings: Settings,
-    output: &mut Destination<'_>,
+    output: &mut dyn PageOutput,
     (mut cursor, mut pushed, prior_state): (Option<String>, Vec<String>, Option<&str>),
     summary: &mut CollectSummary,
     bound: RunBound,

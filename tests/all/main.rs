@@ -8,6 +8,7 @@
 mod auth;
 mod end_to_end;
 mod harness;
+mod organization;
 mod release;
 mod reliability;
 mod run_state;

@@ -3,7 +3,8 @@
 
 Subcommands
 -----------
-  serve    [--port 0] [--users-bulk N] [--auth on|off|web-identity] [--verbose] [--ignore-stdin]
+  serve    [--port 0] [--users-bulk N] [--auth on|off|web-identity] [--organization] [--verbose]
+           [--ignore-stdin]
       Start moto on 127.0.0.1, seed the account below, switch on auth mode (SigV4 verified and
       IAM policies evaluated) unless --auth off, print ONE JSON line on stdout:
         {"endpoint": "http://127.0.0.1:PORT", "account_id": "123456789012", "region": "us-east-1",
@@ -16,6 +17,13 @@ Subcommands
       answer the unsigned call with HTTP 500. Every other request, among them every call made with
       the assumed role's credentials, is still verified (signature, session token, role policy).
       moto accepts any token: token validation is not part of this peer.
+      --organization also makes the account the management account of an AWS Organization with
+      the member accounts of ORGANIZATION below (each with its own users; all but one with the
+      member role, which trusts the management account and requires ORG_EXTERNAL_ID; the
+      management account has it too), one member account closed (SUSPENDED), and STS AssumeRole
+      checked as AWS does (patch_assume_role); the JSON line then has an "organization" key:
+        {"management_account", "member_role", "external_id", "accounts": [{"id", "name",
+         "state", "member_role": bool, "alias", "users": [<user ARNs>]}]}
       then serve until stdin reaches EOF (the parent closed it or died), SIGTERM or SIGINT; exit 0.
       Nothing else is ever written to stdout (file descriptor 1 is pointed at stderr), and secrets
       are never written to stderr. With --ignore-stdin only a signal stops it (for manual use:
@@ -1122,6 +1130,152 @@ def seed(endpoint, users_bulk):
     return secrets, count
 
 
+# ================================================================================================
+# Organization mode (serve --organization): member accounts, the member role, AssumeRole checks
+# ================================================================================================
+
+ORG_MEMBER_ROLE = "aws-iam-users-reader"
+ORG_EXTERNAL_ID = "aws-iam-users-org-test-3f1c"
+# Member accounts: name, whether it holds the member role, alias, users (name, path, extras:
+# "console" = a password, "key" = an access key, a group name = member of that group).
+ORGANIZATION = [
+    ("dev", True, "org-dev", [("dev-alice", "/", ["console"]), ("dev-bob", "/ci/", ["key"])]),
+    ("prod", True, "org-prod", [("prod-carol", "/", ["console", "prod-ops"]),
+                                ("prod-dan", "/", ["key", "prod-ops"]),
+                                ("prod-erin", "/", [])]),
+    ("sandbox", False, "org-sandbox", [("sandbox-frank", "/", ["console"])]),
+]
+ORG_CLOSED_ACCOUNT = "retired"
+DOC_MEMBER_ROLE = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Resource": "*",
+                   "Action": ["iam:Get*", "iam:List*", "iam:GenerateCredentialReport",
+                              "sts:GetCallerIdentity"]}],
+}
+
+
+def member_role_trust_policy():
+    return {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"AWS": f"arn:{PARTITION}:iam::{ACCOUNT_ID}:root"},
+                       "Action": "sts:AssumeRole",
+                       "Condition": {"StringEquals": {"sts:ExternalId": ORG_EXTERNAL_ID}}}],
+    }
+
+
+def create_member_role(iam):
+    iam.create_role(RoleName=ORG_MEMBER_ROLE, AssumeRolePolicyDocument=policy_text(member_role_trust_policy()))
+    iam.put_role_policy(RoleName=ORG_MEMBER_ROLE, PolicyName="iam-read",
+                        PolicyDocument=policy_text(DOC_MEMBER_ROLE))
+
+
+def seed_organization(endpoint):
+    """Make the seeded account an organization's management account with ORGANIZATION's members
+    (auth must be off). Returns the "organization" entry of the JSON line."""
+    import boto3
+
+    orgs = boto3.client("organizations", endpoint_url=endpoint, region_name=REGION,
+                        aws_access_key_id="testing", aws_secret_access_key="testing")
+    orgs.create_organization(FeatureSet="ALL")
+    create_member_role(iam_client(endpoint))
+    sts = sts_client(endpoint, "testing", "testing")
+    management_users = [u["Arn"] for u in iam_client(endpoint).list_users()["Users"]]
+    accounts = [{"id": ACCOUNT_ID, "name": "master", "state": "ACTIVE", "member_role": True,
+                 "alias": ACCOUNT_ALIAS, "users": sorted(management_users)}]
+    for name, with_role, alias, users in ORGANIZATION + [(ORG_CLOSED_ACCOUNT, True, None, [])]:
+        status = orgs.create_account(AccountName=name, Email=f"{name}@org.example")["CreateAccountStatus"]
+        account_id = status["AccountId"]
+        # moto lets any role be assumed while checks are off: the way into the new account.
+        creds = sts.assume_role(RoleArn=f"arn:{PARTITION}:iam::{account_id}:role/seed",
+                                RoleSessionName="peer-seed")["Credentials"]
+        iam = iam_client(endpoint, creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"])
+        if alias:
+            iam.create_account_alias(AccountAlias=alias)
+        if with_role:
+            create_member_role(iam)
+        arns = []
+        for i, (user, path, extras) in enumerate(users):
+            arns.append(iam.create_user(UserName=user, Path=path)["User"]["Arn"])
+            for extra in extras:
+                if extra == "console":
+                    iam.create_login_profile(UserName=user, Password=f"Org-{i:02d}-Passw0rd!")
+                elif extra == "key":
+                    iam.create_access_key(UserName=user)  # the secret is dropped with the answer
+                else:
+                    try:
+                        iam.create_group(GroupName=extra)
+                    except iam.exceptions.EntityAlreadyExistsException:
+                        pass
+                    iam.add_user_to_group(GroupName=extra, UserName=user)
+        if name == ORG_CLOSED_ACCOUNT:
+            orgs.close_account(AccountId=account_id)
+        accounts.append({"id": account_id, "name": name,
+                         "state": "SUSPENDED" if name == ORG_CLOSED_ACCOUNT else "ACTIVE",
+                         "member_role": with_role, "alias": alias, "users": sorted(arns)})
+    return {"management_account": ACCOUNT_ID, "member_role": ORG_MEMBER_ROLE,
+            "external_id": ORG_EXTERNAL_ID, "accounts": accounts}
+
+
+def patch_assume_role():
+    """STS AssumeRole as AWS answers it (moto 5.2.5 assumes any ARN, existing or not, whoever
+    asks): AccessDenied (HTTP 403) unless the role exists in its account and its trust policy has
+    an Allow of sts:AssumeRole for the caller's account root or the caller's ARN, whose
+    StringEquals on sts:ExternalId, if any, the request's ExternalId meets."""
+    from xml.sax.saxutils import escape
+
+    from moto.iam.access_control import IAMRequest
+    from moto.iam.models import iam_backends
+    from moto.sts.models import sts_backends
+    from moto.sts.responses import TokenResponse
+
+    assume_role = TokenResponse.assume_role
+    if getattr(TokenResponse, "_aws_iam_users_peer", False):
+        return
+    TokenResponse._aws_iam_users_peer = True
+
+    def listed(value):
+        return value if isinstance(value, list) else [value]
+
+    def trusted(role, caller_account, caller_arn, external_id):
+        doc = role.assume_role_policy_document
+        doc = json.loads(doc) if isinstance(doc, str) else doc
+        for statement in listed(doc.get("Statement", [])):
+            principals = listed((statement.get("Principal") or {}).get("AWS", []))
+            if statement.get("Effect") != "Allow" or "sts:AssumeRole" not in listed(statement.get("Action")):
+                continue
+            if not {f"arn:{PARTITION}:iam::{caller_account}:root", caller_arn} & set(principals):
+                continue
+            wanted = (statement.get("Condition") or {}).get("StringEquals", {}).get("sts:ExternalId")
+            if wanted is None or external_id in listed(wanted):
+                return True
+        return False
+
+    def checked_assume_role(self):
+        role_arn = self._get_param("RoleArn") or ""
+        parts = role_arn.split(":", 5)
+        _, caller_arn, caller_account = sts_backends[self.current_account][self.partition] \
+            .get_caller_identity(self.get_access_key(), self.region)
+        role = None
+        if len(parts) == 6 and parts[5].startswith("role/"):
+            try:
+                role = iam_backends[parts[4]][self.partition].get_role_by_arn(role_arn)
+            except Exception:  # noqa: BLE001 - moto raises its own NotFound; any miss is a denial
+                role = None
+        if role is None or not trusted(role, caller_account, caller_arn, self._get_param("ExternalId")):
+            message = f"User: {caller_arn} is not authorized to perform: sts:AssumeRole on resource: {role_arn}"
+            body = ('<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error>'
+                    f"<Type>Sender</Type><Code>AccessDenied</Code><Message>{escape(message)}</Message>"
+                    "</Error><RequestId>peer-assume-role-denied</RequestId></ErrorResponse>")
+            return body, {"status": 403, "Content-Type": "text/xml"}
+        return assume_role(self)
+
+    TokenResponse.assume_role = checked_assume_role
+    # The trust policy is checked above, for every account alike. moto's own check (auth mode)
+    # covers roles of the caller's account only, and matches neither an account-root principal
+    # nor a user with a path; the caller's identity policy is still evaluated by moto.
+    IAMRequest._is_assuming_role_operation = lambda self, resource_arn: False
+
+
 def exempt_web_identity_from_auth():
     """In auth mode, let STS AssumeRoleWithWebIdentity through unsigned, as AWS does; every other
     request stays verified. (moto 5.2.5 checks every request, and an unsigned one fails with 500.)"""
@@ -1192,6 +1346,9 @@ def start(args):
         peer.wait_ready()
         log(f"moto listening on {peer.endpoint} ({time.monotonic() - t0:.2f} s)")
         secrets, count = seed(peer.endpoint, args.users_bulk)
+        organization = seed_organization(peer.endpoint) if getattr(args, "organization", False) else None
+        if organization is not None:
+            patch_assume_role()
         auth = args.auth in ("on", "web-identity")
         if args.auth == "web-identity":
             exempt_web_identity_from_auth()
@@ -1213,6 +1370,8 @@ def start(args):
         "users": count,
         "web_identity": {"role_arn": reader_role_arn(), "oidc_provider_arn": oidc_provider_arn()},
     }
+    if organization is not None:
+        info["organization"] = organization
     return peer, info
 
 
@@ -1318,6 +1477,8 @@ def main(argv=None):
 
     p = sub.add_parser("serve", help="serve until stdin EOF / SIGTERM / SIGINT")
     common(p)
+    p.add_argument("--organization", action="store_true",
+                   help="an AWS Organization: member accounts with their users and the member role")
     p.add_argument("--ignore-stdin", action="store_true", help="do not stop on stdin EOF (signals only)")
     p = sub.add_parser("run", help="run a command against the peer")
     common(p)

@@ -13,11 +13,16 @@
 //! assumed-role credentials from a cache refreshed [`REFRESH_BUFFER`] before they expire, so a
 //! long run never signs with expired credentials. Secrets go only to the signer: never into
 //! errors, logs or the component; each is registered with [`crate::redact`] as it is read.
+//!
+//! In organization mode, [`assume_role`] turns the configured credentials into each member
+//! account's: STS AssumeRole of the member role, behind a refreshing source of its own.
 
+pub mod assume_role;
 mod plan;
 mod source;
 pub mod web_identity;
 
+pub use assume_role::RoleAssumer;
 pub use plan::{
     from_lookup, plan, validate_role_arn, AuthMethod, Origin, Plan, ACCESS_KEY_ID_VAR,
     ROLE_ARN_VAR, SECRET_ACCESS_KEY_VAR, SESSION_NAME_VAR, SESSION_TOKEN_VAR, TOKEN_FILE_VAR,

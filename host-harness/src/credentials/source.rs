@@ -37,15 +37,29 @@ enum Inner {
     Refreshing(Refreshing),
 }
 
-/// A provider behind a cache, driven by a small runtime of its own.
+/// A fetch behind a cache.
 struct Refreshing {
-    provider: SharedCredentialsProvider,
-    runtime: tokio::runtime::Runtime,
+    fetch: Fetch,
     cache: Mutex<Option<Credentials>>,
     buffer: Duration,
     fetches: AtomicU64,
     logger: Arc<Logger>,
 }
+
+/// How fresh credentials are had.
+enum Fetch {
+    /// An SDK provider, driven by a small runtime of its own.
+    Provider {
+        provider: SharedCredentialsProvider,
+        runtime: tokio::runtime::Runtime,
+    },
+    /// A blocking function (which may itself use another source, e.g. AssumeRole signed with
+    /// the configured credentials).
+    Function(Box<FetchFn>),
+}
+
+/// A blocking credentials fetch.
+type FetchFn = dyn Fn() -> Result<Credentials, CredentialsError> + Send + Sync;
 
 impl fmt::Debug for CredentialSource {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -93,14 +107,39 @@ impl CredentialSource {
             method,
             role_arn,
             inner: Inner::Refreshing(Refreshing {
-                provider: SharedCredentialsProvider::new(provider),
-                runtime,
+                fetch: Fetch::Provider {
+                    provider: SharedCredentialsProvider::new(provider),
+                    runtime,
+                },
                 cache: Mutex::new(None),
                 buffer,
                 fetches: AtomicU64::new(0),
                 logger,
             }),
         })
+    }
+
+    /// Credentials from the blocking `fetch`, cached and refreshed `buffer` before they
+    /// expire, like [`CredentialSource::refreshing`]. `method` and `role_arn` are what the
+    /// component's `identity` import reports.
+    pub fn refreshing_with(
+        method: AuthMethod,
+        role_arn: Option<String>,
+        fetch: impl Fn() -> Result<Credentials, CredentialsError> + Send + Sync + 'static,
+        buffer: Duration,
+        logger: Arc<Logger>,
+    ) -> CredentialSource {
+        CredentialSource {
+            method,
+            role_arn,
+            inner: Inner::Refreshing(Refreshing {
+                fetch: Fetch::Function(Box::new(fetch)),
+                cache: Mutex::new(None),
+                buffer,
+                fetches: AtomicU64::new(0),
+                logger,
+            }),
+        }
     }
 
     /// The source for `plan`: static keys, or a web identity provider whose STS endpoint is
@@ -174,10 +213,13 @@ impl CredentialSource {
             }
         }
         refreshing.fetches.fetch_add(1, Ordering::Relaxed);
-        match refreshing
-            .runtime
-            .block_on(refreshing.provider.provide_credentials())
-        {
+        let fetched = match &refreshing.fetch {
+            Fetch::Provider { provider, runtime } => runtime
+                .block_on(provider.provide_credentials())
+                .map_err(|error| web_identity::into_credentials_error(&error)),
+            Fetch::Function(fetch) => fetch(),
+        };
+        match fetched {
             Ok(fresh) => {
                 crate::redact::register(fresh.secret_access_key());
                 if let Some(token) = fresh.session_token() {
@@ -186,22 +228,19 @@ impl CredentialSource {
                 *cache = Some(fresh.clone());
                 Ok(fresh)
             }
-            Err(error) => {
-                let error = web_identity::into_credentials_error(&error);
-                match cache.as_ref() {
-                    Some(cached) if valid_at(cached, now) => {
-                        refreshing.logger.host(
-                            LogLevel::Warn,
-                            &format!(
-                                "refreshing credentials failed ({error}); using the current ones \
+            Err(error) => match cache.as_ref() {
+                Some(cached) if valid_at(cached, now) => {
+                    refreshing.logger.host(
+                        LogLevel::Warn,
+                        &format!(
+                            "refreshing credentials failed ({error}); using the current ones \
                                  until they expire"
-                            ),
-                        );
-                        Ok(cached.clone())
-                    }
-                    _ => Err(error),
+                        ),
+                    );
+                    Ok(cached.clone())
                 }
-            }
+                _ => Err(error),
+            },
         }
     }
 }
@@ -299,6 +338,43 @@ mod tests {
         )
         .unwrap();
         (source, fail)
+    }
+
+    #[test]
+    fn a_blocking_fetch_is_cached_and_refreshed_like_a_provider() {
+        let calls = Arc::new(AtomicU64::new(0));
+        let counted = calls.clone();
+        let source = CredentialSource::refreshing_with(
+            AuthMethod::AccessKeys,
+            Some("arn:aws:iam::111122223333:role/reader".into()),
+            move || {
+                let n = counted.fetch_add(1, Ordering::Relaxed);
+                // The first credentials are inside the 5-minute buffer, the next ones are not.
+                let lifetime = if n == 0 { 240 } else { 3600 };
+                Ok(Credentials::new(
+                    format!("ASIAFETCH{n}"),
+                    "fetched-secret",
+                    Some("fetched-token".into()),
+                    Some(SystemTime::now() + Duration::from_secs(lifetime)),
+                    "test",
+                ))
+            },
+            Duration::from_secs(300),
+            Arc::new(Logger::with_sink(
+                LogLevel::Debug,
+                true,
+                Box::new(SharedBuffer::default()),
+            )),
+        );
+        let keys: Vec<String> = (0..3)
+            .map(|_| source.credentials().unwrap().access_key_id().to_owned())
+            .collect();
+        assert_eq!(keys, ["ASIAFETCH0", "ASIAFETCH1", "ASIAFETCH1"]);
+        assert_eq!((source.fetches(), calls.load(Ordering::Relaxed)), (2, 2));
+        assert_eq!(
+            source.role_arn(),
+            Some("arn:aws:iam::111122223333:role/reader")
+        );
     }
 
     #[test]

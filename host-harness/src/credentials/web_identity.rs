@@ -84,24 +84,8 @@ impl WebIdentityProvider {
         config: &TransportConfig,
         logger: Arc<Logger>,
     ) -> WebIdentityProvider {
-        let http_client = aws_smithy_http_client::Builder::new()
-            .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
-            .build_https();
-        let sts_config = aws_sdk_sts::Config::builder()
-            .behavior_version_latest()
-            .region(Region::new(endpoint.signing_region))
-            .endpoint_url(endpoint.url.trim_end_matches('/'))
-            .http_client(http_client)
-            .retry_config(RetryConfig::standard())
-            .timeout_config(
-                TimeoutConfig::builder()
-                    .connect_timeout(config.connect_timeout)
-                    .operation_attempt_timeout(config.call_timeout)
-                    .build(),
-            )
-            .build();
         WebIdentityProvider {
-            client: aws_sdk_sts::Client::from_conf(sts_config),
+            client: sts_client(&endpoint, config),
             settings,
             endpoint,
             logger,
@@ -138,42 +122,8 @@ impl WebIdentityProvider {
         let output = result.map_err(|error| {
             AwsCredentialsError::provider_error(describe_sdk_error(&self.settings.role_arn, error))
         })?;
-        let sts = output.credentials().ok_or_else(|| {
-            AwsCredentialsError::provider_error(StsFailure::unavailable(format!(
-                "STS {ACTION} answered without credentials"
-            )))
-        })?;
-        let expiry = SystemTime::try_from(*sts.expiration()).map_err(|_| {
-            AwsCredentialsError::provider_error(StsFailure::unavailable(format!(
-                "STS {ACTION} answered an unusable expiration time"
-            )))
-        })?;
-        crate::redact::register(sts.secret_access_key());
-        crate::redact::register(sts.session_token());
-        // Key id and token travel in headers, the secret keys the signature: a value a header
-        // cannot carry is refused here rather than failing (or panicking) in signing.
-        let usable = [
-            sts.access_key_id(),
-            sts.secret_access_key(),
-            sts.session_token(),
-        ]
-        .iter()
-        .all(|value| !value.is_empty() && value.bytes().all(|byte| byte.is_ascii_graphic()));
-        if !usable {
-            return Err(AwsCredentialsError::provider_error(
-                StsFailure::unavailable(format!(
-                "STS {ACTION} answered credentials with empty values or whitespace, control or \
-                 non-ASCII characters; they are not used"
-            )),
-            ));
-        }
-        Ok(Credentials::new(
-            sts.access_key_id(),
-            sts.secret_access_key(),
-            Some(sts.session_token().to_owned()),
-            Some(expiry),
-            PROVIDER_NAME,
-        ))
+        usable_credentials(output.credentials(), ACTION, PROVIDER_NAME)
+            .map_err(AwsCredentialsError::provider_error)
     }
 
     /// The token, trimmed, registered for redaction.
@@ -200,6 +150,71 @@ impl ProvideCredentials for WebIdentityProvider {
     }
 }
 
+/// An `aws-sdk-sts` client for the STS endpoint `endpoint` (signing region = its region),
+/// with `config`'s connect and call timeouts, the SDK's standard retry mode (3 attempts:
+/// throttling, 5xx, timeouts) and hyper + rustls (ring). No credentials: AssumeRoleWithWebIdentity
+/// is unsigned, and AssumeRole supplies its own per call.
+pub(crate) fn sts_client(endpoint: &Endpoint, config: &TransportConfig) -> aws_sdk_sts::Client {
+    let http_client = aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
+        .build_https();
+    let sts_config = aws_sdk_sts::Config::builder()
+        .behavior_version_latest()
+        .region(Region::new(endpoint.signing_region))
+        .endpoint_url(endpoint.url.trim_end_matches('/'))
+        .http_client(http_client)
+        .retry_config(RetryConfig::standard())
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(config.connect_timeout)
+                .operation_attempt_timeout(config.call_timeout)
+                .build(),
+        )
+        .build();
+    aws_sdk_sts::Client::from_conf(sts_config)
+}
+
+/// The credentials STS `action` answered, secret and token registered for redaction.
+///
+/// Errors: [`StsFailure`] (unavailable) when there are none, their expiration is unusable, or
+/// a value is empty or holds whitespace, control or non-ASCII characters (key id and token
+/// travel in headers, the secret keys the signature: such a value is refused here rather
+/// than failing, or panicking, in signing).
+pub(crate) fn usable_credentials(
+    sts: Option<&aws_sdk_sts::types::Credentials>,
+    action: &str,
+    provider_name: &'static str,
+) -> Result<Credentials, StsFailure> {
+    let sts = sts.ok_or_else(|| {
+        StsFailure::unavailable(format!("STS {action} answered without credentials"))
+    })?;
+    let expiry = SystemTime::try_from(*sts.expiration()).map_err(|_| {
+        StsFailure::unavailable(format!("STS {action} answered an unusable expiration time"))
+    })?;
+    crate::redact::register(sts.secret_access_key());
+    crate::redact::register(sts.session_token());
+    let usable = [
+        sts.access_key_id(),
+        sts.secret_access_key(),
+        sts.session_token(),
+    ]
+    .iter()
+    .all(|value| !value.is_empty() && value.bytes().all(|byte| byte.is_ascii_graphic()));
+    if !usable {
+        return Err(StsFailure::unavailable(format!(
+            "STS {action} answered credentials with empty values or whitespace, control or \
+             non-ASCII characters; they are not used"
+        )));
+    }
+    Ok(Credentials::new(
+        sts.access_key_id(),
+        sts.secret_access_key(),
+        Some(sts.session_token().to_owned()),
+        Some(expiry),
+        provider_name,
+    ))
+}
+
 /// `cannot assume role R with web identity: STS AssumeRoleWithWebIdentity failed: HTTP 400
 /// ExpiredTokenException: <STS message>` — rejected for a 4xx, unavailable for a 5xx, a
 /// timeout, a network failure or an unreadable response.
@@ -207,8 +222,21 @@ fn describe_sdk_error(
     role_arn: &str,
     error: SdkError<AssumeRoleWithWebIdentityError>,
 ) -> StsFailure {
-    let prefix = format!("cannot assume role {role_arn} with web identity: STS {ACTION} failed");
-    match &error {
+    sdk_failure(
+        format!("cannot assume role {role_arn} with web identity: STS {ACTION} failed"),
+        &error,
+    )
+}
+
+/// `<prefix>: HTTP <status> <code>: <message>` for an error answer (rejected for a 4xx,
+/// unavailable for a 5xx), `<prefix>: timed out`, or `<prefix>: <context>` (unavailable) for a
+/// network failure or an unreadable response; the context is scrubbed of secrets. Shared by
+/// every SDK call of the host (STS, Organizations).
+pub(crate) fn sdk_failure<E>(prefix: String, error: &SdkError<E>) -> StsFailure
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    match error {
         SdkError::ServiceError(service) => {
             let status = service.raw().status().as_u16();
             let err = service.err();
@@ -226,7 +254,7 @@ fn describe_sdk_error(
         SdkError::TimeoutError(_) => StsFailure::unavailable(format!("{prefix}: timed out")),
         _ => StsFailure::unavailable(format!(
             "{prefix}: {}",
-            crate::redact::scrub(&DisplayErrorContext(&error).to_string())
+            crate::redact::scrub(&DisplayErrorContext(error).to_string())
         )),
     }
 }

@@ -1,4 +1,4 @@
-//! The runtime (engine, linker, compiled component, executor, epoch ticker; one per process)
+//! The runtime (engine, linker, compiled component, epoch ticker; one per process)
 //! and the session (one store and instance per run) that calls the component's exports under
 //! the limits and the deadline, classifying what goes wrong.
 
@@ -21,12 +21,12 @@ use crate::inventory::{CheckReport, Page, Settings};
 use crate::limits::SandboxLimits;
 use crate::logging::LogLevel;
 
-/// Engine, linker and compiled component; shared by every session of the process.
+/// Engine, linker and compiled component; shared by every session of the process, from any
+/// thread (an organization run instantiates one session per account, several at once).
 pub struct Runtime {
     engine: Engine,
     linker: Linker<HostState>,
     component: Component,
-    executor: Arc<tokio::runtime::Runtime>,
     sha256: String,
     _ticker: EpochTicker,
 }
@@ -63,16 +63,11 @@ impl Runtime {
         transport_impl::add_to_linker(&mut linker).map_err(engine_error)?;
         log_impl::add_to_linker(&mut linker).map_err(engine_error)?;
 
-        let executor = tokio::runtime::Builder::new_current_thread()
-            .enable_time()
-            .build()
-            .map_err(|error| SandboxError::Engine(format!("cannot start the executor: {error}")))?;
         let ticker = EpochTicker::start(engine.clone());
         Ok(Runtime {
             engine,
             linker,
             component,
-            executor: Arc::new(executor),
             sha256: format!("{:x}", Sha256::digest(&bytes)),
             _ticker: ticker,
         })
@@ -84,8 +79,11 @@ impl Runtime {
     }
 
     /// Creates a fresh store and instantiates the component in it, within the call deadline.
+    /// Each session has its own executor (a current-thread tokio runtime driving its calls
+    /// and their timeouts), so sessions on different threads never wait for one another.
     ///
-    /// Errors: [`SandboxError::MemoryLimit`] when its initial memory exceeds the cap,
+    /// Errors: [`SandboxError::Engine`] when the executor cannot start,
+    /// [`SandboxError::MemoryLimit`] when its initial memory exceeds the cap,
     /// [`SandboxError::Deadline`], [`SandboxError::Instantiate`] when it does not fit the
     /// world, exceeds a store limit or its start-up traps.
     pub fn instantiate(
@@ -93,6 +91,14 @@ impl Runtime {
         imports: Imports,
         limits: SandboxLimits,
     ) -> Result<Session, SandboxError> {
+        let executor = Arc::new(
+            tokio::runtime::Builder::new_current_thread()
+                .enable_time()
+                .build()
+                .map_err(|error| {
+                    SandboxError::Engine(format!("cannot start the executor: {error}"))
+                })?,
+        );
         let state = HostState::new(imports, limits.max_memory_bytes);
         let mut store = Store::new(&self.engine, state);
         store.limiter(|state| &mut state.limiter);
@@ -102,7 +108,7 @@ impl Runtime {
         let until = arm_deadline(&mut store, limits.call_deadline, None);
         let linker = &self.linker;
         let component = &self.component;
-        let instantiated = run_until(&self.executor, until, async {
+        let instantiated = run_until(&executor, until, async {
             let instance = linker.instantiate_async(&mut store, component).await?;
             UserInventory::new(&mut store, &instance)
         });
@@ -113,7 +119,7 @@ impl Runtime {
                 store,
                 bindings,
                 limits,
-                executor: self.executor.clone(),
+                executor,
                 run_deadline: None,
                 dead: false,
             }),

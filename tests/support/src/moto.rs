@@ -58,6 +58,17 @@ pub struct MotoPeer {
 impl MotoPeer {
     /// Starts a seeded moto checking requests as `auth` says.
     pub fn start(auth: Auth) -> Self {
+        Self::start_with(auth, &[])
+    }
+
+    /// Starts a seeded moto in auth mode that is also the management account of an AWS
+    /// Organization (`serve --organization`): member accounts with their own users, the member
+    /// role in all but one, one closed account; see [`MotoPeer::organization`].
+    pub fn start_organization() -> Self {
+        Self::start_with(Auth::On, &["--organization"])
+    }
+
+    fn start_with(auth: Auth, extra: &[&str]) -> Self {
         let python = crate::peer_python();
         assert!(
             python.exists(),
@@ -67,6 +78,7 @@ impl MotoPeer {
         let mut child = Command::new(&python)
             .arg(crate::repo_root().join("tests/peer/iam_peer.py"))
             .args(["serve", "--port", "0", "--auth", auth.flag()])
+            .args(extra)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -116,6 +128,18 @@ impl MotoPeer {
     /// Number of IAM users in the seeded account.
     pub fn users(&self) -> usize {
         self.info["users"].as_u64().expect("users") as usize
+    }
+
+    /// The organization of a peer started with [`MotoPeer::start_organization`]:
+    /// `{"management_account", "member_role", "external_id", "accounts": [{"id", "name",
+    /// "state", "member_role", "alias", "users": [<user ARNs>]}]}`.
+    pub fn organization(&self) -> &Value {
+        let organization = &self.info["organization"];
+        assert!(
+            organization.is_object(),
+            "a peer started with start_organization describes its organization"
+        );
+        organization
     }
 
     /// The role seeded for web identity ([`Auth::WebIdentity`]).

@@ -31,13 +31,6 @@ use crate::sandbox::{ImportRecorder, Imports, Runtime, Session};
 use crate::signing::Signer;
 use crate::transport::Transport;
 
-/// Default of `--max-accounts-in-flight`: two accounts at once. Each account's component
-/// instance is CPU-bound while it parses and maps a page (and a bulk page of 1,000 users
-/// takes about a second of CPU in the debug build), so on the 2-core machines this runs on
-/// more than two would only queue on the cores; the HTTP waits of each account are already
-/// overlapped inside it by `--max-in-flight`.
-pub const DEFAULT_ACCOUNTS_IN_FLIGHT: u32 = 2;
-
 /// What every account's collection or check shares.
 pub struct FanOut<'a> {
     /// The compiled component (one store per account is made from it).

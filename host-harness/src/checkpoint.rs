@@ -155,15 +155,8 @@ impl Checkpoint {
     /// [`Checkpoint::save`] for any serialisable state (an organization run's).
     pub(crate) fn save_json(&self, state: &impl Serialize) -> Result<(), OutputError> {
         let text = serde_json::to_vec(state).map_err(|e| self.error(e.to_string()))?;
-        let write = || -> std::io::Result<()> {
-            let mut file = temporary_beside(&self.path)?;
-            file.write_all(&text)?;
-            keep_mode(&self.path, file.as_file())?;
-            file.as_file().sync_all()?;
-            file.persist(&self.path).map_err(|error| error.error)?;
-            sync_directory(&self.path)
-        };
-        write().map_err(|error| self.error(format!("cannot write it: {error}")))
+        replace_atomically(&self.path, &text)
+            .map_err(|error| self.error(format!("cannot write it: {error}")))
     }
 
     /// Removes the checkpoint (the collection is complete).
@@ -192,6 +185,18 @@ impl Checkpoint {
 
 /// A new temporary file in `path`'s directory: `.<name>.<random>.tmp`, created exclusively
 /// with mode 0600.
+/// Replaces `path` with `bytes` atomically: a new temporary file beside it (exclusive, random
+/// name, mode 0600 or the replaced file's), fsynced, renamed over it, and the directory fsynced
+/// so the rename itself survives a crash.
+pub(crate) fn replace_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut file = temporary_beside(path)?;
+    file.write_all(bytes)?;
+    keep_mode(path, file.as_file())?;
+    file.as_file().sync_all()?;
+    file.persist(path).map_err(|error| error.error)?;
+    sync_directory(path)
+}
+
 pub(crate) fn temporary_beside(path: &Path) -> std::io::Result<NamedTempFile> {
     let name = path.file_name().unwrap_or_default().to_string_lossy();
     tempfile::Builder::new()

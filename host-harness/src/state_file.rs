@@ -12,12 +12,11 @@
 //! beside it, mode 0600, fsynced, renamed) only after a collection completed: a failed or
 //! interrupted run leaves the previous state in place.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::checkpoint::{keep_mode, sync_directory, temporary_beside};
+use crate::checkpoint::replace_atomically;
 use crate::sandbox::limits::MAX_RUN_STATE_BYTES;
 
 /// The state file's format version.
@@ -122,15 +121,8 @@ impl StateFile {
             run_state,
         })
         .map_err(|error| error.to_string())?;
-        let write = || -> std::io::Result<()> {
-            let mut file = temporary_beside(&self.path)?;
-            file.write_all(&text)?;
-            keep_mode(&self.path, file.as_file())?;
-            file.as_file().sync_all()?;
-            file.persist(&self.path).map_err(|error| error.error)?;
-            sync_directory(&self.path)
-        };
-        write().map_err(|error| format!("state {}: cannot write it: {error}", self.path.display()))
+        replace_atomically(&self.path, &text)
+            .map_err(|error| format!("state {}: cannot write it: {error}", self.path.display()))
     }
 }
 

@@ -29,7 +29,7 @@ use crate::admin::{self, GroupPolicies, ManagedDocuments};
 use crate::credential_report::{self, CredentialReport, ReportRow};
 use crate::enrich::{self, Lookup};
 use crate::error::ConnectorError;
-use crate::host::{Host, Level};
+use crate::host::{Host, HttpResponse, Level, TransportError};
 use crate::model::{
     AttachedPolicy, CollectionError, ConsolePassword, Group, LastUsed, RecordField,
     ServiceCredential, Tag, User, UserRecord,
@@ -93,19 +93,40 @@ pub fn prepare(
     state: &mut BulkState,
     managed: &mut ManagedDocuments,
     max_items: u32,
+    account_users: Option<u32>,
 ) -> Result<(), ConnectorError> {
+    // The first call of each in one batch (one round trip, not four); later pages follow.
+    let mut calls = Vec::new();
     if state.groups.is_none() {
-        state.groups = Some(fetch_groups(host, max_items)?);
+        calls.push(groups_pager(max_items).call());
     }
     if !state.managed_read {
-        fetch_local_policies(host, max_items, managed)?;
+        calls.push(local_policies_pager(max_items).call());
+    }
+    if state.report.is_none() {
+        calls.push(requests::call::<GenerateCredentialReportResponse>(&[]));
+    }
+    if state.service_credentials.is_none() {
+        calls.push(service_credentials_pager(max_items).call());
+    }
+    let mut answers = host.send_all(&calls).into_iter();
+    let mut first = || {
+        answers
+            .next()
+            .unwrap_or_else(|| Err(TransportError::Refused("no result".into())))
+    };
+    if state.groups.is_none() {
+        state.groups = Some(fetch_groups(host, max_items, first())?);
+    }
+    if !state.managed_read {
+        fetch_local_policies(host, max_items, managed, first())?;
         state.managed_read = true;
     }
     if state.report.is_none() {
-        state.report = Some(fetch_report(host)?);
+        state.report = Some(fetch_report(host, first(), account_users)?);
     }
     if state.service_credentials.is_none() {
-        state.service_credentials = Some(fetch_service_credentials(host, max_items));
+        state.service_credentials = Some(fetch_service_credentials(host, max_items, first()));
     }
     Ok(())
 }
@@ -123,12 +144,39 @@ fn details_pager(
     pager
 }
 
-fn fetch_groups(host: &dyn Host, max_items: u32) -> Result<Groups, ConnectorError> {
-    let mut pager = details_pager("Group", max_items, None, 0, crate::paging::MAX_PAGES);
+/// What a call returned.
+type Answer = Result<HttpResponse, TransportError>;
+
+fn groups_pager(max_items: u32) -> Pager {
+    details_pager("Group", max_items, None, 0, crate::paging::MAX_PAGES)
+}
+
+fn local_policies_pager(max_items: u32) -> Pager {
+    details_pager(
+        "LocalManagedPolicy",
+        max_items,
+        None,
+        0,
+        crate::paging::MAX_PAGES,
+    )
+}
+
+fn service_credentials_pager(max_items: u32) -> Pager {
+    Pager::new(
+        ListServiceSpecificCredentialsResponse::ACTION,
+        vec![("AllUsers", "true".into())],
+        max_items,
+    )
+}
+
+/// Every page of groups; `first` answers the first page's call.
+fn fetch_groups(host: &dyn Host, max_items: u32, first: Answer) -> Result<Groups, ConnectorError> {
+    let mut pager = groups_pager(max_items);
     let mut groups = HashMap::new();
+    let mut answer = Some(first);
     loop {
         let page = query::parse_result::<GetAccountAuthorizationDetailsResponse>(
-            &host.send(&pager.call()),
+            &answer.take().unwrap_or_else(|| host.send(&pager.call())),
         )?
         .result;
         for detail in page.group_detail_list.member {
@@ -164,22 +212,18 @@ fn fetch_groups(host: &dyn Host, max_items: u32) -> Result<Groups, ConnectorErro
 }
 
 /// The default version's document of every customer-managed policy of the account, into
-/// `managed` (an unreadable one as `None`).
+/// `managed` (an unreadable one as `None`); `first` answers the first page's call.
 fn fetch_local_policies(
     host: &dyn Host,
     max_items: u32,
     managed: &mut ManagedDocuments,
+    first: Answer,
 ) -> Result<(), ConnectorError> {
-    let mut pager = details_pager(
-        "LocalManagedPolicy",
-        max_items,
-        None,
-        0,
-        crate::paging::MAX_PAGES,
-    );
+    let mut pager = local_policies_pager(max_items);
+    let mut answer = Some(first);
     loop {
         let page = query::parse_result::<GetAccountAuthorizationDetailsResponse>(
-            &host.send(&pager.call()),
+            &answer.take().unwrap_or_else(|| host.send(&pager.call())),
         )?
         .result;
         for policy in page.policies.member {
@@ -201,15 +245,24 @@ fn fetch_local_policies(
     }
 }
 
-/// Generates the credential report if needed and reads it, polling with growing sleeps.
-fn fetch_report(host: &dyn Host) -> Result<CredentialReport, ConnectorError> {
+/// Generates the credential report if needed and reads it, polling with growing sleeps;
+/// `first` answers the first GenerateCredentialReport; `users`, the account's user count
+/// when known, sizes the rows once.
+fn fetch_report(
+    host: &dyn Host,
+    first: Answer,
+    users: Option<u32>,
+) -> Result<CredentialReport, ConnectorError> {
     let mut last = None;
+    let mut answer = Some(first);
     for poll in 0..REPORT_POLLS {
         if poll > 0 {
             host.sleep_ms((500u64 << poll.min(4)).min(REPORT_POLL_CAP_MS));
         }
         let generated = query::parse_result::<GenerateCredentialReportResponse>(
-            &host.send(&requests::call::<GenerateCredentialReportResponse>(&[])),
+            &answer.take().unwrap_or_else(|| {
+                host.send(&requests::call::<GenerateCredentialReportResponse>(&[]))
+            }),
         );
         match generated {
             Ok(response) if response.result.state != "COMPLETE" => continue,
@@ -229,7 +282,11 @@ fn fetch_report(host: &dyn Host) -> Result<CredentialReport, ConnectorError> {
         match parsed {
             Ok(response) => {
                 let result = response.result;
-                return credential_report::parse(&result.content, result.generated_time.as_deref())
+                return credential_report::parse(
+                    &result.content,
+                    result.generated_time.as_deref(),
+                    users.map_or(0, |n| n as usize),
+                )
                     .map_err(|detail| {
                         ConnectorError::malformed(GetCredentialReportResponse::ACTION, 200, detail)
                     });
@@ -254,13 +311,16 @@ fn fetch_report(host: &dyn Host) -> Result<CredentialReport, ConnectorError> {
     }))
 }
 
-fn fetch_service_credentials(host: &dyn Host, max_items: u32) -> ServiceCredentials {
+/// Every page of ListServiceSpecificCredentials `AllUsers=true`, by user; `first` answers
+/// the first page's call.
+fn fetch_service_credentials(host: &dyn Host, max_items: u32, first: Answer) -> ServiceCredentials {
     let action = ListServiceSpecificCredentialsResponse::ACTION;
-    let mut pager = Pager::new(action, vec![("AllUsers", "true".into())], max_items);
+    let mut pager = service_credentials_pager(max_items);
     let mut by_user: HashMap<String, Vec<ServiceCredential>> = HashMap::new();
+    let mut answer = Some(first);
     loop {
         let read = query::parse_result::<ListServiceSpecificCredentialsResponse>(
-            &host.send(&pager.call()),
+            &answer.take().unwrap_or_else(|| host.send(&pager.call())),
         )
         .map(ListResponse::into_page)
         .and_then(|page| {
@@ -336,7 +396,7 @@ pub fn complete(
     });
     for record in records.iter_mut() {
         if let Some(row) = report_row(state, &record.user) {
-            keys_last_used(record, row);
+            keys_last_used(record, &row);
         }
     }
     // Keys the report could not vouch for (users newer than it, keys rotated since).
@@ -400,7 +460,7 @@ fn missing_lookups(state: &BulkState, record: &UserRecord) -> Vec<Lookup> {
 }
 
 /// The report's row for `user`, unless the user was created after the report.
-fn report_row<'s>(state: &'s BulkState, user: &User) -> Option<&'s credential_report::ReportRow> {
+fn report_row(state: &BulkState, user: &User) -> Option<ReportRow> {
     let report = state.report.as_ref()?;
     let row = report.row(&user.arn)?;
     // A user deleted and re-created under the same name has a newer creation time.
@@ -496,10 +556,10 @@ fn record(
         record.signing_certificates = if row.signing_certificates() == 0 {
             Some(Vec::new())
         } else {
-            run_state.signing_certificates(&record.user, row)
+            run_state.signing_certificates(&record.user, &row)
         };
         record.access_keys = if row.has_access_keys() {
-            run_state.access_keys(&record.user, row)
+            run_state.access_keys(&record.user, &row)
         } else {
             Some(Vec::new())
         };

@@ -24,11 +24,12 @@ use crate::settings::{Settings, Strategy};
 /// Most ListUsers pages one collection may take: 1,000,000 users at one per page.
 pub const MAX_USER_PAGES: u64 = 1_000_000;
 
-/// Most users enriched together; a time budget ends a page between two chunks.
-const CHUNK_USERS: usize = 250;
-/// Users of the first chunk of a page with a time budget (it measures how long one takes):
-/// a page ended early carries at least these (the contract says so; hosts bound a run's
-/// pages by it).
+/// Most users enriched together (a whole page of IAM's largest `MaxItems`, so its calls go
+/// out in one batch); a time budget ends a page between two chunks.
+const CHUNK_USERS: usize = 1000;
+/// Users of the first chunk of a page with a time budget, before the collection has measured
+/// how long one takes: a page ended early carries at least these (the contract says so;
+/// hosts bound a run's pages by it).
 const FIRST_CHUNK_USERS: usize = 50;
 /// Fewest users worth another chunk: when not even these fit, the page ends early.
 const MIN_CHUNK_USERS: usize = 10;
@@ -49,6 +50,9 @@ pub struct CollectionState {
     /// The in-flight window the last page ended with; the next page starts from it (the
     /// first from `max-concurrency`).
     pub window: Option<usize>,
+    /// The longest a user has taken so far in this collection, ms (a page sizes its chunks
+    /// by it, within its time budget); `None` before the first chunk.
+    pub per_user_ms: Option<f64>,
     /// The previous run's state, and the one this collection builds.
     pub run_state: RunState,
 }
@@ -150,6 +154,7 @@ pub fn collect(
             &mut state.bulk,
             &mut state.managed,
             settings.max_items,
+            run.account_users,
         ) {
             Ok(()) => strategy = Strategy::Bulk,
             Err(error) if strategy == Strategy::Auto && allows_fallback(&error) => {
@@ -212,17 +217,22 @@ pub fn collect(
     // not even a few more would fit.
     let started = host.now_ms();
     let budget = i64::from(settings.time_budget_ms);
-    let mut per_user_ms = 0.0_f64;
     let mut done = 0;
     while done < records.len() {
-        let size = if budget == 0 {
-            CHUNK_USERS
-        } else if done == 0 {
-            FIRST_CHUNK_USERS
-        } else {
-            let left = (budget - host.now_ms().saturating_sub(started)).max(0) as f64;
-            // Four fifths of what is left, for the slowest user seen so far.
-            ((left * 0.8 / per_user_ms.max(1e-3)) as usize).min(CHUNK_USERS)
+        let size = match state.per_user_ms {
+            _ if budget == 0 => CHUNK_USERS,
+            None => FIRST_CHUNK_USERS,
+            Some(per_user_ms) => {
+                let left = (budget - host.now_ms().saturating_sub(started)).max(0) as f64;
+                // Four fifths of what is left, for the slowest user seen so far; a page's
+                // first chunk never below the contract's floor.
+                let fits = ((left * 0.8 / per_user_ms.max(1e-3)) as usize).min(CHUNK_USERS);
+                if done == 0 {
+                    fits.max(FIRST_CHUNK_USERS)
+                } else {
+                    fits
+                }
+            }
         };
         if size < MIN_CHUNK_USERS.min(records.len() - done) {
             host.log(
@@ -257,13 +267,16 @@ pub fn collect(
             ),
         }
         let took = host.now_ms().saturating_sub(chunk_started).max(0) as f64;
-        per_user_ms = per_user_ms.max(took / users as f64);
+        state.per_user_ms = Some(state.per_user_ms.unwrap_or(0.0).max(took / users as f64));
     }
     let ended_early = done < records.len();
     records.truncate(done);
     for record in &records {
         state.run_state.keep(record);
     }
+    state
+        .run_state
+        .reserve(records.len(), run.account_users.map_or(0, |n| n as usize));
     for record in records.iter_mut().filter(|r| !r.deleted) {
         record.risk = Some(risk::assess(&facts::user_facts(
             record,

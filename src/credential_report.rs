@@ -7,11 +7,11 @@
 //! Source: IAM User Guide, "Getting credential reports for your AWS account".
 //!
 //! The report is read as a stream: the base64 text is decoded and split into CSV records
-//! as it is read, one record buffer reused, and each row kept as a few integers and flags
-//! (the last-used services and regions interned), so memory grows with the users, not with
-//! five copies of the text.
+//! as it is read, one record buffer reused, and each row kept packed (96 bytes and its ARN:
+//! times as plain integers, the flags two bits each, the last-used services and regions as
+//! indices into one list of names) in one vector sorted by ARN, so memory grows with the
+//! users by about 150 bytes each, not with copies of the text.
 
-use std::collections::HashMap;
 use std::io::Read;
 use std::rc::Rc;
 
@@ -112,28 +112,124 @@ pub fn whole_second(ms: i64) -> i64 {
 }
 
 /// A parsed report.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default)]
 pub struct CredentialReport {
     /// `GeneratedTime`, ms; users created after it are not in the report.
     pub generated_ms: Option<i64>,
-    /// Rows by user ARN.
-    pub rows: HashMap<String, ReportRow>,
+    /// The users' rows, sorted by ARN (of a repeated ARN, the first row).
+    rows: Vec<(Box<str>, Packed)>,
+    /// The last-used services and regions the rows name.
+    names: Interned,
     /// The `<root_account>` row.
     pub root: Option<ReportRow>,
 }
 
 impl CredentialReport {
     /// The row of the user with `arn`, if the report has it.
-    pub fn row(&self, arn: &str) -> Option<&ReportRow> {
-        self.rows.get(arn)
+    pub fn row(&self, arn: &str) -> Option<ReportRow> {
+        let at = self
+            .rows
+            .binary_search_by(|(held, _)| (**held).cmp(arn))
+            .ok()?;
+        Some(self.rows[at].1.unpack(&self.names))
+    }
+
+    /// Users' rows (the root account's apart).
+    #[cfg(test)]
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// Every user's row with its ARN, in ARN order.
+    #[cfg(test)]
+    pub fn rows(&self) -> impl Iterator<Item = (&str, ReportRow)> + '_ {
+        self.rows
+            .iter()
+            .map(|(arn, packed)| (&**arn, packed.unpack(&self.names)))
+    }
+}
+
+/// A time kept in a [`Packed`] row: ms, or this for none (no timestamp is that early).
+const NO_TIME: i64 = i64::MIN;
+
+/// A [`ReportRow`] as kept: its nine times ([`Packed::TIMES`]), its six flags two bits each
+/// ([`Packed::FLAGS`]; 0 unknown, 2 false, 3 true) and each key's last-used service and
+/// region as a name index plus one ([`Packed::NAMES`]; 0: none).
+#[derive(Debug, Clone, Copy)]
+struct Packed {
+    times: [i64; 9],
+    flags: u16,
+    names: [u16; 4],
+}
+
+impl Packed {
+    /// The columns of `times`, `flags` and `names`, in order.
+    const TIMES: [&'static str; 9] = [
+        "user_creation_time",
+        "password_last_used",
+        "password_last_changed",
+        "access_key_1_last_rotated",
+        "access_key_1_last_used_date",
+        "access_key_2_last_rotated",
+        "access_key_2_last_used_date",
+        "cert_1_last_rotated",
+        "cert_2_last_rotated",
+    ];
+    const FLAGS: [&'static str; 6] = [
+        "password_enabled",
+        "mfa_active",
+        "access_key_1_active",
+        "access_key_2_active",
+        "cert_1_active",
+        "cert_2_active",
+    ];
+    const NAMES: [&'static str; 4] = [
+        "access_key_1_last_used_service",
+        "access_key_1_last_used_region",
+        "access_key_2_last_used_service",
+        "access_key_2_last_used_region",
+    ];
+
+    fn unpack(&self, names: &Interned) -> ReportRow {
+        let time = |at: usize| Some(self.times[at]).filter(|&t| t != NO_TIME);
+        let flag = |at: usize| {
+            let bits = self.flags >> (2 * at) & 3;
+            (bits & 2 != 0).then_some(bits & 1 != 0)
+        };
+        let name = |at: usize| names.get(self.names[at]);
+        let key = |n: usize| KeySlot {
+            active: flag(2 + n),
+            rotated_ms: time(3 + 2 * n),
+            last_used_ms: time(4 + 2 * n),
+            last_used_service: name(2 * n),
+            last_used_region: name(2 * n + 1),
+        };
+        let certificate = |n: usize| CertSlot {
+            active: flag(4 + n),
+            rotated_ms: time(7 + n),
+        };
+        ReportRow {
+            created_ms: time(0),
+            password_enabled: flag(0),
+            password_last_used_ms: time(1),
+            password_last_changed_ms: time(2),
+            mfa_active: flag(1),
+            keys: [key(0), key(1)],
+            certificates: [certificate(0), certificate(1)],
+        }
     }
 }
 
 /// Decodes and parses a report's base64 `Content` as a stream; `generated` is its
-/// `GeneratedTime`.
+/// `GeneratedTime`; `expected_rows` (the account's user count, 0 when unknown) sizes the
+/// rows once instead of growing them (no more than the content could hold is reserved).
 ///
 /// Errors: not base64, not CSV, or a header without the `user`/`arn` columns.
-pub fn parse(content: &str, generated: Option<&str>) -> Result<CredentialReport, String> {
+pub fn parse(
+    content: &str,
+    generated: Option<&str>,
+    expected_rows: usize,
+) -> Result<CredentialReport, String> {
     let decoded = base64::read::DecoderReader::new(
         SkipWhitespace(content.as_bytes()),
         &base64::engine::general_purpose::STANDARD,
@@ -147,31 +243,17 @@ pub fn parse(content: &str, generated: Option<&str>) -> Result<CredentialReport,
         (Some(user), Some(arn)) => (user, arn),
         _ => return Err("report header lacks the user and arn columns".into()),
     };
-    let columns = [
-        "user_creation_time",
-        "password_enabled",
-        "password_last_used",
-        "password_last_changed",
-        "mfa_active",
-    ]
-    .map(column);
-    let key_columns = [1, 2].map(|n| {
-        [
-            "active",
-            "last_rotated",
-            "last_used_date",
-            "last_used_service",
-            "last_used_region",
-        ]
-        .map(|suffix| column(&format!("access_key_{n}_{suffix}")))
-    });
-    let cert_columns =
-        [1, 2].map(|n| ["active", "last_rotated"].map(|s| column(&format!("cert_{n}_{s}"))));
+    let times = Packed::TIMES.map(column);
+    let flags = Packed::FLAGS.map(column);
+    let named = Packed::NAMES.map(column);
     let mut report = CredentialReport {
         generated_ms: generated.and_then(timestamp_ms),
         ..CredentialReport::default()
     };
     let mut names = Interned::default();
+    // A row is more than 64 bytes of base64 (its ARN, its columns' commas and newline).
+    let mut rows: Vec<(Box<str>, Packed)> =
+        Vec::with_capacity(expected_rows.min(content.len() / 64));
     let mut record = csv::ByteRecord::new();
     while reader.read_byte_record(&mut record).map_err(csv_error)? {
         let value = |c: Option<usize>| {
@@ -179,36 +261,29 @@ pub fn parse(content: &str, generated: Option<&str>) -> Result<CredentialReport,
                 .and_then(|v| std::str::from_utf8(v).ok())
                 .filter(|v| !is_sentinel(v))
         };
-        let flag = |c: Option<usize>| value(c).and_then(|v| v.parse::<bool>().ok());
-        let time = |c: Option<usize>| value(c).and_then(timestamp_ms);
-        let row = ReportRow {
-            created_ms: time(columns[0]),
-            password_enabled: flag(columns[1]),
-            password_last_used_ms: time(columns[2]),
-            password_last_changed_ms: time(columns[3]),
-            mfa_active: flag(columns[4]),
-            keys: key_columns.map(|[active, rotated, used, service, region]| KeySlot {
-                active: flag(active),
-                rotated_ms: time(rotated),
-                last_used_ms: time(used),
-                last_used_service: value(service).map(|v| names.get(v)),
-                last_used_region: value(region).map(|v| names.get(v)),
+        let packed = Packed {
+            times: times.map(|c| value(c).and_then(timestamp_ms).unwrap_or(NO_TIME)),
+            flags: flags.iter().enumerate().fold(0, |bits, (at, &c)| {
+                let flag = value(c).and_then(|v| v.parse::<bool>().ok());
+                bits | flag.map_or(0, |f| 2 | u16::from(f)) << (2 * at)
             }),
-            certificates: cert_columns.map(|[active, rotated]| CertSlot {
-                active: flag(active),
-                rotated_ms: time(rotated),
-            }),
+            names: named.map(|c| value(c).map_or(0, |v| names.index(v))),
         };
         if record.get(user) == Some(b"<root_account>".as_slice()) {
-            report.root = Some(row);
+            report.root = Some(packed.unpack(&names));
             continue;
         }
         let Some(arn) = record.get(arn).and_then(|v| std::str::from_utf8(v).ok()) else {
             continue;
         };
-        report.rows.insert(arn.into(), row);
+        rows.push((arn.into(), packed));
     }
-    report.rows.shrink_to_fit();
+    // Stable: of a repeated ARN, the first row stays first, and is the one kept.
+    rows.sort_by(|(a, _), (b, _)| a.cmp(b));
+    rows.dedup_by(|later, first| later.0 == first.0);
+    rows.shrink_to_fit();
+    report.rows = rows;
+    report.names = names;
     Ok(report)
 }
 
@@ -240,19 +315,31 @@ impl Read for SkipWhitespace<'_> {
     }
 }
 
-/// One shared copy of each distinct last-used service and region (a few dozen at most: a
-/// list searched in order is enough).
-#[derive(Default)]
+/// One shared copy of each distinct last-used service and region: a few dozen in practice,
+/// so a list searched in order is enough; past [`Interned::MAX`] names, later ones are
+/// left unknown (a report naming more is not IAM's).
+#[derive(Debug, Clone, Default)]
 struct Interned(Vec<Rc<str>>);
 
 impl Interned {
-    fn get(&mut self, value: &str) -> Rc<str> {
-        if let Some(shared) = self.0.iter().find(|shared| ***shared == *value) {
-            return shared.clone();
-        }
-        let shared: Rc<str> = value.into();
-        self.0.push(shared.clone());
-        shared
+    const MAX: usize = 1024;
+
+    /// `value`'s index plus one; 0 when the list is full.
+    fn index(&mut self, value: &str) -> u16 {
+        let at = match self.0.iter().position(|shared| **shared == *value) {
+            Some(at) => at,
+            None if self.0.len() < Self::MAX => {
+                self.0.push(value.into());
+                self.0.len() - 1
+            }
+            None => return 0,
+        };
+        at as u16 + 1
+    }
+
+    /// The name at `index` (as [`Interned::index`] gave it).
+    fn get(&self, index: u16) -> Option<Rc<str>> {
+        self.0.get(usize::from(index).checked_sub(1)?).cloned()
     }
 }
 
@@ -275,10 +362,11 @@ mod tests {
         let report = parse(
             &encode(&fixture("synthetic/credential_report.csv")),
             Some("2024-11-05T00:00:00Z"),
+            3,
         )
         .unwrap();
         assert_eq!(report.generated_ms, Some(1_730_764_800_000));
-        assert_eq!(report.rows.len(), 3, "the root account row is kept apart");
+        assert_eq!(report.len(), 3, "the root account row is kept apart");
         let root = report.root.as_ref().unwrap();
         assert_eq!(
             (root.created_ms, root.mfa_active, root.password_enabled),
@@ -288,7 +376,7 @@ mod tests {
         assert!(!root.has_access_keys());
         assert_eq!(
             report.row("arn:aws:iam::111122223333:user/alice"),
-            Some(&ReportRow {
+            Some(ReportRow {
                 created_ms: Some(1_552_555_613_000),
                 password_enabled: Some(true),
                 password_last_used_ms: Some(1_730_570_711_000),
@@ -342,7 +430,7 @@ mod tests {
         let xml = fixture("moto/GetCredentialReport.xml");
         let start = xml.find("<Content>").unwrap() + "<Content>".len();
         let end = xml.find("</Content>").unwrap();
-        let report = parse(&xml[start..end], None).unwrap();
+        let report = parse(&xml[start..end], None, 0).unwrap();
         let alice = report.row("arn:aws:iam::123456789012:user/alice").unwrap();
         assert_eq!(alice.password_enabled, Some(true));
         assert!(alice.has_access_keys());
@@ -353,7 +441,7 @@ mod tests {
     fn an_inactive_key_still_counts_as_held_and_certificates_are_counted() {
         let csv = "user,arn,access_key_1_active,access_key_1_last_rotated,cert_1_active,cert_1_last_rotated,cert_2_active,cert_2_last_rotated\n\
                    u,arn:aws:iam::1:user/u,false,2024-01-01T00:00:00+00:00,true,2024-01-01T00:00:00+00:00,false,2024-02-01T00:00:00+00:00\n";
-        let report = parse(&encode(csv), None).unwrap();
+        let report = parse(&encode(csv), None, 0).unwrap();
         let row = report.row("arn:aws:iam::1:user/u").unwrap();
         assert!(row.has_access_keys());
         assert_eq!(row.signing_certificates(), 2);
@@ -365,7 +453,7 @@ mod tests {
         let csv = "user,arn,access_key_1_active,access_key_1_last_rotated,access_key_1_last_used_date,access_key_2_active,access_key_2_last_rotated,access_key_2_last_used_date\n\
                    u,arn:aws:iam::1:user/u,true,2024-01-01T00:00:00+00:00,2024-03-01T00:00:00+00:00,true,2024-01-01T00:00:00+00:00,N/A\n\
                    v,arn:aws:iam::1:user/v,true,2024-01-01T00:00:00+00:00,N/A,true,2024-02-01T00:00:00+00:00,2024-02-02T00:00:00+00:00\n";
-        let report = parse(&encode(csv), None).unwrap();
+        let report = parse(&encode(csv), None, 0).unwrap();
         let u = report.row("arn:aws:iam::1:user/u").unwrap();
         let same_second = Some(1_704_067_200_123);
         assert_eq!(
@@ -391,8 +479,13 @@ mod tests {
     }
 
     /// The report read in memory, as a reference for the streaming reader: the whole
-    /// content decoded at once, then every record as strings.
-    fn parse_in_memory(content: &str, generated: Option<&str>) -> CredentialReport {
+    /// content decoded at once, then every record as strings, the rows by ARN in a map.
+    fn parse_in_memory(
+        content: &str,
+    ) -> (
+        std::collections::HashMap<String, ReportRow>,
+        Option<ReportRow>,
+    ) {
         use base64::Engine;
         let compact: String = content.split_ascii_whitespace().collect();
         let csv = base64::engine::general_purpose::STANDARD
@@ -402,10 +495,7 @@ mod tests {
             .flexible(true)
             .from_reader(csv.as_slice());
         let headers = reader.headers().unwrap().clone();
-        let mut report = CredentialReport {
-            generated_ms: generated.and_then(timestamp_ms),
-            ..CredentialReport::default()
-        };
+        let (mut rows, mut root) = (std::collections::HashMap::new(), None);
         for record in reader.records() {
             let record = record.unwrap();
             let get = |name: &str| {
@@ -435,12 +525,12 @@ mod tests {
                 certificates: [cert(1), cert(2)],
             };
             if get("user") == Some("<root_account>") {
-                report.root = Some(row);
+                root = Some(row);
             } else {
-                report.rows.insert(get("arn").unwrap().into(), row);
+                rows.insert(get("arn").unwrap().to_owned(), row);
             }
         }
-        report
+        (rows, root)
     }
 
     #[test]
@@ -462,20 +552,24 @@ mod tests {
             ("wrapped", wrapped.join("\r\n")),
             ("10,000 users", generated),
         ] {
-            let streamed = parse(&content, Some("2026-01-01T00:00:00Z")).unwrap();
-            assert_eq!(
-                streamed,
-                parse_in_memory(&content, Some("2026-01-01T00:00:00Z")),
-                "{name}"
-            );
-            assert!(!streamed.rows.is_empty(), "{name}");
+            let streamed = parse(&content, Some("2026-01-01T00:00:00Z"), 0).unwrap();
+            let (rows, root) = parse_in_memory(&content);
+            let kept: std::collections::HashMap<String, ReportRow> = streamed
+                .rows()
+                .map(|(arn, row)| (arn.to_owned(), row))
+                .collect();
+            assert_eq!((kept, streamed.root.clone()), (rows, root), "{name}");
+            assert_eq!(streamed.generated_ms, Some(1_767_225_600_000), "{name}");
+            assert!(streamed.len() > 0, "{name}");
         }
+        // Sized by the account's user count (the root account's row is kept apart).
         let big = parse(
             &encode(&test_support::fake_iam::credential_report(10_000)),
             None,
+            10_000,
         )
         .unwrap();
-        assert_eq!(big.rows.len(), 10_000);
+        assert_eq!(big.len(), 10_000);
         // User 10: one key, one certificate (tests/support/src/fake_iam.rs).
         let user_10 = big
             .row("arn:aws:iam::210987654321:user/generated/user-00010")
@@ -487,11 +581,11 @@ mod tests {
 
     #[test]
     fn broken_reports_are_errors() {
-        assert!(parse("%%%", None)
+        assert!(parse("%%%", None, 0)
             .unwrap_err()
             .starts_with("report content is not base64"));
         assert_eq!(
-            parse(&encode("a,b\n1,2\n"), None).unwrap_err(),
+            parse(&encode("a,b\n1,2\n"), None, 0).unwrap_err(),
             "report header lacks the user and arn columns"
         );
     }

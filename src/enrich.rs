@@ -33,7 +33,8 @@ use crate::query::responses::{
 };
 use crate::query::{self, ListResponse, Operation};
 
-/// Most calls handed to the host in one `send-all`, so memory stays bounded per round.
+/// Most calls handed to the host in one `send-all`, so memory and the retry budget stay
+/// bounded per round ([`crate::retry::MAX_BATCH_CALLS`]).
 const MAX_BATCH: usize = 256;
 
 /// One IAM call (followed across its pages) that feeds one field.

@@ -171,7 +171,9 @@ fn retry_after_ms(response: &HttpResponse) -> Option<u64> {
         })
 }
 
-/// Most calls handed to the host in one `send_all` (the aws-iam-users host's limit).
+/// Most calls handed to the host in one `send_all` (the aws-iam-users host takes 1,024): the
+/// retry budget is spent and given back per batch, so a larger one would run it dry on a
+/// tenth of failed calls.
 pub const MAX_BATCH_CALLS: usize = 256;
 
 /// A [`Host`] whose `send_all` retries, counts every call sent, keeps the budget, and bounds
@@ -215,9 +217,10 @@ impl<'a> Retrying<'a> {
         self.window.get()
     }
 
-    /// Adapts the window to a batch's first answers: halve when any was throttled, else
-    /// double (up to the ceiling).
-    fn adapt(&self, results: &[Result<HttpResponse, TransportError>]) {
+    /// Adapts the window to the first answers of a batch sent `in_flight` at a time: halve
+    /// when any was throttled, else double (up to the ceiling) when the batch filled the
+    /// window — a batch smaller than the window says nothing about a larger one.
+    fn adapt(&self, results: &[Result<HttpResponse, TransportError>], in_flight: usize) {
         let throttled = results.iter().any(|r| {
             r.as_ref().is_ok_and(|response| {
                 response.status == 429
@@ -228,8 +231,10 @@ impl<'a> Retrying<'a> {
         let window = self.window.get();
         self.window.set(if throttled {
             (window / 2).max(1)
-        } else {
+        } else if results.len() >= in_flight {
             window.saturating_mul(2).min(self.max_window)
+        } else {
+            window
         });
     }
 
@@ -267,10 +272,31 @@ impl Host for Retrying<'_> {
         max_in_flight: usize,
     ) -> Vec<Result<HttpResponse, TransportError>> {
         let in_flight = || self.window.get().min(max_in_flight).max(1);
-        let mut results = self.inner.send_all_in_flight(calls, in_flight());
+        // Slow start: while the window is below its ceiling, one window's worth at a time,
+        // each clean round doubling it; then the rest at once, each call starting as soon as
+        // one before it completes.
+        let ceiling = self.max_window.min(max_in_flight).max(1);
+        let mut results = Vec::with_capacity(calls.len());
+        while results.len() < calls.len() {
+            let start = results.len();
+            let window = in_flight();
+            let end = if window < ceiling {
+                (start + window).min(calls.len())
+            } else {
+                calls.len()
+            };
+            let mut answered = self.inner.send_all_in_flight(&calls[start..end], window);
+            // Exactly one result per call, whatever the host returned.
+            answered.resize_with(end - start, || {
+                Err(TransportError::Refused(
+                    "the host returned fewer results than calls".into(),
+                ))
+            });
+            self.adapt(&answered, window);
+            results.extend(answered);
+        }
         self.calls
             .set(self.calls.get().saturating_add(calls.len() as u32));
-        self.adapt(&results);
         // Tokens the latest retry of each call cost (0: not retried).
         let mut cost = vec![0u32; calls.len()];
         let mut pending: Vec<usize> = (0..calls.len()).collect();
@@ -561,22 +587,32 @@ mod tests {
             ..policy()
         };
         let client = Retrying::new(&host, one_attempt, &mut budget, 16, 64);
-        let calls = vec![requests::iam("ListUsers", &[]); 10];
-        for _ in 0..4 {
-            client.send_all(&calls);
-        }
-        // The batch is handed whole; the window bounds how many are in flight.
-        assert_eq!(*host.in_flight.borrow(), [16, 32, 64, 64]);
+        // A batch smaller than the window leaves it as it is.
+        client.send_all(&vec![requests::iam("ListUsers", &[]); 10]);
+        assert_eq!(client.window(), 16);
+        // A larger one goes a window at a time while the window grows (16, 32, 64), then
+        // the rest at once at the ceiling.
+        let calls = vec![requests::iam("ListUsers", &[]); 300];
+        client.send_all(&calls);
+        assert_eq!(*host.in_flight.borrow(), [16, 16, 32, 64]);
+        assert_eq!(*host.batches.borrow(), [10, 16, 32, 252]);
+        client.send_all(&calls);
+        assert_eq!(host.in_flight.borrow().last(), Some(&64));
+        assert_eq!(host.batches.borrow().back(), Some(&300));
         assert_eq!(client.window(), 64);
         assert_eq!(client.max_batch(), MAX_BATCH_CALLS);
         // A throttled answer halves it.
         let throttled = ScriptedHost::new(|_| Ok(error(400, "Throttling")));
         let mut budget = RetryBudget::default();
         let client = Retrying::new(&throttled, one_attempt, &mut budget, 16, 64);
-        client.send_all(&calls);
-        client.send_all(&calls);
-        assert_eq!(*throttled.in_flight.borrow(), [16, 8]);
-        assert_eq!(client.window(), 4);
+        client.send_all(&calls[..10]);
+        assert_eq!(*throttled.in_flight.borrow(), [16]);
+        assert_eq!(client.window(), 8);
+        // Within a batch, each throttled round halves the window for the next.
+        client.send_all(&calls[..10]);
+        assert_eq!(*throttled.in_flight.borrow(), [16, 8, 4]);
+        assert_eq!(*throttled.batches.borrow(), [10, 8, 2]);
+        assert_eq!(client.window(), 2);
         // Never above the ceiling, never below one.
         let mut budget = RetryBudget::default();
         let client = Retrying::new(&host, one_attempt, &mut budget, 100, 1);

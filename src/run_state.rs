@@ -15,9 +15,11 @@
 //! Anything else is listed as without a state. Reused credentials are as fresh as the report
 //! (IAM regenerates it at most every 4 hours), as every other fact the report gives is.
 //!
-//! Wire format: JSON, `{"format":1,"component":"0.2.0","account":"…","users":{ARN:
-//! {"id":UserId,"keys":[[id,active,created_ms]],"certificates":[[id,active,uploaded_ms]]}}}`.
-//! A state of another format, component version or account is ignored with a warning.
+//! Wire format: JSON, `{"format":2,"component":"0.2.0","users":{"/path/name":[UserId,
+//! [[id,active,created_ms],…] or null,[[id,active,uploaded_ms],…] or null],…},"account":
+//! "…"}`: each user by its ARN after `:user` (the account's ARN prefix is the same for
+//! all), its access keys and certificates (null: not listed). About 120 bytes a user. A
+//! state of another format, component version or account is ignored with a warning.
 
 use std::collections::HashMap;
 
@@ -28,27 +30,25 @@ use crate::credential_report::{whole_second, ReportRow};
 use crate::model::{AccessKey, Credential, User, UserRecord};
 
 /// The wire format's version.
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 
 /// One listed credential: its id, whether it was `Active`, and its creation (keys) or upload
 /// (certificates) time, ms since the Unix epoch.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 struct Held(String, bool, Option<i64>);
 
-/// What the state keeps of one user.
+/// What the state keeps of one user: its `UserId`, and ListAccessKeys and
+/// ListSigningCertificates when they were listed.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-struct Entry {
-    /// `UserId`.
-    id: String,
-    /// ListAccessKeys, when it was listed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    keys: Option<Vec<Held>>,
-    /// ListSigningCertificates, when it was listed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    certificates: Option<Vec<Held>>,
+struct Entry(String, Option<Vec<Held>>, Option<Vec<Held>>);
+
+/// A user's key in the state: its ARN after `:user` (path and name), or the whole ARN.
+fn key(arn: &str) -> &str {
+    arn.find(":user/").map_or(arn, |at| &arn[at + 5..])
 }
 
-#[derive(Debug, Serialize, Deserialize)]
+/// The wire format as read (it is written member by member: [`RunState::keep`]).
+#[derive(Debug, Deserialize)]
 struct Wire {
     format: u32,
     component: String,
@@ -64,13 +64,20 @@ pub struct RunState {
     prior: HashMap<String, Entry>,
     /// The previous run's account, to check against the first user listed.
     prior_account: Option<String>,
+    /// The previous run's account, kept (its users' keys do not say).
+    prior_of: String,
     /// Whether the previous run's state has been read (or found unusable).
     loaded: bool,
     /// Whether this collection started from a cursor: users of the pages before it were not
     /// seen by this instance, so their prior entries are carried over.
     resumed: bool,
-    /// This run's users by ARN.
-    next: HashMap<String, Entry>,
+    /// This run's state as written so far: the wire format up to its `users` members, one
+    /// per user kept (written as they come, so a page's users cost their text alone).
+    next: Vec<u8>,
+    /// The account of the first user kept.
+    next_account: Option<String>,
+    /// Whether room for the whole account's text was reserved.
+    reserved: bool,
     /// Users whose access keys, and whose certificates, were taken from the state.
     pub reused_keys: u32,
     /// See `reused_keys`.
@@ -104,6 +111,7 @@ impl RunState {
             ));
         }
         self.prior = wire.users;
+        self.prior_of = wire.account.clone();
         self.prior_account = Some(wire.account);
         None
     }
@@ -117,6 +125,7 @@ impl RunState {
             return None;
         }
         self.prior.clear();
+        self.prior_of.clear();
         Some(format!(
             "the run-state is of account {prior}, this collection is of account {account}; ignored"
         ))
@@ -125,7 +134,7 @@ impl RunState {
     /// The access keys the state vouches for `user`, given its report row (see the module
     /// documentation); their last use is left to the report.
     pub fn access_keys(&mut self, user: &User, row: &ReportRow) -> Option<Vec<AccessKey>> {
-        let held = self.entry(user)?.keys.as_ref()?;
+        let held = self.entry(user)?.1.as_ref()?;
         let slots = row.keys.iter().filter(|slot| slot.holds_a_key());
         let vouched = matches(held, slots.map(|slot| (slot.active, slot.rotated_ms)));
         if !vouched {
@@ -150,7 +159,7 @@ impl RunState {
         user: &User,
         row: &ReportRow,
     ) -> Option<Vec<Credential>> {
-        let held = self.entry(user)?.certificates.as_ref()?;
+        let held = self.entry(user)?.2.as_ref()?;
         let slots = row.certificates.iter().filter(|s| s.holds_a_certificate());
         let vouched = matches(held, slots.map(|slot| (slot.active, slot.rotated_ms)));
         if !vouched {
@@ -169,8 +178,10 @@ impl RunState {
     }
 
     /// Keeps what `record` lists for the next run: its access keys and certificates, when
-    /// they were listed (or reused) without error.
+    /// they were listed (or reused) without error. The previous run's entry for the user is
+    /// spent (and its memory given back).
     pub fn keep(&mut self, record: &UserRecord) {
+        self.prior.remove(key(&record.user.arn));
         if record.deleted {
             return;
         }
@@ -191,49 +202,76 @@ impl RunState {
         if keys.is_none() && certificates.is_none() {
             return;
         }
-        self.next.insert(
-            record.user.arn.clone(),
-            Entry {
-                id: record.user.id.clone(),
-                keys,
-                certificates,
-            },
+        if self.next_account.is_none() {
+            self.next_account = arn::Arn::parse(&record.user.arn).map(|a| a.account_id.to_owned());
+        }
+        self.write(
+            key(&record.user.arn),
+            &Entry(record.user.id.clone(), keys, certificates),
         );
+    }
+
+    /// After the first page of `users` of an account of `account_users`, reserves room for
+    /// the rest at the first page's rate (plus a tenth): the text is then allocated once,
+    /// early, instead of growing in steps among the pages' allocations.
+    pub fn reserve(&mut self, users: usize, account_users: usize) {
+        if self.reserved || users == 0 {
+            return;
+        }
+        self.reserved = true;
+        let rest = account_users.saturating_sub(users);
+        let per_user = self.next.len() / users + 1;
+        self.next.reserve(rest.saturating_mul(per_user) / 10 * 11);
+    }
+
+    /// Writes one `users` member, after the wire format's start when it is the first.
+    fn write(&mut self, key: &str, entry: &Entry) {
+        if self.next.is_empty() {
+            self.start();
+        } else {
+            self.next.push(b',');
+        }
+        // Writing a string or an `Entry` into a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut self.next, key);
+        self.next.push(b':');
+        let _ = serde_json::to_writer(&mut self.next, entry);
+    }
+
+    fn start(&mut self) {
+        self.next
+            .extend_from_slice(format!("{{\"format\":{FORMAT},\"component\":").as_bytes());
+        let _ = serde_json::to_writer(&mut self.next, crate::VERSION);
+        self.next.extend_from_slice(b",\"users\":{");
     }
 
     /// The state for the next run: this run's users, and when this instance resumed a
     /// collection, the previous run's users it did not see (they may be on the pages before
     /// the cursor).
     pub fn encode(&mut self) -> String {
-        let mut users = std::mem::take(&mut self.next);
-        let account_of = |arn: &str| arn::Arn::parse(arn).map(|a| a.account_id.to_owned());
-        let mut account = users.keys().find_map(|arn| account_of(arn));
-        if self.resumed {
-            for (arn, entry) in std::mem::take(&mut self.prior) {
-                let of = account_of(&arn);
-                if account.is_none() {
-                    account = of.clone();
-                }
-                // Never another account's users, whatever the previous state held.
-                if of.is_some() && of == account {
-                    users.entry(arn).or_insert(entry);
-                }
+        let mut account = self.next_account.take();
+        // What is left of the previous run's users (those this instance did not see), and
+        // never another account's (a state of another account was cleared when seen).
+        let prior = std::mem::take(&mut self.prior);
+        let of = std::mem::take(&mut self.prior_of);
+        if self.resumed && !of.is_empty() && *account.get_or_insert_with(|| of.clone()) == of {
+            for (key, entry) in prior {
+                self.write(&key, &entry);
             }
         }
-        let account = account.unwrap_or_default();
-        serde_json::to_string(&Wire {
-            format: FORMAT,
-            component: crate::VERSION.to_owned(),
-            account,
-            users,
-        })
-        .unwrap_or_default()
+        if self.next.is_empty() {
+            self.start();
+        }
+        let mut text = std::mem::take(&mut self.next);
+        text.extend_from_slice(b"},\"account\":");
+        let _ = serde_json::to_writer(&mut text, &account.unwrap_or_default());
+        text.push(b'}');
+        String::from_utf8(text).unwrap_or_default()
     }
 
     fn entry(&self, user: &User) -> Option<&Entry> {
         self.prior
-            .get(&user.arn)
-            .filter(|entry| entry.id == user.id)
+            .get(key(&user.arn))
+            .filter(|entry| entry.0 == user.id)
     }
 }
 
@@ -428,7 +466,7 @@ mod tests {
         assert_eq!(
             fresh.encode(),
             format!(
-                "{{\"format\":1,\"component\":\"{}\",\"account\":\"\",\"users\":{{}}}}",
+                "{{\"format\":2,\"component\":\"{}\",\"users\":{{}},\"account\":\"\"}}",
                 crate::VERSION
             ),
             "alice was not listed this time: deleted"
@@ -440,5 +478,21 @@ mod tests {
         again.load(Some(&text), false);
         assert!(again.load(Some("ignored: read once"), false).is_none());
         assert!(again.access_keys(&user("AIDAALICE"), &row()).is_some());
+        // The text written member by member is the wire format: every field, read back.
+        let wire: Wire = serde_json::from_str(&text).unwrap();
+        assert_eq!(
+            (wire.format, wire.component.as_str(), wire.account.as_str()),
+            (2, crate::VERSION, "111122223333")
+        );
+        assert_eq!(wire.users.len(), 1);
+        // A user seen spends its entry: a resumed instance does not write it twice.
+        let mut resumed = RunState::default();
+        resumed.load(Some(&text), true);
+        let mut alice = UserRecord::new(user("AIDAALICE"));
+        alice.access_keys = Some(vec![key("AKIA2", "Active", 1_700_000_100_000)]);
+        resumed.keep(&alice);
+        let wire: Wire = serde_json::from_str(&resumed.encode()).unwrap();
+        assert_eq!(wire.users.len(), 1);
+        assert_eq!(wire.users["/alice"].1.as_ref().unwrap()[0].0, "AKIA2");
     }
 }

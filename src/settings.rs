@@ -41,11 +41,11 @@ pub struct Settings {
 }
 
 /// The most calls in flight a connector asks of its host.
-pub const MAX_IN_FLIGHT: u32 = 64;
+pub const MAX_IN_FLIGHT: u32 = 256;
 
 impl Settings {
     /// Errors: `InvalidSettings` when `max_items` is outside 1..=1000, `max_attempts` outside
-    /// 1..=10, `max_in_flight` outside 1..=64, `max_concurrency` outside 1..=`max_in_flight`,
+    /// 1..=10, `max_in_flight` outside 1..=256, `max_concurrency` outside 1..=`max_in_flight`,
     /// or the backoff base above the 20 s cap.
     pub fn validate(&self) -> Result<(), ConnectorError> {
         let invalid = |message: String| Err(ConnectorError::InvalidSettings(message));

@@ -32,6 +32,9 @@
 //!   component's CPU work for one page, sandbox, signing and HTTP included;
 //! - `bulk` first runs at 1,000, 5,000 and 10,000 users; `bulk-repeat` at 5,000 and 10,000:
 //!   a second run given the first's `--state`, the account unchanged;
+//! - `bulk-cold-cache`: 1,000 users with `--no-compile-cache`, the component compiled (a
+//!   connector's very first run; every other run loads it from `target/bench/compile-cache`,
+//!   which the benchmark empties when it starts, so its first run fills it);
 //! - `per-user` at 1,000 users; at 10,000 only with `BENCH_PER_USER_10K=1` (4 minutes);
 //! - baselines, last: `sekoia-pattern` at 1,000 users, the call pattern of Sekoia's own AWS
 //!   users connector (ListUsers, then per user ListGroupsForUser, ListMFADevices and
@@ -115,8 +118,12 @@ struct Measured {
     /// ListAccessKeys calls among them, and the calls per user without them.
     list_access_keys: u64,
     calls_per_user_without_list_access_keys: f64,
-    /// From spawning the harness to its exit (compiling the component included).
+    /// From spawning the harness to its exit (loading or compiling the component included).
     wall_s: f64,
+    /// Loading the component's native code from the compile cache (`cached`), or compiling
+    /// it (`compiled`: a first run, or `--no-compile-cache`), and how long that took.
+    compile: Option<String>,
+    compile_s: Option<f64>,
     /// The summary's `seconds`: the collection alone.
     collect_s: f64,
     /// CPU time (user + system) of the harness process: host and component.
@@ -139,6 +146,13 @@ fn path_from_env(name: &str, default: &str) -> PathBuf {
     std::env::var_os(name)
         .map(PathBuf::from)
         .unwrap_or_else(|| workspace().join(default))
+}
+
+/// The compile cache of every run but `bulk-cold-cache`'s: emptied when the benchmark
+/// starts, so its first run compiles and stores the component and the others load it (as
+/// every scheduled run after a connector's first does).
+fn compile_cache() -> PathBuf {
+    workspace().join("target/bench/compile-cache")
 }
 
 fn env_number(name: &str, default: u64) -> u64 {
@@ -174,6 +188,10 @@ fn plans() -> Vec<Plan> {
             ..plan("bulk-zero-latency", "bulk", 1_000, None, 60)
         },
         plan("bulk", "bulk", 1_000, None, 120),
+        Plan {
+            extra: &["--no-compile-cache"],
+            ..plan("bulk-cold-cache", "bulk", 1_000, None, 120)
+        },
         plan("bulk", "bulk", 5_000, None, 300),
         repeat(5_000),
         plan("bulk", "bulk", 10_000, None, 300),
@@ -357,10 +375,16 @@ fn harness_run(
     iam: &FakeIam,
     state: Option<&Path>,
 ) -> Result<Measured, String> {
+    let cache = compile_cache();
     let mut args: Vec<String> = [
         "collect",
         "--component",
         component.to_str().expect("UTF-8 component path"),
+        "--compile-cache",
+        cache.to_str().expect("UTF-8 workspace path"),
+        // For the "component: …" line (compiled or loaded, and how long it took).
+        "--log-level",
+        "debug",
         "--endpoint-url",
         iam.url(),
         "--strategy",
@@ -440,6 +464,25 @@ fn harness_run(
             .and_then(|v| v.parse().ok())
             .ok_or_else(|| format!("no {key}= in {summary}"))
     };
+    // "component: native code loaded from the compile cache DIR in 0.05 s" or
+    // "component: compiled in 1.10 s, …".
+    let loaded = run
+        .stderr
+        .lines()
+        .find_map(|line| line.split_once("component: "))
+        .map(|(_, text)| text)
+        .ok_or_else(|| format!("no component: line; stderr:\n{}", tail(&run.stderr)))?;
+    let compile = if loaded.starts_with("native code loaded") {
+        "cached"
+    } else {
+        "compiled"
+    };
+    let compile_s = loaded
+        .split_whitespace()
+        .skip_while(|word| *word != "in")
+        .nth(1)
+        .and_then(|seconds| seconds.trim_end_matches(',').parse::<f64>().ok())
+        .ok_or_else(|| format!("no time in {loaded:?}"))?;
     let users = plan.users as f64;
     let wall_s = run.wall.as_secs_f64();
     Ok(Measured {
@@ -455,6 +498,8 @@ fn harness_run(
             4,
         ),
         wall_s: round(wall_s, 3),
+        compile: Some(compile.to_owned()),
+        compile_s: Some(compile_s),
         collect_s: number("seconds")?,
         host_cpu_s: round(run.cpu.as_secs_f64(), 3),
         events_per_s: round(users / wall_s, 1),
@@ -525,6 +570,8 @@ fn sekoia_pattern(plan: &Plan, iam: &FakeIam) -> Result<Measured, String> {
         list_access_keys: 0,
         calls_per_user_without_list_access_keys: round(api_calls as f64 / n, 4),
         wall_s: round(wall_s, 3),
+        compile: None,
+        compile_s: None,
         collect_s: round(wall_s, 3),
         host_cpu_s: 0.0,
         events_per_s: round(n / wall_s, 1),
@@ -571,15 +618,15 @@ fn table(results: &[Measured]) -> String {
             .map(|r| r.wall_s)
     };
     let mut text = String::from(
-        "| run | users | start window | latency | API calls | calls/user | w/o ListAccessKeys | wall s | collect s | host CPU s | events/s | guest peak MiB | host peak RSS MiB | × faster than Sekoia pattern |\n\
-         |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+        "| run | users | start window | latency | API calls | calls/user | w/o ListAccessKeys | wall s | component s | collect s | host CPU s | events/s | guest peak MiB | host peak RSS MiB | × faster than Sekoia pattern |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
     );
     for r in results {
         let ratio = baseline(r.users)
             .filter(|_| r.latency_ms > 0)
             .map_or_else(|| "–".to_owned(), |b| format!("{:.0}", b / r.wall_s));
         text.push_str(&format!(
-            "| {} | {} | {} | {} ms | {} | {} | {} | {:.2} | {:.2} | {:.2} | {:.0} | {} | {} | {} |\n",
+            "| {} | {} | {} | {} ms | {} | {} | {} | {:.2} | {} | {:.2} | {:.2} | {:.0} | {} | {} | {} |\n",
             r.strategy,
             r.users,
             r.max_concurrency,
@@ -588,6 +635,10 @@ fn table(results: &[Measured]) -> String {
             r.calls_per_user,
             r.calls_per_user_without_list_access_keys,
             r.wall_s,
+            r.compile_s.zip(r.compile.as_deref()).map_or_else(
+                || "–".to_owned(),
+                |(seconds, how)| format!("{seconds:.2} {how}")
+            ),
             r.collect_s,
             r.host_cpu_s,
             r.events_per_s,
@@ -681,6 +732,7 @@ fn main() -> ExitCode {
         harness.display(),
         component.display()
     );
+    let _ = std::fs::remove_dir_all(compile_cache());
     let mut results = Vec::new();
     let mut failed = false;
     for plan in &plans {

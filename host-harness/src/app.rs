@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use std::ffi::OsString;
 use std::io::Write;
+use std::path::Path;
 use std::sync::Arc;
 
 use crate::checkpoint::{Binding, Destination};
@@ -15,7 +16,9 @@ use crate::cli::{
 use crate::config::{self, ConfigFile};
 use crate::credentials::{self, CredentialSource, Plan, RoleAssumer};
 use crate::endpoint::{EndpointResolver, Service};
-use crate::error::{exit, ApiFailure, ConfigError, GuestError, OutputError, RunError};
+use crate::error::{
+    exit, ApiFailure, ConfigError, GuestError, OutputError, RunError, SandboxError,
+};
 use crate::logging::{LogLevel, Logger};
 use crate::organization::fanout::{AccountResult, FanOut, OrganizationTotals, Outcome};
 use crate::organization::state::{
@@ -23,7 +26,7 @@ use crate::organization::state::{
 };
 use crate::organization::Account;
 use crate::run;
-use crate::sandbox::{ImportRecorder, Imports, Runtime, Session};
+use crate::sandbox::{compile_cache, ImportRecorder, Imports, Runtime, Session};
 use crate::sekoia::{SekoiaSettings, Sink};
 use crate::signing::Signer;
 use crate::state_file::{StateBinding, StateFile};
@@ -532,6 +535,54 @@ fn credential_source(
     Ok(source)
 }
 
+/// Compiles `component`, or loads it from the compile cache `--compile-cache` (or its
+/// default) names, unless `--no-compile-cache`; says which, and how long it took, at debug.
+fn load_runtime(
+    component: &Path,
+    common: &CommonArgs,
+    env: &HostEnv,
+    logger: &Logger,
+) -> Result<Runtime, SandboxError> {
+    let directory = if common.no_compile_cache {
+        None
+    } else {
+        common
+            .compile_cache
+            .clone()
+            .or_else(|| compile_cache::default_directory(|name| env.var(name)))
+    };
+    let cache = directory.as_deref().and_then(|dir| {
+        compile_cache::open(dir)
+            .map_err(|reason| logger.host(LogLevel::Warn, &format!("{reason}; compiling")))
+            .ok()
+    });
+    let runtime = Runtime::load(component, cache)?;
+    let compiled = runtime.compiled();
+    let seconds = compiled.took.as_secs_f64();
+    let dir = || {
+        directory
+            .as_deref()
+            .map(Path::display)
+            .map(|d| d.to_string())
+            .unwrap_or_default()
+    };
+    logger.host(
+        LogLevel::Debug,
+        &match compiled.from_cache {
+            Some(true) => format!(
+                "component: native code loaded from the compile cache {} in {seconds:.2} s",
+                dir()
+            ),
+            Some(false) => format!(
+                "component: compiled in {seconds:.2} s, kept in the compile cache {}",
+                dir()
+            ),
+            None => format!("component: compiled in {seconds:.2} s (no compile cache)"),
+        },
+    );
+    Ok(runtime)
+}
+
 fn prepare(
     common: &CommonArgs,
     (sekoia, push): (&SekoiaArgs, Option<&PushArgs>),
@@ -554,7 +605,7 @@ fn prepare(
         common.transport_config(),
         logger.clone(),
     ));
-    let runtime = Runtime::load(component)?;
+    let runtime = load_runtime(component, common, env, logger)?;
     let session = runtime.instantiate(
         Imports {
             transport: transport.clone(),
@@ -717,7 +768,7 @@ fn prepare_organization(
         organization.external_id.clone(),
         logger.clone(),
     )?);
-    let runtime = Runtime::load(component)?;
+    let runtime = load_runtime(component, common, env, logger)?;
     Ok(Organization {
         fan_out_parts: (runtime, assumer, endpoints),
         member_role,

@@ -15,7 +15,7 @@ pub struct TransportConfig {
     /// Most response body bytes one `send_all` batch holds, all its calls together (a call
     /// whose body would pass it gets `BodyTooLarge` with this figure). Default 64 MiB.
     pub max_batch_bytes: u64,
-    /// Most calls in flight at once in `send_all` (≥ 1). Default 64 (`--max-in-flight`).
+    /// Most calls in flight at once in `send_all` (≥ 1). Default 128 (`--max-in-flight`).
     pub max_concurrency: usize,
 }
 
@@ -26,7 +26,7 @@ impl Default for TransportConfig {
             call_timeout: Duration::from_secs(60),
             max_body_bytes: 32 * 1024 * 1024,
             max_batch_bytes: 64 * 1024 * 1024,
-            max_concurrency: 64,
+            max_concurrency: 128,
         }
     }
 }

@@ -49,14 +49,27 @@ pub fn component() -> PathBuf {
     PathBuf::from(host_harness::COMPONENT_PATH)
 }
 
-/// Runs `host-harness args…` with exactly the environment `env` (plus PATH), killing it
-/// after `limit`.
-pub fn run(args: &[&str], env: &[(&str, &str)], limit: Duration) -> Run {
+/// The compile cache every test run shares (under the target directory: never the user's).
+pub fn compile_cache() -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("compile-cache")
+}
+
+/// `host-harness` with an empty environment but PATH and the tests' compile cache.
+pub fn command() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_host-harness"));
     command
-        .args(args)
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("AWS_IAM_USERS_COMPILE_CACHE", compile_cache());
+    command
+}
+
+/// Runs `host-harness args…` with exactly the environment `env` (plus PATH and the tests'
+/// compile cache), killing it after `limit`.
+pub fn run(args: &[&str], env: &[(&str, &str)], limit: Duration) -> Run {
+    let mut command = command();
+    command
+        .args(args)
         .envs(env.iter().copied())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -132,12 +145,10 @@ pub fn wait(
 }
 
 /// Starts `host-harness args…` in the background with exactly the environment `env` (plus
-/// PATH), output discarded; the caller waits for it or kills it.
+/// PATH and the tests' compile cache), output discarded; the caller waits for it or kills it.
 pub fn spawn(args: &[&str], env: &[(&str, &str)]) -> std::process::Child {
-    Command::new(env!("CARGO_BIN_EXE_host-harness"))
+    command()
         .args(args)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
         .envs(env.iter().copied())
         .stdin(Stdio::null())
         .stdout(Stdio::null())

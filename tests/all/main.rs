@@ -6,6 +6,7 @@
 //! `cargo test --workspace --test all <filter>` runs some of them (e.g. `sandbox::`).
 
 mod auth;
+mod compile_cache;
 mod end_to_end;
 mod harness;
 mod organization;

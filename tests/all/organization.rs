@@ -110,10 +110,8 @@ fn spawn(command: &str, extra: &[&str], piped: bool) -> std::process::Child {
             std::process::Stdio::null()
         }
     };
-    std::process::Command::new(env!("CARGO_BIN_EXE_host-harness"))
+    crate::harness::command()
         .args(&args)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("AWS_ACCESS_KEY_ID", &admin.access_key_id)
         .env("AWS_SECRET_ACCESS_KEY", &admin.secret_access_key)
         .env("AWS_REGION", "us-east-1")

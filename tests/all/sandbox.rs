@@ -8,7 +8,7 @@
 //! second; whole-process times only guard against a hang.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use test_support::fake_iam::{user_name, FakeAccount, FakeIam, Fault, Faults, ACCOUNT_ID};
@@ -505,8 +505,8 @@ fn oversized_calls_are_refused_and_oversized_batches_stop_the_component() {
     );
     assert!(
         run.stderr.contains(
-            "error: component call collect exceeded a host limit: calls in one send-all: 300, \
-             more than 256"
+            "error: component call collect exceeded a host limit: calls in one send-all: 1100, \
+             more than 1024"
         ),
         "{}",
         run.stderr
@@ -646,10 +646,9 @@ fn planted_links_at_temporary_names_are_never_followed() {
             "resumable.ndjson.partial-",
         ),
     ] {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_host-harness"));
+        let mut command = crate::harness::command();
         command
             .args(collect_args(iam.url(), component.to_str().unwrap(), &args))
-            .env_clear()
             .envs(KEYS)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())

@@ -50,8 +50,9 @@ pub const MAX_PERMISSION_BYTES: usize = 128;
 /// to this many bytes, marked with its full length.
 pub const MAX_TEXT_BYTES: usize = 8 * 1024;
 
-/// Most calls in one `send-all` (the component hands at most `max-concurrency`, ≤ 64).
-pub const MAX_BATCH_CALLS: usize = 256;
+/// Most calls in one `send-all` (the aws-iam-users component hands at most this many; the
+/// pool sending them is `--max-in-flight` workers at most).
+pub const MAX_BATCH_CALLS: usize = 1024;
 /// Most parameters of one call.
 pub const MAX_CALL_PARAMS: usize = 64;
 /// Most bytes of one call: service, parameter names and values together.

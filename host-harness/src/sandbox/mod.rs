@@ -24,6 +24,7 @@
 //! imports, for tests that prove it.
 
 mod bindings;
+pub mod compile_cache;
 mod convert;
 mod deadline;
 mod identity_impl;
@@ -36,5 +37,5 @@ mod transport_impl;
 
 pub use deadline::EPOCH_TICK;
 pub use recorder::{ImportRecorder, RecordedCall};
-pub use runtime::{Runtime, Session};
+pub use runtime::{Compiled, Runtime, Session};
 pub use state::Imports;

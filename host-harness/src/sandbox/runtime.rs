@@ -6,10 +6,10 @@ use std::future::Future;
 use std::path::Path;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use wasmtime::component::{Component, HasSelf, Linker};
-use wasmtime::{Config, Engine, Store, Trap};
+use wasmtime::{Cache, Config, Engine, Store, Trap};
 
 use super::bindings::{identity, inventory, UserInventory};
 use super::deadline::{arm_deadline, run_until, Deadline, EpochTicker};
@@ -28,18 +28,30 @@ pub struct Runtime {
     linker: Linker<HostState>,
     component: Component,
     sha256: String,
+    compiled: Compiled,
     _ticker: EpochTicker,
 }
 
+/// How the component's native code was obtained.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Compiled {
+    /// Compiling, or loading from the cache, took this long.
+    pub took: Duration,
+    /// `Some(true)`: loaded from the compile cache; `Some(false)`: compiled and stored in
+    /// it; `None`: compiled, no cache.
+    pub from_cache: Option<bool>,
+}
+
 impl Runtime {
-    /// Compiles the component at `path` (a `wasm32-wasip2` component binary) and links WASI
-    /// and the host imports. Compiling takes about a second in a debug build: do it once.
+    /// Compiles the component at `path` (a `wasm32-wasip2` component binary), or loads its
+    /// native code from `cache` (see [`super::compile_cache`]), and links WASI and the host
+    /// imports. Compiling takes about a second: do it once per process.
     ///
     /// Errors: [`SandboxError::ReadComponent`] when the file cannot be read,
     /// [`SandboxError::IncompatibleContract`] / [`SandboxError::NotAConnector`] when it speaks
     /// another contract (see [`crate::inspect`]), [`SandboxError::Compile`] when it is not a
     /// valid component, [`SandboxError::Engine`].
-    pub fn load(path: &Path) -> Result<Runtime, SandboxError> {
+    pub fn load(path: &Path, cache: Option<Cache>) -> Result<Runtime, SandboxError> {
         use sha2::{Digest, Sha256};
         let bytes = std::fs::read(path).map_err(|source| SandboxError::ReadComponent {
             path: path.to_owned(),
@@ -50,11 +62,21 @@ impl Runtime {
         let engine_error = |error: wasmtime::Error| SandboxError::Engine(format!("{error:#}"));
         let mut config = Config::new();
         config.epoch_interruption(true);
+        let hits_before = cache.as_ref().map(Cache::cache_hits);
+        config.cache(cache.clone());
         let engine = Engine::new(&config).map_err(engine_error)?;
+        let started = Instant::now();
         let component = Component::new(&engine, &bytes).map_err(|error| SandboxError::Compile {
             path: path.to_owned(),
             message: one_line(&format!("{error:#}")),
         })?;
+        let compiled = Compiled {
+            took: started.elapsed(),
+            from_cache: cache
+                .as_ref()
+                .zip(hits_before)
+                .map(|(cache, before)| cache.cache_hits() > before),
+        };
 
         let mut linker = Linker::<HostState>::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(engine_error)?;
@@ -69,8 +91,14 @@ impl Runtime {
             linker,
             component,
             sha256: format!("{:x}", Sha256::digest(&bytes)),
+            compiled,
             _ticker: ticker,
         })
+    }
+
+    /// How the component's native code was obtained, and how long it took.
+    pub fn compiled(&self) -> Compiled {
+        self.compiled
     }
 
     /// SHA-256 of the component file, lowercase hex.
@@ -382,7 +410,7 @@ mod tests {
     fn runtime() -> &'static Runtime {
         static RUNTIME: OnceLock<Runtime> = OnceLock::new();
         RUNTIME.get_or_init(|| {
-            Runtime::load(Path::new(crate::COMPONENT_PATH)).expect("component loads")
+            Runtime::load(Path::new(crate::COMPONENT_PATH), None).expect("component loads")
         })
     }
 

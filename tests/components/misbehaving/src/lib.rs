@@ -18,7 +18,7 @@
 //! - 12 forges output: log lines and an error holding a `summary:` line, ANSI and OSC
 //!   escapes, line separators and bidi controls;
 //! - 13 sends a call of 1 MiB (then logs the outcome), a `send-all` of that call and a small
-//!   one (logs the second's outcome), then a `send-all` of 300 calls;
+//!   one (logs the second's outcome), then a `send-all` of 1,100 calls;
 //! - 14 returns 2,000 tiny events;
 //! - 15 returns a last page with a run-state of 33 MiB;
 //! - anything else returns one empty, final page.
@@ -304,7 +304,7 @@ impl Guest for Misbehaving {
                     log::Level::Error,
                     &format!("after a huge call: {}", outcome(&pair[1])),
                 );
-                let calls: Vec<_> = (0..300)
+                let calls: Vec<_> = (0..1100)
                     .map(|_| call("iam", &[("Action", "ListUsers"), ("Version", "2010-05-08")]))
                     .collect();
                 let results = transport::send_all(&calls, 4);

@@ -113,7 +113,7 @@ pub fn prepare(
     let mut first = || {
         answers
             .next()
-            .unwrap_or_else(|| Err(TransportError::Refused("no result".into())))
+            .unwrap_or_else(|| Err(TransportError::missing()))
     };
     if state.groups.is_none() {
         state.groups = Some(fetch_groups(host, max_items, first())?);

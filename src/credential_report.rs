@@ -580,6 +580,37 @@ mod tests {
     }
 
     #[test]
+    fn a_repeated_arn_keeps_its_first_row_and_names_past_the_cap_are_unknown() {
+        let mut csv = String::from(
+            "user,arn,mfa_active,access_key_1_last_used_service,access_key_1_last_used_region\n\
+             u,arn:aws:iam::1:user/u,true,iam,us-east-1\n\
+             u,arn:aws:iam::1:user/u,false,s3,eu-west-1\n",
+        );
+        // With the four above, 510 users with a service and a region of their own fill the
+        // list's 1,024 names; the next user's are left unknown, its other facts kept.
+        for i in 0..510 {
+            csv.push_str(&format!(
+                "v{i},arn:aws:iam::1:user/v{i},false,svc{i},reg{i}\n"
+            ));
+        }
+        csv.push_str("w,arn:aws:iam::1:user/w,true,late,later\n");
+        let report = parse(&encode(&csv), None, 0).unwrap();
+        assert_eq!(report.len(), 512);
+        let u = report.row("arn:aws:iam::1:user/u").unwrap();
+        assert_eq!(u.mfa_active, Some(true));
+        assert_eq!(u.keys[0].last_used_service.as_deref(), Some("iam"));
+        assert_eq!(u.keys[0].last_used_region.as_deref(), Some("us-east-1"));
+        let v = report.row("arn:aws:iam::1:user/v509").unwrap();
+        assert_eq!(v.keys[0].last_used_region.as_deref(), Some("reg509"));
+        let w = report.row("arn:aws:iam::1:user/w").unwrap();
+        assert_eq!(
+            (w.mfa_active, w.keys[0].last_used_service.clone()),
+            (Some(true), None)
+        );
+        assert_eq!(report.row("arn:aws:iam::1:user/x"), None);
+    }
+
+    #[test]
     fn broken_reports_are_errors() {
         assert!(parse("%%%", None, 0)
             .unwrap_err()

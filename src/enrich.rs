@@ -438,11 +438,9 @@ fn run(host: &dyn Host, jobs: Vec<Job>) -> Vec<Outcome> {
             let calls: Vec<_> = batch.iter().map(|job| job.pager.call()).collect();
             let mut results = host.send_all(&calls).into_iter();
             for mut job in batch {
-                let result = results.next().unwrap_or_else(|| {
-                    Err(TransportError::Refused(
-                        "the host returned fewer results than calls".into(),
-                    ))
-                });
+                let result = results
+                    .next()
+                    .unwrap_or_else(|| Err(TransportError::missing()));
                 let result = match job.feed(&result) {
                     Ok(true) => {
                         next.push(job);

@@ -64,6 +64,14 @@ pub enum TransportError {
     BodyTooLarge(u64),
 }
 
+impl TransportError {
+    /// What stands for the result of a call the host returned none for (it answered fewer
+    /// calls than a `send_all` handed it).
+    pub fn missing() -> Self {
+        TransportError::Refused("the host returned fewer results than calls".into())
+    }
+}
+
 /// Log levels (mirrors WIT `log.level`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Level {

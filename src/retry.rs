@@ -287,11 +287,7 @@ impl Host for Retrying<'_> {
             };
             let mut answered = self.inner.send_all_in_flight(&calls[start..end], window);
             // Exactly one result per call, whatever the host returned.
-            answered.resize_with(end - start, || {
-                Err(TransportError::Refused(
-                    "the host returned fewer results than calls".into(),
-                ))
-            });
+            answered.resize_with(end - start, || Err(TransportError::missing()));
             self.adapt(&answered, window);
             results.extend(answered);
         }

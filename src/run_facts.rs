@@ -44,7 +44,7 @@ impl RunFacts {
         let mut next = || {
             results
                 .next()
-                .unwrap_or_else(|| Err(TransportError::Refused("no result".into())))
+                .unwrap_or_else(|| Err(TransportError::missing()))
         };
         let summary = query::parse_result::<GetAccountSummaryResponse>(&next())
             .map_err(|error| {

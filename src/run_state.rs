@@ -62,10 +62,11 @@ struct Wire {
 pub struct RunState {
     /// The previous run's users by ARN, once read and accepted.
     prior: HashMap<String, Entry>,
-    /// The previous run's account, to check against the first user listed.
-    prior_account: Option<String>,
-    /// The previous run's account, kept (its users' keys do not say).
-    prior_of: String,
+    /// The previous run's account (its users' keys do not say it), checked against the
+    /// first user listed.
+    prior_account: String,
+    /// Whether `prior_account` was checked.
+    account_checked: bool,
     /// Whether the previous run's state has been read (or found unusable).
     loaded: bool,
     /// Whether this collection started from a cursor: users of the pages before it were not
@@ -111,21 +112,22 @@ impl RunState {
             ));
         }
         self.prior = wire.users;
-        self.prior_of = wire.account.clone();
-        self.prior_account = Some(wire.account);
+        self.prior_account = wire.account;
         None
     }
 
     /// Checks the previous run's account against that of `user_arn` (the first user
     /// listed): a state of another account is dropped, with the warning returned.
     pub fn check_account(&mut self, user_arn: &str) -> Option<String> {
-        let prior = self.prior_account.take()?;
+        if std::mem::replace(&mut self.account_checked, true) || self.prior_account.is_empty() {
+            return None;
+        }
         let account = arn::Arn::parse(user_arn).map(|a| a.account_id.to_owned())?;
-        if prior.is_empty() || prior == account {
+        if self.prior_account == account {
             return None;
         }
         self.prior.clear();
-        self.prior_of.clear();
+        let prior = std::mem::take(&mut self.prior_account);
         Some(format!(
             "the run-state is of account {prior}, this collection is of account {account}; ignored"
         ))
@@ -252,7 +254,7 @@ impl RunState {
         // What is left of the previous run's users (those this instance did not see), and
         // never another account's (a state of another account was cleared when seen).
         let prior = std::mem::take(&mut self.prior);
-        let of = std::mem::take(&mut self.prior_of);
+        let of = std::mem::take(&mut self.prior_account);
         if self.resumed && !of.is_empty() && *account.get_or_insert_with(|| of.clone()) == of {
             for (key, entry) in prior {
                 self.write(&key, &entry);

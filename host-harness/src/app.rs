@@ -559,25 +559,18 @@ fn load_runtime(
     let runtime = Runtime::load(component, cache)?;
     let compiled = runtime.compiled();
     let seconds = compiled.took.as_secs_f64();
-    let dir = || {
-        directory
-            .as_deref()
-            .map(Path::display)
-            .map(|d| d.to_string())
-            .unwrap_or_default()
-    };
     logger.host(
         LogLevel::Debug,
-        &match compiled.from_cache {
-            Some(true) => format!(
+        &match (compiled.from_cache, &directory) {
+            (Some(true), Some(dir)) => format!(
                 "component: native code loaded from the compile cache {} in {seconds:.2} s",
-                dir()
+                dir.display()
             ),
-            Some(false) => format!(
+            (Some(false), Some(dir)) => format!(
                 "component: compiled in {seconds:.2} s, kept in the compile cache {}",
-                dir()
+                dir.display()
             ),
-            None => format!("component: compiled in {seconds:.2} s (no compile cache)"),
+            _ => format!("component: compiled in {seconds:.2} s (no compile cache)"),
         },
     );
     Ok(runtime)

@@ -12,6 +12,13 @@ use crate::strategies::comparable;
 const LIMIT: Duration = Duration::from_secs(120);
 const KEYS: (&str, &str) = ("AKIDCOMPILECACHE0001", "compile-cache-secret");
 
+fn account(users: usize) -> FakeIam {
+    FakeIam::start(FakeAccount {
+        users,
+        ..FakeAccount::default()
+    })
+}
+
 fn collect(iam: &FakeIam, cache: &std::path::Path) -> harness::Run {
     let run = harness::collect(
         iam.url(),
@@ -30,10 +37,7 @@ fn collect(iam: &FakeIam, cache: &std::path::Path) -> harness::Run {
 
 #[test]
 fn a_second_run_loads_the_compiled_component_and_writes_the_same_events() {
-    let iam = FakeIam::start(FakeAccount {
-        users: 5,
-        ..FakeAccount::default()
-    });
+    let iam = account(5);
     let cache = test_support::scratch_dir("compile-cache-reuse").join("cache");
     let first = collect(&iam, &cache);
     assert!(
@@ -60,10 +64,7 @@ fn a_second_run_loads_the_compiled_component_and_writes_the_same_events() {
 
 #[test]
 fn a_cache_others_may_write_is_not_used() {
-    let iam = FakeIam::start(FakeAccount {
-        users: 2,
-        ..FakeAccount::default()
-    });
+    let iam = account(2);
     let cache = test_support::scratch_dir("compile-cache-open").join("cache");
     std::fs::create_dir_all(&cache).unwrap();
     std::fs::set_permissions(&cache, std::fs::Permissions::from_mode(0o777)).unwrap();
